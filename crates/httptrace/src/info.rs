@@ -1,0 +1,250 @@
+//! The arguments handed to the hooks, one type per hook.
+//!
+//! Every type is `#[non_exhaustive]`: fields may be added without breaking hooks that read
+//! them. Instrumentation that fires hooks itself (a third-party connector, say) builds them
+//! with their `new` constructors.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, StatusCode};
+
+use crate::error::TraceError;
+use crate::tls::TlsConnectionState;
+
+/// Identifies one connection for as long as it lives; never reused within a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(u64);
+
+impl ConnectionId {
+    /// A fresh identifier, distinct from every other one made in this process.
+    pub fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        ConnectionId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The identifier as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// What a connection is: Go's `GotConnInfo.Conn`, minus the socket itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectionInfo {
+    /// Stable for the connection's whole life.
+    pub id: ConnectionId,
+    /// Our end of the connection, when the transport has one.
+    pub local_addr: Option<SocketAddr>,
+    /// The server's end (or the proxy's), when the transport has one.
+    pub remote_addr: Option<SocketAddr>,
+}
+
+impl ConnectionInfo {
+    /// Describes connection `id` between the two addresses.
+    pub fn new(id: ConnectionId, local_addr: Option<SocketAddr>, remote_addr: Option<SocketAddr>) -> Self {
+        ConnectionInfo { id, local_addr, remote_addr }
+    }
+}
+
+/// `GetConn`: a connection is about to be obtained for the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GetConnInfo {
+    /// `host:port` of the target (or proxy); the port is filled in from the scheme when the
+    /// URL has none, IPv6 literals are bracketed: `[::1]:8080`.
+    pub host_port: String,
+}
+
+impl GetConnInfo {
+    /// `GetConn` for `host_port`.
+    pub fn new(host_port: impl Into<String>) -> Self {
+        GetConnInfo { host_port: host_port.into() }
+    }
+}
+
+/// `GotConn`: the request has a connection, before any of its header is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GotConnInfo {
+    /// The connection obtained.
+    pub conn: ConnectionInfo,
+    /// The connection carried an earlier request.
+    pub reused: bool,
+    /// The connection sat in the idle pool before this request took it.
+    pub was_idle: bool,
+    /// How long it sat idle, when `was_idle`; zero otherwise.
+    pub idle_time: Duration,
+}
+
+impl GotConnInfo {
+    /// `GotConn` for `conn`.
+    pub fn new(conn: ConnectionInfo, reused: bool, was_idle: bool, idle_time: Duration) -> Self {
+        GotConnInfo { conn, reused, was_idle, idle_time }
+    }
+}
+
+/// `PutIdleConn`: the connection went back to the idle pool, or (with an error) why not.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PutIdleConnInfo {
+    /// `None` when the connection was returned to the pool.
+    pub err: Option<TraceError>,
+}
+
+impl PutIdleConnInfo {
+    /// `PutIdleConn` with `err`.
+    pub fn new(err: Option<TraceError>) -> Self {
+        PutIdleConnInfo { err }
+    }
+}
+
+/// `DNSStart`: a lookup begins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DnsStartInfo {
+    /// The name being looked up.
+    pub host: String,
+}
+
+impl DnsStartInfo {
+    /// `DNSStart` for `host`.
+    pub fn new(host: impl Into<String>) -> Self {
+        DnsStartInfo { host: host.into() }
+    }
+}
+
+/// `DNSDone`: a lookup ended.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DnsDoneInfo {
+    /// The addresses found, in the resolver's order; empty on failure.
+    pub addrs: Vec<IpAddr>,
+    /// Why the lookup failed.
+    pub err: Option<TraceError>,
+    /// The result was shared with a concurrent lookup of the same name.
+    pub coalesced: bool,
+}
+
+impl DnsDoneInfo {
+    /// `DNSDone` with its result.
+    pub fn new(addrs: Vec<IpAddr>, err: Option<TraceError>, coalesced: bool) -> Self {
+        DnsDoneInfo { addrs, err, coalesced }
+    }
+}
+
+/// `ConnectStart`: one dial attempt begins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectStartInfo {
+    /// `"tcp"`, as Go names it for both address families.
+    pub network: &'static str,
+    /// The address dialled.
+    pub addr: SocketAddr,
+}
+
+impl ConnectStartInfo {
+    /// `ConnectStart` for `addr`.
+    pub fn new(network: &'static str, addr: SocketAddr) -> Self {
+        ConnectStartInfo { network, addr }
+    }
+}
+
+/// `ConnectDone`: one dial attempt ended.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConnectDoneInfo {
+    /// As in the matching [`ConnectStartInfo`].
+    pub network: &'static str,
+    /// As in the matching [`ConnectStartInfo`].
+    pub addr: SocketAddr,
+    /// Why the attempt failed (refused, timed out, or cancelled because another won).
+    pub err: Option<TraceError>,
+}
+
+impl ConnectDoneInfo {
+    /// `ConnectDone` for `addr`.
+    pub fn new(network: &'static str, addr: SocketAddr, err: Option<TraceError>) -> Self {
+        ConnectDoneInfo { network, addr, err }
+    }
+}
+
+/// `TLSHandshakeDone`: a handshake ended.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TlsHandshakeDoneInfo {
+    /// What was negotiated; as far as it got when the handshake failed.
+    pub state: TlsConnectionState,
+    /// Why the handshake failed.
+    pub err: Option<TraceError>,
+}
+
+impl TlsHandshakeDoneInfo {
+    /// `TLSHandshakeDone` with its result.
+    pub fn new(state: TlsConnectionState, err: Option<TraceError>) -> Self {
+        TlsHandshakeDoneInfo { state, err }
+    }
+}
+
+/// `WroteHeaderField`: one header field was written; all the values of consecutive lines
+/// with the same name come in one call, as in Go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WroteHeaderFieldInfo {
+    /// The field name, lowercased (HTTP/2 pseudo-headers keep their colon: `:authority`).
+    pub name: String,
+    /// The values, in the order written.
+    pub values: Vec<HeaderValue>,
+}
+
+impl WroteHeaderFieldInfo {
+    /// `WroteHeaderField` for `name`.
+    pub fn new(name: impl Into<String>, values: Vec<HeaderValue>) -> Self {
+        WroteHeaderFieldInfo { name: name.into(), values }
+    }
+
+    /// The name as an [`HeaderName`], `None` for pseudo-headers.
+    pub fn header_name(&self) -> Option<HeaderName> {
+        HeaderName::from_bytes(self.name.as_bytes()).ok()
+    }
+}
+
+/// `WroteRequest`: the request and its body were written, or writing failed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WroteRequestInfo {
+    /// Why writing failed.
+    pub err: Option<TraceError>,
+}
+
+impl WroteRequestInfo {
+    /// `WroteRequest` with `err`.
+    pub fn new(err: Option<TraceError>) -> Self {
+        WroteRequestInfo { err }
+    }
+}
+
+/// `Got1xxResponse`: an informational response arrived before the final one.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Got1xxResponseInfo {
+    /// 100 to 199 (101 is a final response and never reported here).
+    pub status: StatusCode,
+    /// Its header fields.
+    pub headers: http::HeaderMap,
+}
+
+impl Got1xxResponseInfo {
+    /// `Got1xxResponse` for `status`.
+    pub fn new(status: StatusCode, headers: http::HeaderMap) -> Self {
+        Got1xxResponseInfo { status, headers }
+    }
+}

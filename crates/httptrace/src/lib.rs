@@ -1,0 +1,69 @@
+//! Go's [`net/http/httptrace`](https://pkg.go.dev/net/http/httptrace) for Rust: the hooks
+//! that show what happens inside one HTTP client request.
+//!
+//! This crate is the specification: [`ClientTrace`] with one optional hook per Go hook, the
+//! argument types, composition, and the three ways to attach a trace. It depends on `http`
+//! alone; the instrumentation that fires the hooks for hyper and tower stacks is the
+//! `httptrace-tower` crate.
+//!
+//! # The hooks, in the order a fresh HTTP/1.1 request fires them
+//! | Go hook | set with | argument |
+//! |---|---|---|
+//! | `GetConn` | [`ClientTrace::on_get_conn`] | [`GetConnInfo`] |
+//! | `DNSStart` | [`ClientTrace::on_dns_start`] | [`DnsStartInfo`] |
+//! | `DNSDone` | [`ClientTrace::on_dns_done`] | [`DnsDoneInfo`] |
+//! | `ConnectStart` | [`ClientTrace::on_connect_start`] | [`ConnectStartInfo`] |
+//! | `ConnectDone` | [`ClientTrace::on_connect_done`] | [`ConnectDoneInfo`] |
+//! | `TLSHandshakeStart` | [`ClientTrace::on_tls_handshake_start`] | none |
+//! | `TLSHandshakeDone` | [`ClientTrace::on_tls_handshake_done`] | [`TlsHandshakeDoneInfo`] |
+//! | `GotConn` | [`ClientTrace::on_got_conn`] | [`GotConnInfo`] |
+//! | `WroteHeaderField` | [`ClientTrace::on_wrote_header_field`] | [`WroteHeaderFieldInfo`] |
+//! | `WroteHeaders` | [`ClientTrace::on_wrote_headers`] | none |
+//! | `Wait100Continue` | [`ClientTrace::on_wait_100_continue`] | none |
+//! | `WroteRequest` | [`ClientTrace::on_wrote_request`] | [`WroteRequestInfo`] |
+//! | `GotFirstResponseByte` | [`ClientTrace::on_got_first_response_byte`] | none |
+//! | `Got100Continue` | [`ClientTrace::on_got_100_continue`] | none |
+//! | `Got1xxResponse` | [`ClientTrace::on_got_1xx_response`] | [`Got1xxResponseInfo`] |
+//! | `PutIdleConn` | [`ClientTrace::on_put_idle_conn`] | [`PutIdleConnInfo`] |
+//!
+//! # Attaching a trace
+//! - to every request through a stack: `httptrace_tower::HttpTraceLayer::new(trace)`;
+//! - to one request: [`with_client_trace`] (Go's `WithClientTrace`), read back with
+//!   [`client_trace`] (Go's `ContextClientTrace`);
+//! - to everything a future does: [`ClientTrace::scope`].
+//!
+//! When several apply, the most specific runs first: the request's own, then the scope's,
+//! then the layer's.
+//!
+//! ```
+//! use httptrace::{with_client_trace, ClientTrace};
+//!
+//! let trace = ClientTrace::new()
+//!     .on_got_conn(|info| println!("got conn {} reused={}", info.conn.id, info.reused))
+//!     .on_dns_done(|info| println!("dns: {:?}", info.addrs));
+//! let mut req = http::Request::get("http://example.com/").body(()).unwrap();
+//! with_client_trace(&mut req, trace);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub)]
+
+mod attach;
+mod error;
+mod hook;
+mod info;
+mod scope;
+mod tls;
+mod trace;
+
+pub use attach::{attach_to_extensions, client_trace, extensions_client_trace, take_client_trace, with_client_trace};
+pub use error::{BoxError, TraceError};
+pub use hook::hook_panics;
+pub use info::{
+    ConnectDoneInfo, ConnectStartInfo, ConnectionId, ConnectionInfo, DnsDoneInfo, DnsStartInfo,
+    GetConnInfo, Got1xxResponseInfo, GotConnInfo, PutIdleConnInfo, TlsHandshakeDoneInfo,
+    WroteHeaderFieldInfo, WroteRequestInfo,
+};
+pub use scope::{current_trace, EnteredTrace, Scoped};
+pub use tls::TlsConnectionState;
+pub use trace::{ClientTrace, HookKind};

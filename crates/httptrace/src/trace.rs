@@ -1,0 +1,408 @@
+//! [`ClientTrace`]: one optional hook for each of Go's sixteen.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::BoxError;
+use crate::hook::{call, call_fallible, chain, chain_fallible, FallibleHook, Hook};
+use crate::info::{
+    ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, GetConnInfo, Got1xxResponseInfo,
+    GotConnInfo, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
+};
+
+/// A set of hooks run at the stages of an outgoing HTTP request: Go's `httptrace.ClientTrace`.
+///
+/// Build one with [`ClientTrace::new`] and the `on_*` methods; any hook may be left unset,
+/// and an unset hook costs nothing. A trace is cheap to clone (one reference count) and may
+/// be shared by any number of requests and threads: hooks may run concurrently, on other
+/// tasks than the request's, and some after the request finished (a dial that completes in
+/// the background reports to the request that started it).
+///
+/// The methods without `on_` (such as [`ClientTrace::dns_start`]) call the hook; the
+/// instrumentation does that, and so may a connector of yours.
+///
+/// A hook that panics is contained: see [`hook_panics`](crate::hook_panics).
+///
+/// ```
+/// use httptrace::ClientTrace;
+/// use std::sync::{Arc, Mutex};
+///
+/// let log = Arc::new(Mutex::new(Vec::new()));
+/// let seen = log.clone();
+/// let trace = ClientTrace::new()
+///     .on_get_conn(move |info| seen.lock().unwrap().push(format!("GetConn {}", info.host_port)))
+///     .on_wrote_headers(|| {});
+///
+/// trace.get_conn(&httptrace::GetConnInfo::new("example.com:80"));
+/// assert_eq!(*log.lock().unwrap(), ["GetConn example.com:80"]);
+/// ```
+#[derive(Clone, Default)]
+pub struct ClientTrace {
+    hooks: Arc<Hooks>,
+}
+
+#[derive(Clone, Default)]
+struct Hooks {
+    get_conn: Hook<GetConnInfo>,
+    got_conn: Hook<GotConnInfo>,
+    put_idle_conn: Hook<PutIdleConnInfo>,
+    got_first_response_byte: Hook<()>,
+    got_100_continue: Hook<()>,
+    got_1xx_response: FallibleHook<Got1xxResponseInfo>,
+    dns_start: Hook<DnsStartInfo>,
+    dns_done: Hook<DnsDoneInfo>,
+    connect_start: Hook<ConnectStartInfo>,
+    connect_done: Hook<ConnectDoneInfo>,
+    tls_handshake_start: Hook<()>,
+    tls_handshake_done: Hook<TlsHandshakeDoneInfo>,
+    wrote_header_field: Hook<WroteHeaderFieldInfo>,
+    wrote_headers: Hook<()>,
+    wait_100_continue: Hook<()>,
+    wrote_request: Hook<WroteRequestInfo>,
+}
+
+/// Names one hook, to ask a trace whether it is set ([`ClientTrace::is_set`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HookKind {
+    /// `GetConn`
+    GetConn,
+    /// `GotConn`
+    GotConn,
+    /// `PutIdleConn`
+    PutIdleConn,
+    /// `GotFirstResponseByte`
+    GotFirstResponseByte,
+    /// `Got100Continue`
+    Got100Continue,
+    /// `Got1xxResponse`
+    Got1xxResponse,
+    /// `DNSStart`
+    DnsStart,
+    /// `DNSDone`
+    DnsDone,
+    /// `ConnectStart`
+    ConnectStart,
+    /// `ConnectDone`
+    ConnectDone,
+    /// `TLSHandshakeStart`
+    TlsHandshakeStart,
+    /// `TLSHandshakeDone`
+    TlsHandshakeDone,
+    /// `WroteHeaderField`
+    WroteHeaderField,
+    /// `WroteHeaders`
+    WroteHeaders,
+    /// `Wait100Continue`
+    Wait100Continue,
+    /// `WroteRequest`
+    WroteRequest,
+}
+
+fn arc1<A, F: Fn(&A) + Send + Sync + 'static>(f: F) -> Hook<A> {
+    Some(Arc::new(f))
+}
+
+fn arc0<F: Fn() + Send + Sync + 'static>(f: F) -> Hook<()> {
+    Some(Arc::new(move |_: &()| f()))
+}
+
+impl ClientTrace {
+    /// A trace with no hook set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn hooks_mut(&mut self) -> &mut Hooks {
+        Arc::make_mut(&mut self.hooks)
+    }
+
+    /// Whether `kind`'s hook is set.
+    pub fn is_set(&self, kind: HookKind) -> bool {
+        let h = &*self.hooks;
+        match kind {
+            HookKind::GetConn => h.get_conn.is_some(),
+            HookKind::GotConn => h.got_conn.is_some(),
+            HookKind::PutIdleConn => h.put_idle_conn.is_some(),
+            HookKind::GotFirstResponseByte => h.got_first_response_byte.is_some(),
+            HookKind::Got100Continue => h.got_100_continue.is_some(),
+            HookKind::Got1xxResponse => h.got_1xx_response.is_some(),
+            HookKind::DnsStart => h.dns_start.is_some(),
+            HookKind::DnsDone => h.dns_done.is_some(),
+            HookKind::ConnectStart => h.connect_start.is_some(),
+            HookKind::ConnectDone => h.connect_done.is_some(),
+            HookKind::TlsHandshakeStart => h.tls_handshake_start.is_some(),
+            HookKind::TlsHandshakeDone => h.tls_handshake_done.is_some(),
+            HookKind::WroteHeaderField => h.wrote_header_field.is_some(),
+            HookKind::WroteHeaders => h.wrote_headers.is_some(),
+            HookKind::Wait100Continue => h.wait_100_continue.is_some(),
+            HookKind::WroteRequest => h.wrote_request.is_some(),
+        }
+    }
+
+    /// Combines two traces as Go's `WithClientTrace` does: `self` is the newly attached one,
+    /// so for every hook set in both, `self`'s runs first and then `older`'s.
+    ///
+    /// Composing a trace with itself runs each of its hooks twice, as in Go.
+    ///
+    /// `Got1xxResponse` may abort the request: both hooks run (newer first) and the first
+    /// error is the result. Go returns the older hook's result and drops the newer one's
+    /// error, which loses a veto; we keep it on purpose.
+    pub fn compose(&self, older: &ClientTrace) -> ClientTrace {
+        if older.is_empty() {
+            return self.clone();
+        }
+        if self.is_empty() {
+            return older.clone();
+        }
+        let (n, o) = (&*self.hooks, &*older.hooks);
+        ClientTrace {
+            hooks: Arc::new(Hooks {
+                get_conn: chain(&n.get_conn, &o.get_conn),
+                got_conn: chain(&n.got_conn, &o.got_conn),
+                put_idle_conn: chain(&n.put_idle_conn, &o.put_idle_conn),
+                got_first_response_byte: chain(&n.got_first_response_byte, &o.got_first_response_byte),
+                got_100_continue: chain(&n.got_100_continue, &o.got_100_continue),
+                got_1xx_response: chain_fallible(&n.got_1xx_response, &o.got_1xx_response),
+                dns_start: chain(&n.dns_start, &o.dns_start),
+                dns_done: chain(&n.dns_done, &o.dns_done),
+                connect_start: chain(&n.connect_start, &o.connect_start),
+                connect_done: chain(&n.connect_done, &o.connect_done),
+                tls_handshake_start: chain(&n.tls_handshake_start, &o.tls_handshake_start),
+                tls_handshake_done: chain(&n.tls_handshake_done, &o.tls_handshake_done),
+                wrote_header_field: chain(&n.wrote_header_field, &o.wrote_header_field),
+                wrote_headers: chain(&n.wrote_headers, &o.wrote_headers),
+                wait_100_continue: chain(&n.wait_100_continue, &o.wait_100_continue),
+                wrote_request: chain(&n.wrote_request, &o.wrote_request),
+            }),
+        }
+    }
+
+    /// True when no hook is set.
+    pub fn is_empty(&self) -> bool {
+        let h = &*self.hooks;
+        h.get_conn.is_none()
+            && h.got_conn.is_none()
+            && h.put_idle_conn.is_none()
+            && h.got_first_response_byte.is_none()
+            && h.got_100_continue.is_none()
+            && h.got_1xx_response.is_none()
+            && h.dns_start.is_none()
+            && h.dns_done.is_none()
+            && h.connect_start.is_none()
+            && h.connect_done.is_none()
+            && h.tls_handshake_start.is_none()
+            && h.tls_handshake_done.is_none()
+            && h.wrote_header_field.is_none()
+            && h.wrote_headers.is_none()
+            && h.wait_100_continue.is_none()
+            && h.wrote_request.is_none()
+    }
+
+    // ----- setters, in the order of Go's struct -----
+
+    /// `GetConn`: before a connection is created or taken from the idle pool, even when an
+    /// idle one is waiting.
+    pub fn on_get_conn(mut self, f: impl Fn(&GetConnInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().get_conn = arc1(f);
+        self
+    }
+
+    /// `GotConn`: the request has a connection, before any of its header is written. There is
+    /// no hook for failing to get one: the request's error says why.
+    pub fn on_got_conn(mut self, f: impl Fn(&GotConnInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().got_conn = arc1(f);
+        self
+    }
+
+    /// `PutIdleConn`: the connection went back to the idle pool (`err` is `None`) or, with an
+    /// error, why it did not. Called before the response body reports its end to the caller.
+    /// Not called for HTTP/2, nor when either side said `Connection: close`.
+    pub fn on_put_idle_conn(mut self, f: impl Fn(&PutIdleConnInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().put_idle_conn = arc1(f);
+        self
+    }
+
+    /// `GotFirstResponseByte`: the first byte of the response arrived (of any response, a 1xx
+    /// included); once per request.
+    pub fn on_got_first_response_byte(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.hooks_mut().got_first_response_byte = arc0(f);
+        self
+    }
+
+    /// `Got100Continue`: the server answered `100 Continue`.
+    pub fn on_got_100_continue(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.hooks_mut().got_100_continue = arc0(f);
+        self
+    }
+
+    /// `Got1xxResponse`: an informational response (100 to 199, but not 101) arrived before
+    /// the final one. Returning an error aborts the request with it.
+    pub fn on_got_1xx_response(
+        mut self,
+        f: impl Fn(&Got1xxResponseInfo) -> Result<(), BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks_mut().got_1xx_response = Some(Arc::new(f));
+        self
+    }
+
+    /// `DNSStart`: a lookup begins.
+    pub fn on_dns_start(mut self, f: impl Fn(&DnsStartInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().dns_start = arc1(f);
+        self
+    }
+
+    /// `DNSDone`: a lookup ended.
+    pub fn on_dns_done(mut self, f: impl Fn(&DnsDoneInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().dns_done = arc1(f);
+        self
+    }
+
+    /// `ConnectStart`: a dial attempt begins; several with Happy Eyeballs.
+    pub fn on_connect_start(mut self, f: impl Fn(&ConnectStartInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().connect_start = arc1(f);
+        self
+    }
+
+    /// `ConnectDone`: a dial attempt ended, with its error if it failed.
+    pub fn on_connect_done(mut self, f: impl Fn(&ConnectDoneInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().connect_done = arc1(f);
+        self
+    }
+
+    /// `TLSHandshakeStart`: a TLS handshake begins.
+    pub fn on_tls_handshake_start(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.hooks_mut().tls_handshake_start = arc0(f);
+        self
+    }
+
+    /// `TLSHandshakeDone`: a TLS handshake ended, with the state or the error.
+    pub fn on_tls_handshake_done(
+        mut self,
+        f: impl Fn(&TlsHandshakeDoneInfo) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks_mut().tls_handshake_done = arc1(f);
+        self
+    }
+
+    /// `WroteHeaderField`: a header field was written, all values of one name in one call.
+    pub fn on_wrote_header_field(
+        mut self,
+        f: impl Fn(&WroteHeaderFieldInfo) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks_mut().wrote_header_field = arc1(f);
+        self
+    }
+
+    /// `WroteHeaders`: the request head was written to the connection.
+    pub fn on_wrote_headers(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.hooks_mut().wrote_headers = arc0(f);
+        self
+    }
+
+    /// `Wait100Continue`: the request said `Expect: 100-continue`; its head is written and
+    /// its body held back until the server answers.
+    pub fn on_wait_100_continue(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.hooks_mut().wait_100_continue = arc0(f);
+        self
+    }
+
+    /// `WroteRequest`: the request and its body were written, or writing failed. May be
+    /// called again when the request is retried.
+    pub fn on_wrote_request(mut self, f: impl Fn(&WroteRequestInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().wrote_request = arc1(f);
+        self
+    }
+
+    // ----- callers -----
+
+    /// Calls the `GetConn` hook.
+    pub fn get_conn(&self, info: &GetConnInfo) {
+        call(&self.hooks.get_conn, info)
+    }
+    /// Calls the `GotConn` hook.
+    pub fn got_conn(&self, info: &GotConnInfo) {
+        call(&self.hooks.got_conn, info)
+    }
+    /// Calls the `PutIdleConn` hook.
+    pub fn put_idle_conn(&self, info: &PutIdleConnInfo) {
+        call(&self.hooks.put_idle_conn, info)
+    }
+    /// Calls the `GotFirstResponseByte` hook.
+    pub fn got_first_response_byte(&self) {
+        call(&self.hooks.got_first_response_byte, &())
+    }
+    /// Calls the `Got100Continue` hook.
+    pub fn got_100_continue(&self) {
+        call(&self.hooks.got_100_continue, &())
+    }
+    /// Calls the `Got1xxResponse` hook; an error means: abort the request with it.
+    pub fn got_1xx_response(&self, info: &Got1xxResponseInfo) -> Result<(), BoxError> {
+        call_fallible(&self.hooks.got_1xx_response, info)
+    }
+    /// Calls the `DNSStart` hook.
+    pub fn dns_start(&self, info: &DnsStartInfo) {
+        call(&self.hooks.dns_start, info)
+    }
+    /// Calls the `DNSDone` hook.
+    pub fn dns_done(&self, info: &DnsDoneInfo) {
+        call(&self.hooks.dns_done, info)
+    }
+    /// Calls the `ConnectStart` hook.
+    pub fn connect_start(&self, info: &ConnectStartInfo) {
+        call(&self.hooks.connect_start, info)
+    }
+    /// Calls the `ConnectDone` hook.
+    pub fn connect_done(&self, info: &ConnectDoneInfo) {
+        call(&self.hooks.connect_done, info)
+    }
+    /// Calls the `TLSHandshakeStart` hook.
+    pub fn tls_handshake_start(&self) {
+        call(&self.hooks.tls_handshake_start, &())
+    }
+    /// Calls the `TLSHandshakeDone` hook.
+    pub fn tls_handshake_done(&self, info: &TlsHandshakeDoneInfo) {
+        call(&self.hooks.tls_handshake_done, info)
+    }
+    /// Calls the `WroteHeaderField` hook.
+    pub fn wrote_header_field(&self, info: &WroteHeaderFieldInfo) {
+        call(&self.hooks.wrote_header_field, info)
+    }
+    /// Calls the `WroteHeaders` hook.
+    pub fn wrote_headers(&self) {
+        call(&self.hooks.wrote_headers, &())
+    }
+    /// Calls the `Wait100Continue` hook.
+    pub fn wait_100_continue(&self) {
+        call(&self.hooks.wait_100_continue, &())
+    }
+    /// Calls the `WroteRequest` hook.
+    pub fn wrote_request(&self, info: &WroteRequestInfo) {
+        call(&self.hooks.wrote_request, info)
+    }
+}
+
+impl fmt::Debug for ClientTrace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const ALL: [HookKind; 16] = [
+            HookKind::GetConn,
+            HookKind::GotConn,
+            HookKind::PutIdleConn,
+            HookKind::GotFirstResponseByte,
+            HookKind::Got100Continue,
+            HookKind::Got1xxResponse,
+            HookKind::DnsStart,
+            HookKind::DnsDone,
+            HookKind::ConnectStart,
+            HookKind::ConnectDone,
+            HookKind::TlsHandshakeStart,
+            HookKind::TlsHandshakeDone,
+            HookKind::WroteHeaderField,
+            HookKind::WroteHeaders,
+            HookKind::Wait100Continue,
+            HookKind::WroteRequest,
+        ];
+        let set: Vec<HookKind> = ALL.into_iter().filter(|k| self.is_set(*k)).collect();
+        f.debug_struct("ClientTrace").field("hooks", &set).finish()
+    }
+}
