@@ -50,6 +50,7 @@
 
 mod attach;
 mod error;
+mod event_log;
 mod hook;
 mod info;
 mod scope;
@@ -58,6 +59,7 @@ mod trace;
 
 pub use attach::{attach_to_extensions, client_trace, extensions_client_trace, take_client_trace, with_client_trace};
 pub use error::{BoxError, TraceError};
+pub use event_log::{Event, EventKind, EventLog};
 pub use hook::hook_panics;
 pub use info::{
     ConnectDoneInfo, ConnectStartInfo, ConnectionId, ConnectionInfo, DnsDoneInfo, DnsStartInfo,

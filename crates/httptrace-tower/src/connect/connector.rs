@@ -1,0 +1,194 @@
+//! [`TraceConnector`]: wraps any hyper-util connector so that its connections are traced.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use http::{Extensions, Uri};
+use httptrace::{current_trace, ClientTrace, ConnectionId, ConnectionInfo};
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpInfo};
+use hyper_util::rt::TokioIo;
+use pin_project_lite::pin_project;
+use tower_service::Service;
+
+use super::conn_state::{ConnShared, ConnectionHandle};
+use super::traced_io::TracedIo;
+use crate::request_state::{current_request, RequestId};
+
+/// A connector (`Service<Uri>`, as hyper-util's `Client` takes) whose connections report to
+/// the request they carry: `GotConn` with reuse and idle time, the header fields as written,
+/// `WroteHeaders`, `WroteRequest` and `GotFirstResponseByte` (HTTP/1).
+///
+/// It works around any connector whose connections implement hyper's `Read`, `Write` and
+/// hyper-util's `Connection` (hyper-rustls' included); the connector's `call` and future run
+/// with the request's trace in effect, so the resolver, dialer and TLS layers inside it
+/// report to the request that started the connect, even when hyper-util finishes that
+/// connect in the background after the request took another connection.
+#[derive(Debug, Clone)]
+pub struct TraceConnector<C> {
+    inner: C,
+}
+
+impl<C> TraceConnector<C> {
+    /// Traces the connections made by `inner`.
+    pub fn new(inner: C) -> Self {
+        TraceConnector { inner }
+    }
+
+    /// The wrapped connector.
+    pub fn get_ref(&self) -> &C {
+        &self.inner
+    }
+
+    /// The wrapped connector.
+    pub fn get_mut(&mut self) -> &mut C {
+        &mut self.inner
+    }
+
+    /// Unwraps the connector.
+    pub fn into_inner(self) -> C {
+        self.inner
+    }
+}
+
+impl<C> Service<Uri> for TraceConnector<C>
+where
+    C: Service<Uri>,
+    C::Response: Read + Write + Connection + Unpin,
+{
+    type Response = TracedConnection<C::Response>;
+    type Error = C::Error;
+    type Future = TraceConnecting<C::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let trace = current_trace();
+        let dialed_by = current_request();
+        let inner = self.inner.call(dst);
+        TraceConnecting { inner, trace, dialed_by }
+    }
+}
+
+pin_project! {
+    /// The future of [`TraceConnector`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct TraceConnecting<F> {
+        #[pin]
+        inner: F,
+        trace: Option<ClientTrace>,
+        dialed_by: Option<RequestId>,
+    }
+}
+
+impl<F, R, E> Future for TraceConnecting<F>
+where
+    F: Future<Output = Result<R, E>>,
+    R: Read + Write + Connection + Unpin,
+{
+    type Output = Result<TracedConnection<R>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let io = {
+            let _entered = this.trace.as_ref().map(ClientTrace::enter);
+            ready!(this.inner.poll(cx))?
+        };
+        let connected = io.connected();
+        let mut extras = Extensions::new();
+        connected.get_extras(&mut extras);
+        let http_info = extras.get::<HttpInfo>();
+        let info = ConnectionInfo::new(
+            ConnectionId::next(),
+            http_info.map(HttpInfo::local_addr),
+            http_info.map(HttpInfo::remote_addr),
+        );
+        let shared = ConnShared::new(info, *this.dialed_by);
+        let traced = TracedIo::new(TokioIo::new(io), shared, connected.is_negotiated_h2());
+        Poll::Ready(Ok(TracedConnection { io: TokioIo::new(traced) }))
+    }
+}
+
+pin_project! {
+    /// A connection made by [`TraceConnector`]: the connector's own, watched by [`TracedIo`].
+    /// Its [`Connected`] is the inner one with a [`ConnectionHandle`] added to the extras.
+    pub struct TracedConnection<R> {
+        #[pin]
+        io: TokioIo<TracedIo<TokioIo<R>>>,
+    }
+}
+
+impl<R> TracedConnection<R> {
+    /// The connection's identity and counters.
+    pub fn handle(&self) -> ConnectionHandle {
+        self.io.inner().handle()
+    }
+
+    /// The connector's own connection.
+    pub fn get_ref(&self) -> &R {
+        self.io.inner().get_ref().inner()
+    }
+
+    /// The connector's own connection; bytes moved through it directly are not traced.
+    pub fn get_mut(&mut self) -> &mut R {
+        self.io.inner_mut().get_mut().inner_mut()
+    }
+
+    /// Unwraps the connector's own connection.
+    pub fn into_inner(self) -> R {
+        self.io.into_inner().into_inner().into_inner()
+    }
+}
+
+impl<R: Connection> Connection for TracedConnection<R> {
+    fn connected(&self) -> Connected {
+        self.io.connected()
+    }
+}
+
+impl<R: Read> Read for TracedConnection<R> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: ReadBufCursor<'_>) -> Poll<std::io::Result<()>> {
+        self.project().io.poll_read(cx, buf)
+    }
+}
+
+impl<R: Write> Write for TracedConnection<R> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.project().io.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        self.project().io.poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.project().io.poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.project().io.poll_shutdown(cx)
+    }
+}
+
+impl<R> std::fmt::Debug for TracedConnection<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TracedConnection").field("conn", &self.handle()).finish()
+    }
+}
+
+impl<T> std::fmt::Debug for TracedIo<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TracedIo").field("conn", &self.handle()).finish()
+    }
+}

@@ -1,0 +1,147 @@
+//! The per-connection state machine that turns I/O on an HTTP/1 connection into the hooks of
+//! the request it carries: `GotConn`, `WroteHeaderField`, `WroteHeaders`, `WroteRequest`,
+//! `GotFirstResponseByte`.
+//!
+//! HTTP/1 carries one request at a time, so the connection has at most one owner: the request
+//! whose head it is writing or whose response it is reading. A request becomes the owner when
+//! the connection first writes after hyper encoded that request's head (see `handoff`).
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use httptrace::{GotConnInfo, HookKind, TraceError, WroteRequestInfo};
+
+use super::conn_state::ConnShared;
+use crate::handoff;
+use crate::head_scanner::{HeadEvent, HeadScanner};
+use crate::request_state::{Once, RequestState};
+
+/// The HTTP/2 client preface; a connection that starts with it is multiplexed and has no
+/// single owner (issue #3 traces HTTP/2 streams from the layer).
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Unknown,
+    Http1,
+    Http2,
+}
+
+pub(crate) struct Http1Tracker {
+    protocol: Protocol,
+    owner: Option<Weak<RequestState>>,
+    scanner: HeadScanner,
+    /// When a response byte last arrived: the end of the previous exchange.
+    last_read: Option<Instant>,
+}
+
+impl Http1Tracker {
+    pub(crate) fn new(negotiated_h2: bool) -> Self {
+        Http1Tracker {
+            protocol: if negotiated_h2 { Protocol::Http2 } else { Protocol::Unknown },
+            owner: None,
+            scanner: HeadScanner::new(false),
+            last_read: None,
+        }
+    }
+
+    /// Before bytes starting with `first` are written: learn the protocol, take the request
+    /// whose head is about to go out.
+    pub(crate) fn before_write(&mut self, conn: &ConnShared, first: &[u8]) {
+        if self.protocol == Protocol::Unknown && !first.is_empty() {
+            let n = first.len().min(H2_PREFACE.len());
+            self.protocol = if first[..n] == H2_PREFACE[..n] { Protocol::Http2 } else { Protocol::Http1 };
+        }
+        match self.protocol {
+            Protocol::Http2 => handoff::discard_offered(),
+            Protocol::Http1 | Protocol::Unknown => {
+                if let Some(req) = handoff::take_offered() {
+                    self.bind(conn, req);
+                }
+            }
+        }
+    }
+
+    fn bind(&mut self, conn: &ConnShared, req: Arc<RequestState>) {
+        if !req.first(Once::GotConn) {
+            return;
+        }
+        let now = Instant::now();
+        let reused = conn.served.fetch_add(1, Ordering::Relaxed) > 0;
+        let was_idle = reused || conn.dialed_by != Some(req.id);
+        let idle_since = if reused { self.last_read.unwrap_or(conn.established) } else { conn.established };
+        let idle_time = if was_idle { now.saturating_duration_since(idle_since) } else { Duration::ZERO };
+        req.trace.got_conn(&GotConnInfo::new(conn.info.clone(), reused, was_idle, idle_time));
+        self.scanner = HeadScanner::new(req.trace.is_set(HookKind::WroteHeaderField));
+        self.owner = Some(Arc::downgrade(&req));
+    }
+
+    fn owner(&mut self) -> Option<Arc<RequestState>> {
+        let req = self.owner.as_ref()?.upgrade();
+        if req.is_none() {
+            self.owner = None;
+        }
+        req
+    }
+
+    /// `written` bytes (of the slices offered) were accepted by the connection.
+    pub(crate) fn after_write<'a>(&mut self, slices: impl IntoIterator<Item = &'a [u8]>, mut written: usize) {
+        if self.scanner.is_done() {
+            return;
+        }
+        let Some(req) = self.owner() else { return };
+        for slice in slices {
+            if written == 0 || self.scanner.is_done() {
+                break;
+            }
+            let part = &slice[..slice.len().min(written)];
+            written -= part.len();
+            self.scanner.feed(part, |event| match event {
+                HeadEvent::Field(field) => req.trace.wrote_header_field(&field),
+                HeadEvent::End => {
+                    if req.first(Once::WroteHeaders) {
+                        req.trace.wrote_headers()
+                    }
+                }
+            });
+        }
+    }
+
+    /// hyper flushes the I/O only once its own buffer is empty: if the body has ended too,
+    /// the whole request is on the wire.
+    pub(crate) fn after_flush(&mut self) {
+        let Some(req) = self.owner() else { return };
+        if self.scanner.is_done() && req.has(Once::BodyDone) && req.first(Once::WroteRequest) {
+            req.trace.wrote_request(&WroteRequestInfo::new(None));
+            self.release_if_finished(&req);
+        }
+    }
+
+    pub(crate) fn write_failed(&mut self, err: &std::io::Error) {
+        let Some(req) = self.owner() else { return };
+        if req.has(Once::GotConn) && req.first(Once::WroteRequest) {
+            req.trace.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(err))));
+        }
+    }
+
+    /// `n` bytes arrived (0 is end of stream).
+    pub(crate) fn after_read(&mut self, n: usize) {
+        if n == 0 || self.protocol == Protocol::Http2 {
+            return;
+        }
+        self.last_read = Some(Instant::now());
+        let Some(req) = self.owner() else { return };
+        if req.first(Once::FirstByte) {
+            req.trace.got_first_response_byte();
+            self.release_if_finished(&req);
+        }
+    }
+
+    /// Once the connection has nothing left to report for its owner, it stops holding it.
+    fn release_if_finished(&mut self, req: &RequestState) {
+        if req.has(Once::WroteRequest) && req.has(Once::FirstByte) {
+            self.owner = None;
+        }
+    }
+}

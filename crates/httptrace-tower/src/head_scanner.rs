@@ -1,0 +1,162 @@
+//! Reads the HTTP/1 request head out of the bytes written to a connection, to report each
+//! header field as it was really sent (names as on the wire, the fields hyper and hyper-util
+//! add included) and the moment the head was fully written.
+
+use http::HeaderValue;
+use httptrace::WroteHeaderFieldInfo;
+
+/// What the scanner found in a chunk of written bytes.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum HeadEvent {
+    /// A header field, with all the values of consecutive lines of the same name.
+    Field(WroteHeaderFieldInfo),
+    /// The blank line that ends the head.
+    End,
+}
+
+/// Incremental: chunks may split anywhere, even inside `\r\n`.
+#[derive(Debug, Default)]
+pub(crate) struct HeadScanner {
+    line: Vec<u8>,
+    seen_request_line: bool,
+    pending: Option<WroteHeaderFieldInfo>,
+    collect_fields: bool,
+    done: bool,
+}
+
+/// Longest line kept; a longer one (not something hyper writes) is reported cut short.
+const MAX_LINE: usize = 64 * 1024;
+
+impl HeadScanner {
+    /// `collect_fields` false only finds the end of the head (no hook wants the fields).
+    pub(crate) fn new(collect_fields: bool) -> Self {
+        HeadScanner { collect_fields, ..Self::default() }
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Feeds written bytes; returns how many belong to the head (the rest is body).
+    pub(crate) fn feed(&mut self, bytes: &[u8], mut emit: impl FnMut(HeadEvent)) -> usize {
+        if self.done {
+            return 0;
+        }
+        for (i, &b) in bytes.iter().enumerate() {
+            if b != b'\n' {
+                if self.line.len() < MAX_LINE {
+                    self.line.push(b);
+                }
+                continue;
+            }
+            if self.line.last() == Some(&b'\r') {
+                self.line.pop();
+            }
+            if self.line.is_empty() && self.seen_request_line {
+                if let Some(field) = self.pending.take() {
+                    emit(HeadEvent::Field(field));
+                }
+                self.done = true;
+                emit(HeadEvent::End);
+                return i + 1;
+            }
+            self.finish_line(&mut emit);
+        }
+        bytes.len()
+    }
+
+    fn finish_line(&mut self, emit: &mut impl FnMut(HeadEvent)) {
+        let line = std::mem::take(&mut self.line);
+        if !self.seen_request_line {
+            self.seen_request_line = !line.is_empty();
+            return;
+        }
+        if !self.collect_fields {
+            return;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return;
+        };
+        let name = String::from_utf8_lossy(&line[..colon]).to_ascii_lowercase();
+        let value = trim(&line[colon + 1..]);
+        let Ok(value) = HeaderValue::from_bytes(value) else {
+            return;
+        };
+        match &mut self.pending {
+            Some(field) if field.name == name => field.values.push(value),
+            _ => {
+                if let Some(field) = self.pending.replace(WroteHeaderFieldInfo::new(name, vec![value])) {
+                    emit(HeadEvent::Field(field));
+                }
+            }
+        }
+    }
+}
+
+fn trim(mut v: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &[u8] = b"POST /up HTTP/1.1\r\nhost: localhost:8080\r\naccept: a\r\naccept: b\r\ncontent-length: 5\r\nx: 1\r\n\r\nhello";
+
+    fn scan(chunks: &[&[u8]]) -> (Vec<String>, usize) {
+        let mut s = HeadScanner::new(true);
+        let mut out = Vec::new();
+        let mut head_len = 0;
+        for c in chunks {
+            head_len += s.feed(c, |e| match e {
+                HeadEvent::Field(f) => out.push(format!(
+                    "{}={}",
+                    f.name,
+                    f.values.iter().map(|v| v.to_str().unwrap()).collect::<Vec<_>>().join("|")
+                )),
+                HeadEvent::End => out.push("END".into()),
+            });
+        }
+        (out, head_len)
+    }
+
+    #[test]
+    fn fields_in_wire_order_with_repeated_names_grouped() {
+        let (events, head_len) = scan(&[HEAD]);
+        assert_eq!(events, ["host=localhost:8080", "accept=a|b", "content-length=5", "x=1", "END"]);
+        assert_eq!(head_len, HEAD.len() - 5, "the body is not part of the head");
+    }
+
+    #[test]
+    fn every_split_point_gives_the_same_events() {
+        let whole = scan(&[HEAD]).0;
+        for i in 0..HEAD.len() {
+            for j in i..HEAD.len() {
+                let (events, _) = scan(&[&HEAD[..i], &HEAD[i..j], &HEAD[j..]]);
+                assert_eq!(events, whole, "split at {i} and {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn without_fields_only_the_end_is_found() {
+        let mut s = HeadScanner::new(false);
+        let mut events = Vec::new();
+        s.feed(HEAD, |e| events.push(e));
+        assert_eq!(events, [HeadEvent::End]);
+        assert!(s.is_done());
+        assert_eq!(s.feed(b"more", |_| panic!("nothing after the end")), 0);
+    }
+
+    #[test]
+    fn title_case_names_are_lowercased_and_values_trimmed() {
+        let (events, _) = scan(&[b"GET / HTTP/1.1\r\nHost:   a \r\nUser-Agent:\tx\r\n\r\n"]);
+        assert_eq!(events, ["host=a", "user-agent=x", "END"]);
+    }
+}

@@ -1,0 +1,72 @@
+//! What one traced request shares between its future, its bodies and the connection that
+//! carries it: the effective trace and which once-only hooks have fired.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
+use httptrace::ClientTrace;
+
+/// Identifies a request to the connector, so that a connection knows who dialled it.
+pub(crate) type RequestId = u64;
+
+pub(crate) struct RequestState {
+    pub(crate) id: RequestId,
+    pub(crate) trace: ClientTrace,
+    fired: AtomicU8,
+}
+
+/// Once-only events, as bits of `RequestState::fired`.
+#[derive(Clone, Copy)]
+pub(crate) enum Once {
+    GotConn = 1,
+    WroteHeaders = 2,
+    BodyDone = 4,
+    WroteRequest = 8,
+    FirstByte = 16,
+    PutIdle = 32,
+}
+
+impl RequestState {
+    pub(crate) fn new(trace: ClientTrace) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        RequestState { id: NEXT.fetch_add(1, Ordering::Relaxed), trace, fired: AtomicU8::new(0) }
+    }
+
+    /// Marks `event`; true the first time only.
+    pub(crate) fn first(&self, event: Once) -> bool {
+        let bit = event as u8;
+        self.fired.fetch_or(bit, Ordering::AcqRel) & bit == 0
+    }
+
+    pub(crate) fn has(&self, event: Once) -> bool {
+        self.fired.load(Ordering::Acquire) & event as u8 != 0
+    }
+
+    /// Runs the request's synchronous work (a `poll` of the inner client) with its trace and
+    /// identity in effect, so that a connector called from inside sees them.
+    pub(crate) fn enter(&self) -> Entered {
+        let trace = self.trace.enter();
+        let previous = CURRENT_REQUEST.with(|c| c.replace(Some(self.id)));
+        Entered { _trace: trace, previous }
+    }
+}
+
+thread_local! {
+    static CURRENT_REQUEST: Cell<Option<RequestId>> = const { Cell::new(None) };
+}
+
+/// The request being polled on this thread, if a traced one is.
+pub(crate) fn current_request() -> Option<RequestId> {
+    CURRENT_REQUEST.with(Cell::get)
+}
+
+pub(crate) struct Entered {
+    _trace: httptrace::EnteredTrace,
+    previous: Option<RequestId>,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        CURRENT_REQUEST.with(|c| c.set(self.previous));
+    }
+}

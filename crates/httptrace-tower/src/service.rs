@@ -1,0 +1,132 @@
+//! [`HttpTrace`]: the service that starts tracing a request.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{header, Request, Version};
+use httptrace::{current_trace, extensions_client_trace, ClientTrace, GetConnInfo};
+use tower_service::Service;
+
+use crate::future::ResponseFuture;
+use crate::handoff::HeadMarker;
+use crate::request_body::TracedRequestBody;
+use crate::request_state::RequestState;
+
+/// Traces the requests sent through `S`; made by [`HttpTraceLayer`](crate::HttpTraceLayer).
+///
+/// For each request it fires `GetConn`, hands the request's trace to the connector and the
+/// connection (see the crate docs for where each hook fires), and wraps the response body so
+/// that its end fires `PutIdleConn`. The inner service receives the request with its body
+/// wrapped in [`TracedRequestBody`], and answers with any `http::Response`.
+///
+/// Requests that the client will refuse (no scheme, a scheme other than `http`/`https`, no
+/// host, an HTTP version other than 1.0, 1.1 or 2) are passed on untouched and fire no hook,
+/// as in Go; so are requests with no trace at all, at the cost of one extension lookup. A
+/// request already traced by an outer `HttpTrace` is not traced twice.
+#[derive(Debug, Clone)]
+pub struct HttpTrace<S> {
+    inner: S,
+    trace: ClientTrace,
+}
+
+impl<S> HttpTrace<S> {
+    /// Traces `inner` with `trace`.
+    pub fn new(inner: S, trace: ClientTrace) -> Self {
+        HttpTrace { inner, trace }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
+    /// This layer's trace.
+    pub fn trace(&self) -> &ClientTrace {
+        &self.trace
+    }
+
+}
+
+/// Prepares `req` for the inner service and, if it is traced, fires `GetConn`; `send` hands
+/// it on. Shared by [`Service::call`] and the `request` of a traced client.
+pub(crate) fn start<B, F>(
+    layer_trace: &ClientTrace,
+    mut req: Request<B>,
+    send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,
+) -> ResponseFuture<F> {
+        let Some(host_port) = host_port(&req) else {
+            return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+        };
+        if req.extensions().get::<HeadMarker>().is_some() {
+            return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+        }
+        let mut trace = layer_trace.clone();
+        if let Some(ambient) = current_trace() {
+            trace = ambient.compose(&trace);
+        }
+        if let Some(own) = extensions_client_trace(req.extensions()) {
+            trace = own.compose(&trace);
+        }
+        if trace.is_empty() {
+            return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+        }
+        let request_close = req.headers().get_all(header::CONNECTION).iter().any(is_close);
+        let state = Arc::new(RequestState::new(trace));
+        state.trace.get_conn(&GetConnInfo::new(host_port));
+        req.extensions_mut().insert(HeadMarker(state.clone()));
+        let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone())));
+        let fut = {
+            let _entered = state.enter();
+            send(req)
+        };
+        ResponseFuture::traced(fut, state, request_close)
+}
+
+impl<S, B, ResBody> Service<Request<B>> for HttpTrace<S>
+where
+    S: Service<Request<TracedRequestBody<B>>, Response = http::Response<ResBody>>,
+    S::Error: std::error::Error + 'static,
+    ResBody: http_body::Body,
+{
+    type Response = http::Response<crate::TracedResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let inner = &mut self.inner;
+        start(&self.trace, req, |req| inner.call(req))
+    }
+}
+
+/// `host:port` for `GetConn`, or `None` for a request the client will refuse.
+fn host_port<B>(req: &Request<B>) -> Option<String> {
+    if ![Version::HTTP_10, Version::HTTP_11, Version::HTTP_2].contains(&req.version()) {
+        return None;
+    }
+    let uri = req.uri();
+    let default_port = match uri.scheme_str()? {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let host = uri.host().filter(|h| !h.is_empty())?;
+    Some(format!("{host}:{}", uri.port_u16().unwrap_or(default_port)))
+}
+
+pub(crate) fn is_close(value: &http::HeaderValue) -> bool {
+    value.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
+}

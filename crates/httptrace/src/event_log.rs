@@ -1,0 +1,304 @@
+//! [`EventLog`]: a ready trace that records every hook, and prints the record as JSON lines
+//! in the format of the Go event logs (`httpstat --events`).
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::info::{
+    ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, GetConnInfo, Got1xxResponseInfo,
+    GotConnInfo, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
+};
+use crate::trace::ClientTrace;
+
+/// One recorded hook call (or caller-side mark), with the time since the log started.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// Time since [`EventLog::new`].
+    pub at: Duration,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What an [`Event`] records: a hook with its argument, or a mark the caller made.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+#[allow(missing_docs)] // Each variant is the Go hook (or mark) of the same name.
+pub enum EventKind {
+    GetConn(GetConnInfo),
+    GotConn(GotConnInfo),
+    PutIdleConn(PutIdleConnInfo),
+    GotFirstResponseByte,
+    Got100Continue,
+    Got1xxResponse(Got1xxResponseInfo),
+    DnsStart(DnsStartInfo),
+    DnsDone(DnsDoneInfo),
+    ConnectStart(ConnectStartInfo),
+    ConnectDone(ConnectDoneInfo),
+    TlsHandshakeStart,
+    TlsHandshakeDone(TlsHandshakeDoneInfo),
+    WroteHeaderField(WroteHeaderFieldInfo),
+    WroteHeaders,
+    Wait100Continue,
+    WroteRequest(WroteRequestInfo),
+    /// The caller sends request number `n`.
+    Request { n: u64 },
+    /// The caller got a response.
+    Response { status: u16, proto: String },
+    /// The caller got an error.
+    Error { err: String },
+}
+
+impl Event {
+    /// The Go hook name (`"GotConn"`, `"DNSStart"`, ...), or the mark's name.
+    pub fn name(&self) -> &'static str {
+        match &self.kind {
+            EventKind::GetConn(_) => "GetConn",
+            EventKind::GotConn(_) => "GotConn",
+            EventKind::PutIdleConn(_) => "PutIdleConn",
+            EventKind::GotFirstResponseByte => "GotFirstResponseByte",
+            EventKind::Got100Continue => "Got100Continue",
+            EventKind::Got1xxResponse(_) => "Got1xxResponse",
+            EventKind::DnsStart(_) => "DNSStart",
+            EventKind::DnsDone(_) => "DNSDone",
+            EventKind::ConnectStart(_) => "ConnectStart",
+            EventKind::ConnectDone(_) => "ConnectDone",
+            EventKind::TlsHandshakeStart => "TLSHandshakeStart",
+            EventKind::TlsHandshakeDone(_) => "TLSHandshakeDone",
+            EventKind::WroteHeaderField(_) => "WroteHeaderField",
+            EventKind::WroteHeaders => "WroteHeaders",
+            EventKind::Wait100Continue => "Wait100Continue",
+            EventKind::WroteRequest(_) => "WroteRequest",
+            EventKind::Request { .. } => "Request",
+            EventKind::Response { .. } => "Response",
+            EventKind::Error { .. } => "Error",
+        }
+    }
+
+    /// One JSON object: `event`, `t_us`, then the hook's keys as in the Go event logs.
+    ///
+    /// `redact` names header fields (lowercase) whose values are printed as `"[redacted]"`.
+    pub fn to_json(&self, redact: &[&str]) -> String {
+        let mut out = String::new();
+        let _ = write!(out, "{{\"event\":\"{}\",\"t_us\":{}", self.name(), self.at.as_micros());
+        let err = |out: &mut String, e: &Option<crate::TraceError>| match e {
+            Some(e) => {
+                out.push_str(",\"err\":");
+                json_str(out, &e.to_string());
+            }
+            None => out.push_str(",\"err\":null"),
+        };
+        match &self.kind {
+            EventKind::GetConn(i) => {
+                out.push_str(",\"host_port\":");
+                json_str(&mut out, &i.host_port);
+            }
+            EventKind::GotConn(i) => {
+                let _ = write!(
+                    out,
+                    ",\"reused\":{},\"was_idle\":{},\"idle_us\":{}",
+                    i.reused,
+                    i.was_idle,
+                    i.idle_time.as_micros()
+                );
+            }
+            EventKind::PutIdleConn(i) => err(&mut out, &i.err),
+            EventKind::Got1xxResponse(i) => {
+                let _ = write!(out, ",\"code\":{}", i.status.as_u16());
+            }
+            EventKind::DnsStart(i) => {
+                out.push_str(",\"host\":");
+                json_str(&mut out, &i.host);
+            }
+            EventKind::DnsDone(i) => {
+                let addrs: Vec<String> = i.addrs.iter().map(|a| a.to_string()).collect();
+                out.push_str(",\"addrs\":");
+                json_list(&mut out, &addrs);
+                err(&mut out, &i.err);
+                let _ = write!(out, ",\"coalesced\":{}", i.coalesced);
+            }
+            EventKind::ConnectStart(i) => {
+                let _ = write!(out, ",\"network\":\"{}\",\"addr\":\"{}\"", i.network, i.addr);
+            }
+            EventKind::ConnectDone(i) => {
+                let _ = write!(out, ",\"network\":\"{}\",\"addr\":\"{}\"", i.network, i.addr);
+                err(&mut out, &i.err);
+            }
+            EventKind::TlsHandshakeDone(i) => {
+                let s = &i.state;
+                out.push_str(",\"version\":");
+                json_opt(&mut out, s.version.as_deref());
+                out.push_str(",\"alpn\":");
+                json_opt(&mut out, s.alpn_protocol.as_deref().map(String::from_utf8_lossy).as_deref());
+                out.push_str(",\"cipher\":");
+                json_opt(&mut out, s.cipher_suite.as_deref());
+                let _ = write!(out, ",\"resumed\":{}", s.resumed);
+                out.push_str(",\"server_name\":");
+                json_opt(&mut out, s.server_name.as_deref());
+                let _ = write!(out, ",\"peer_certs\":{}", s.peer_certificates.len());
+                err(&mut out, &i.err);
+            }
+            EventKind::WroteHeaderField(i) => {
+                out.push_str(",\"key\":");
+                json_str(&mut out, &i.name);
+                let values: Vec<String> = if redact.contains(&i.name.as_str()) {
+                    i.values.iter().map(|_| "[redacted]".to_owned()).collect()
+                } else {
+                    i.values.iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect()
+                };
+                out.push_str(",\"values\":");
+                json_list(&mut out, &values);
+            }
+            EventKind::WroteRequest(i) => err(&mut out, &i.err),
+            EventKind::Request { n } => {
+                let _ = write!(out, ",\"n\":{n}");
+            }
+            EventKind::Response { status, proto } => {
+                let _ = write!(out, ",\"status\":{status},\"proto\":");
+                json_str(&mut out, proto);
+            }
+            EventKind::Error { err } => {
+                out.push_str(",\"err\":");
+                json_str(&mut out, err);
+            }
+            EventKind::GotFirstResponseByte
+            | EventKind::Got100Continue
+            | EventKind::TlsHandshakeStart
+            | EventKind::WroteHeaders
+            | EventKind::Wait100Continue => {}
+        }
+        out.push('}');
+        out
+    }
+}
+
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn json_opt(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => json_str(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+fn json_list(out: &mut String, items: &[String]) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json_str(out, item);
+    }
+    out.push(']');
+}
+
+/// Records every hook of the traces it makes, in the order they fire.
+///
+/// ```
+/// use httptrace::{EventLog, GetConnInfo};
+///
+/// let log = EventLog::new();
+/// let trace = log.trace();
+/// log.request(0);
+/// trace.get_conn(&GetConnInfo::new("localhost:80"));
+/// assert_eq!(log.names(), ["Request", "GetConn"]);
+/// assert!(log.events()[1].to_json(&[]).starts_with(r#"{"event":"GetConn","t_us":"#));
+/// ```
+#[derive(Debug, Clone)]
+pub struct EventLog {
+    start: Instant,
+    events: Arc<Mutex<Vec<Event>>>,
+}
+
+impl Default for EventLog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventLog {
+    /// An empty log; times count from now.
+    pub fn new() -> Self {
+        EventLog { start: Instant::now(), events: Arc::default() }
+    }
+
+    fn push(&self, kind: EventKind) {
+        let event = Event { at: self.start.elapsed(), kind };
+        self.events.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+    }
+
+    /// Marks the start of request `n`.
+    pub fn request(&self, n: u64) {
+        self.push(EventKind::Request { n });
+    }
+
+    /// Marks a response.
+    pub fn response(&self, status: u16, proto: impl Into<String>) {
+        self.push(EventKind::Response { status, proto: proto.into() });
+    }
+
+    /// Marks an error returned to the caller.
+    pub fn error(&self, err: impl std::fmt::Display) {
+        self.push(EventKind::Error { err: err.to_string() });
+    }
+
+    /// Everything recorded so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.events.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Removes and returns everything recorded so far.
+    pub fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The names of the events recorded so far.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.events.lock().unwrap_or_else(|e| e.into_inner()).iter().map(Event::name).collect()
+    }
+
+    /// A trace with every hook set, each recording into this log.
+    pub fn trace(&self) -> ClientTrace {
+        let l = self.clone();
+        let rec = move |kind: EventKind| l.push(kind);
+        let r = || rec.clone();
+        let (a, b, c, d, e, f, g, h) = (r(), r(), r(), r(), r(), r(), r(), r());
+        let (i, j, k, m, n, o, p, q) = (r(), r(), r(), r(), r(), r(), r(), r());
+        ClientTrace::new()
+            .on_get_conn(move |x| a(EventKind::GetConn(x.clone())))
+            .on_got_conn(move |x| b(EventKind::GotConn(x.clone())))
+            .on_put_idle_conn(move |x| c(EventKind::PutIdleConn(x.clone())))
+            .on_got_first_response_byte(move || d(EventKind::GotFirstResponseByte))
+            .on_got_100_continue(move || e(EventKind::Got100Continue))
+            .on_got_1xx_response(move |x| {
+                f(EventKind::Got1xxResponse(x.clone()));
+                Ok(())
+            })
+            .on_dns_start(move |x| g(EventKind::DnsStart(x.clone())))
+            .on_dns_done(move |x| h(EventKind::DnsDone(x.clone())))
+            .on_connect_start(move |x| i(EventKind::ConnectStart(x.clone())))
+            .on_connect_done(move |x| j(EventKind::ConnectDone(x.clone())))
+            .on_tls_handshake_start(move || k(EventKind::TlsHandshakeStart))
+            .on_tls_handshake_done(move |x| m(EventKind::TlsHandshakeDone(x.clone())))
+            .on_wrote_header_field(move |x| n(EventKind::WroteHeaderField(x.clone())))
+            .on_wrote_headers(move || o(EventKind::WroteHeaders))
+            .on_wait_100_continue(move || p(EventKind::Wait100Continue))
+            .on_wrote_request(move |x| q(EventKind::WroteRequest(x.clone())))
+    }
+}
