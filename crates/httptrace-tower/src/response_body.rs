@@ -49,7 +49,7 @@ impl<B: Body> TracedResponseBody<B> {
     /// `returns_to_pool`: whether reaching the end returns the connection to the pool
     /// (HTTP/1 with keep-alive); when false the body reports nothing.
     pub(crate) fn new(inner: B, state: Arc<RequestState>, returns_to_pool: bool) -> Self {
-        let body = TracedResponseBody { inner, end: returns_to_pool.then_some(EndOfBody { state }) };
+        let body = TracedResponseBody { inner, end: returns_to_pool.then(|| EndOfBody { state }) };
         // No body at all (HEAD, 204, Content-Length: 0): as in Go, the connection is back in
         // the pool before the response reaches the caller.
         if body.inner.is_end_stream() {

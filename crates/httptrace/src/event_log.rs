@@ -238,6 +238,11 @@ impl EventLog {
         EventLog { start: Instant::now(), events: Arc::default() }
     }
 
+    /// The instant times count from.
+    pub fn started_at(&self) -> Instant {
+        self.start
+    }
+
     fn push(&self, kind: EventKind) {
         let event = Event { at: self.start.elapsed(), kind };
         self.events.lock().unwrap_or_else(|e| e.into_inner()).push(event);

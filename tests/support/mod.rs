@@ -1,0 +1,129 @@
+//! Real parts for the end-to-end tests: hyper servers on loopback, a resolver service the
+//! test controls, and a traced hyper-util client.
+#![allow(dead_code, unused_imports)]
+
+pub mod resolver;
+pub mod server;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use httptrace::{ClientTrace, Event, EventKind};
+use httptrace_tower::{HttpTrace, TraceConnector, TraceHttpConnector, TraceResolver, TracedRequestBody};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+pub use resolver::TestResolver;
+pub use server::{Seen, TestServer};
+
+pub type TestConnector = TraceConnector<TraceHttpConnector<TraceResolver<TestResolver>>>;
+pub type TestClient<B = Full<Bytes>> = HttpTrace<Client<TestConnector, TracedRequestBody<B>>>;
+
+/// The traced stack the tests drive: our connector over `resolver`, hyper-util's pool.
+pub fn client_with<B>(resolver: TestResolver, trace: ClientTrace) -> TestClient<B>
+where
+    B: http_body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connector = TraceConnector::new(TraceHttpConnector::with_resolver(TraceResolver::new(resolver)));
+    let client = Client::builder(TokioExecutor::new()).build(connector);
+    HttpTrace::new(client, trace)
+}
+
+pub fn client(resolver: TestResolver, trace: ClientTrace) -> TestClient {
+    client_with(resolver, trace)
+}
+
+pub fn get(url: &str) -> http::Request<Full<Bytes>> {
+    http::Request::get(url).body(Full::default()).unwrap()
+}
+
+/// Reads a whole response body.
+pub async fn read_body<B>(body: B) -> Bytes
+where
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    body.collect().await.expect("body").to_bytes()
+}
+
+/// The event names, with header fields shown as `WroteHeaderField(name)`.
+pub fn names(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::WroteHeaderField(f) => format!("WroteHeaderField({})", f.name),
+            _ => e.name().to_owned(),
+        })
+        .collect()
+}
+
+/// Waits until `cond` holds, for hooks that fire in another task; panics after 10 s.
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// A port on 127.0.0.1 where nothing listens.
+pub async fn refused_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    port
+}
+
+/// A server that reads one request head and closes the connection without answering.
+pub async fn closing_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            drop(stream);
+        }
+    });
+    (addr, task)
+}
+
+/// An error's message followed by its sources' messages.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        out.push(s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// The same connector stack with no layer and no trace, to compare results against.
+pub fn untraced_client(resolver: TestResolver) -> Client<TestConnector, Full<Bytes>> {
+    let connector = TraceConnector::new(TraceHttpConnector::with_resolver(TraceResolver::new(resolver)));
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+/// The `GotConn` of a log.
+pub fn got_conn(events: &[Event]) -> httptrace::GotConnInfo {
+    events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::GotConn(i) => Some(i.clone()),
+            _ => None,
+        })
+        .expect("a GotConn")
+}
