@@ -15,7 +15,10 @@ const PER_TASK: usize = 20;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_over_shared_connections_each_get_only_their_own_events() {
     let server = TestServer::start().await;
-    let client = client(TestResolver::new().with("load.test", &["127.0.0.1"]), ClientTrace::new());
+    let client = client(
+        TestResolver::new().with("load.test", &["127.0.0.1"]),
+        ClientTrace::new(),
+    );
     let client = Arc::new(client);
     let url = server.url("load.test", "/echo");
 
@@ -27,7 +30,10 @@ async fn concurrent_requests_over_shared_connections_each_get_only_their_own_eve
             for i in 0..PER_TASK {
                 let id = format!("{t}-{i}");
                 let log = EventLog::new();
-                let mut req = http::Request::get(&url).header("x-request-id", &id).body(Default::default()).unwrap();
+                let mut req = http::Request::get(&url)
+                    .header("x-request-id", &id)
+                    .body(Default::default())
+                    .unwrap();
                 with_client_trace(&mut req, log.trace());
                 let res = client.request(req).await.expect("request");
                 assert_eq!(res.headers()["x-request-id"], id.as_str());
@@ -49,25 +55,40 @@ async fn concurrent_requests_over_shared_connections_each_get_only_their_own_eve
         let count = |x: &str| n.iter().filter(|m| **m == x).count();
         count("DNSStart") == count("DNSDone") && count("ConnectStart") == count("ConnectDone")
     };
-    eventually("background dials to finish", || logs.iter().all(|(_, log)| balanced(log))).await;
+    eventually("background dials to finish", || {
+        logs.iter().all(|(_, log)| balanced(log))
+    })
+    .await;
 
-    let seen: HashMap<String, Seen> =
-        server.seen().into_iter().map(|s| (s.request_id.clone().unwrap(), s)).collect();
+    let seen: HashMap<String, Seen> = server
+        .seen()
+        .into_iter()
+        .map(|s| (s.request_id.clone().unwrap(), s))
+        .collect();
     assert_eq!(seen.len(), TASKS * PER_TASK);
 
     // A request's own path, and the dial it may have started: when the pool hands it another
     // connection first, hyper-util finishes that dial in the background and its hooks still
     // report to this request, interleaved with the rest (as in Go).
     let request_path = [
-        "GetConn", "GotConn", "WroteHeaderField(x-request-id)", "WroteHeaderField(host)", "WroteHeaders",
-        "WroteRequest", "GotFirstResponseByte", "PutIdleConn",
+        "GetConn",
+        "GotConn",
+        "WroteHeaderField(x-request-id)",
+        "WroteHeaderField(host)",
+        "WroteHeaders",
+        "WroteRequest",
+        "GotFirstResponseByte",
+        "PutIdleConn",
     ];
     let dial = ["DNSStart", "DNSDone", "ConnectStart", "ConnectDone"];
     let (mut reused_count, mut dials_lost) = (0, 0);
     for (id, log) in &logs {
         let events = log.events();
         let names = names(&events);
-        let (dials, path): (Vec<String>, Vec<String>) = names.iter().cloned().partition(|n| dial.contains(&n.as_str()));
+        let (dials, path): (Vec<String>, Vec<String>) = names
+            .iter()
+            .cloned()
+            .partition(|n| dial.contains(&n.as_str()));
         assert_eq!(path, request_path, "request {id}: {names:?}");
         assert!(dials.is_empty() || dials == dial, "request {id}: {names:?}");
         let got = got_conn(&events);
@@ -85,7 +106,9 @@ async fn concurrent_requests_over_shared_connections_each_get_only_their_own_eve
         }
         // The field it wrote is its own id.
         let wrote_id = events.iter().find_map(|e| match &e.kind {
-            EventKind::WroteHeaderField(f) if f.name == "x-request-id" => Some(f.values[0].to_str().unwrap().to_owned()),
+            EventKind::WroteHeaderField(f) if f.name == "x-request-id" => {
+                Some(f.values[0].to_str().unwrap().to_owned())
+            }
             _ => None,
         });
         assert_eq!(wrote_id.as_deref(), Some(id.as_str()));
@@ -93,15 +116,28 @@ async fn concurrent_requests_over_shared_connections_each_get_only_their_own_eve
         let server_side = &seen[id];
         assert_eq!(got.conn.local_addr, Some(server_side.peer), "request {id}");
         // Its first response byte came after the server answered it.
-        let first_byte = events.iter().find(|e| e.name() == "GotFirstResponseByte").unwrap();
-        assert!(log.started_at() + first_byte.at >= server_side.answered_at, "request {id}");
+        let first_byte = events
+            .iter()
+            .find(|e| e.name() == "GotFirstResponseByte")
+            .unwrap();
+        assert!(
+            log.started_at() + first_byte.at >= server_side.answered_at,
+            "request {id}"
+        );
         let put = events.iter().find_map(|e| match &e.kind {
             EventKind::PutIdleConn(put) => Some(put),
             _ => None,
         });
         assert!(put.unwrap().err.is_none(), "request {id}");
     }
-    assert!(reused_count > TASKS * PER_TASK / 2, "most requests reuse a connection: {reused_count}");
+    assert!(
+        reused_count > TASKS * PER_TASK / 2,
+        "most requests reuse a connection: {reused_count}"
+    );
     println!("{reused_count} reused, {dials_lost} dials finished after the request took another connection");
-    assert!(server.connection_count() <= TASKS + dials_lost, "{} connections", server.connection_count());
+    assert!(
+        server.connection_count() <= TASKS + dials_lost,
+        "{} connections",
+        server.connection_count()
+    );
 }

@@ -34,9 +34,15 @@ async fn request_trace_runs_before_scope_trace_before_layer_trace() {
     assert_eq!(
         *lines.lock().unwrap(),
         [
-            "request GetConn", "scope GetConn", "layer GetConn",
-            "request GotConn", "scope GotConn", "layer GotConn",
-            "request PutIdleConn", "scope PutIdleConn", "layer PutIdleConn",
+            "request GetConn",
+            "scope GetConn",
+            "layer GetConn",
+            "request GotConn",
+            "scope GotConn",
+            "layer GotConn",
+            "request PutIdleConn",
+            "scope PutIdleConn",
+            "layer PutIdleConn",
         ]
     );
 }
@@ -51,8 +57,15 @@ async fn a_trace_attached_twice_fires_every_hook_twice() {
     with_client_trace(&mut req, log.trace());
     read_body(client.request(req).await.unwrap().into_body()).await;
     let doubled: Vec<String> = [
-        "GetConn", "ConnectStart", "ConnectDone", "GotConn", "WroteHeaderField(host)", "WroteHeaders", "WroteRequest",
-        "GotFirstResponseByte", "PutIdleConn",
+        "GetConn",
+        "ConnectStart",
+        "ConnectDone",
+        "GotConn",
+        "WroteHeaderField(host)",
+        "WroteHeaders",
+        "WroteRequest",
+        "GotFirstResponseByte",
+        "PutIdleConn",
     ]
     .iter()
     .flat_map(|n| [n.to_string(), n.to_string()])
@@ -73,19 +86,32 @@ async fn panicking_hooks_do_not_take_the_request_or_the_connection_down() {
 
     let mut req = get(&server.url("127.0.0.1", "/"));
     with_client_trace(&mut req, bomb.clone());
-    let res = client.request(req).await.expect("the request survives its hooks");
+    let res = client
+        .request(req)
+        .await
+        .expect("the request survives its hooks");
     assert_eq!(read_body(res.into_body()).await, "ok");
     assert_eq!(hook_panics() - before, 3);
     // The layer's own trace, composed after the panicking one, saw everything.
     assert_eq!(
         names(&log.take()),
         [
-            "GetConn", "ConnectStart", "ConnectDone", "GotConn", "WroteHeaderField(host)", "WroteHeaders",
-            "WroteRequest", "GotFirstResponseByte", "PutIdleConn"
+            "GetConn",
+            "ConnectStart",
+            "ConnectDone",
+            "GotConn",
+            "WroteHeaderField(host)",
+            "WroteHeaders",
+            "WroteRequest",
+            "GotFirstResponseByte",
+            "PutIdleConn"
         ]
     );
     // The connection was not harmed: the next request (and a concurrent one) reuse it.
-    let res = client.request(get(&server.url("127.0.0.1", "/"))).await.unwrap();
+    let res = client
+        .request(get(&server.url("127.0.0.1", "/")))
+        .await
+        .unwrap();
     read_body(res.into_body()).await;
     assert!(got_conn(&log.take()).reused);
     assert_eq!(server.connection_count(), 1);
@@ -94,26 +120,41 @@ async fn panicking_hooks_do_not_take_the_request_or_the_connection_down() {
 #[tokio::test]
 async fn a_relative_url_fires_no_hook_and_gets_the_clients_error() {
     let log = EventLog::new();
-    let err = client(TestResolver::new(), log.trace()).request(get("/just/a/path")).await.unwrap_err();
+    let err = client(TestResolver::new(), log.trace())
+        .request(get("/just/a/path"))
+        .await
+        .unwrap_err();
     assert!(log.events().is_empty(), "{:?}", log.names());
-    let plain = untraced_client(TestResolver::new()).request(get("/just/a/path")).await.unwrap_err();
+    let plain = untraced_client(TestResolver::new())
+        .request(get("/just/a/path"))
+        .await
+        .unwrap_err();
     assert_eq!(error_chain(&err), error_chain(&plain));
 }
 
 #[tokio::test]
 async fn an_unsupported_scheme_fires_no_hook_and_says_so() {
     let log = EventLog::new();
-    let err = client(TestResolver::new(), log.trace()).request(get("ftp://127.0.0.1:2121/file")).await.unwrap_err();
+    let err = client(TestResolver::new(), log.trace())
+        .request(get("ftp://127.0.0.1:2121/file"))
+        .await
+        .unwrap_err();
     assert!(log.events().is_empty(), "{:?}", log.names());
     let chain = error_chain(&err);
-    assert!(chain.iter().any(|m| m == "unsupported URL scheme \"ftp\""), "{chain:?}");
+    assert!(
+        chain.iter().any(|m| m == "unsupported URL scheme \"ftp\""),
+        "{chain:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_request_without_any_trace_is_passed_through_untouched() {
     let server = TestServer::start().await;
     let client = client(TestResolver::new(), ClientTrace::new());
-    let res = client.request(get(&server.url("127.0.0.1", "/"))).await.unwrap();
+    let res = client
+        .request(get(&server.url("127.0.0.1", "/")))
+        .await
+        .unwrap();
     assert_eq!(read_body(res.into_body()).await, "ok");
     assert!(server.seen()[0].headers.get("host").is_some());
 }
@@ -121,7 +162,9 @@ async fn a_request_without_any_trace_is_passed_through_untouched() {
 #[tokio::test]
 async fn concurrent_lookups_of_one_name_share_a_query() {
     let server = TestServer::start().await;
-    let (resolver, gate) = TestResolver::new().with("shared.test", &["127.0.0.1"]).gated();
+    let (resolver, gate) = TestResolver::new()
+        .with("shared.test", &["127.0.0.1"])
+        .gated();
     let client = Arc::new(client(resolver.clone(), ClientTrace::new()));
     let logs = [EventLog::new(), EventLog::new()];
     let mut tasks = Vec::new();
@@ -129,9 +172,14 @@ async fn concurrent_lookups_of_one_name_share_a_query() {
         let mut req = get(&server.url("shared.test", "/"));
         with_client_trace(&mut req, log.trace());
         let client = client.clone();
-        tasks.push(tokio::spawn(async move { read_body(client.request(req).await.unwrap().into_body()).await }));
+        tasks.push(tokio::spawn(async move {
+            read_body(client.request(req).await.unwrap().into_body()).await
+        }));
     }
-    eventually("both lookups to start", || logs.iter().all(|l| l.names().contains(&"DNSStart"))).await;
+    eventually("both lookups to start", || {
+        logs.iter().all(|l| l.names().contains(&"DNSStart"))
+    })
+    .await;
     gate.add_permits(1);
     for t in tasks {
         t.await.unwrap();

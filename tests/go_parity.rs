@@ -15,14 +15,26 @@ fn go_log(name: &str) -> Vec<Map<String, Value>> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap().as_object().unwrap().clone())
+        .map(|l| {
+            serde_json::from_str::<Value>(l)
+                .unwrap()
+                .as_object()
+                .unwrap()
+                .clone()
+        })
         .collect()
 }
 
 fn our_log(log: &EventLog) -> Vec<Map<String, Value>> {
     log.events()
         .iter()
-        .map(|e| serde_json::from_str::<Value>(&e.to_json(&[])).unwrap().as_object().unwrap().clone())
+        .map(|e| {
+            serde_json::from_str::<Value>(&e.to_json(&[]))
+                .unwrap()
+                .as_object()
+                .unwrap()
+                .clone()
+        })
         .collect()
 }
 
@@ -44,7 +56,11 @@ fn comparable(events: Vec<Map<String, Value>>, port: Option<u16>) -> Vec<Map<Str
 }
 
 fn assert_same(go: &[Map<String, Value>], ours: &[Map<String, Value>], differ: &[&str]) {
-    let names = |l: &[Map<String, Value>]| l.iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let names = |l: &[Map<String, Value>]| {
+        l.iter()
+            .map(|e| e["event"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(names(ours), names(go), "event order");
     for (g, o) in go.iter().zip(ours) {
         let keys = |m: &Map<String, Value>| {
@@ -55,11 +71,21 @@ fn assert_same(go: &[Map<String, Value>], ours: &[Map<String, Value>], differ: &
         assert_eq!(keys(o), keys(g), "keys of {}", g["event"]);
         for (k, gv) in g {
             if differ.contains(&k.as_str()) {
-                assert_eq!(o[k].is_null(), gv.is_null(), "{k} of {} is set in both or neither", g["event"]);
+                assert_eq!(
+                    o[k].is_null(),
+                    gv.is_null(),
+                    "{k} of {} is set in both or neither",
+                    g["event"]
+                );
             } else if k != "idle_us" {
                 assert_eq!(&o[k], gv, "{k} of {}", g["event"]);
             } else {
-                assert_eq!(o[k].as_u64().unwrap() > 0, gv.as_u64().unwrap() > 0, "idle_us of {}", g["event"]);
+                assert_eq!(
+                    o[k].as_u64().unwrap() > 0,
+                    gv.as_u64().unwrap() > 0,
+                    "idle_us of {}",
+                    g["event"]
+                );
             }
         }
     }
@@ -69,10 +95,16 @@ fn assert_same(go: &[Map<String, Value>], ours: &[Map<String, Value>], differ: &
 async fn fresh_then_reused_matches_go() {
     let server = TestServer::start().await;
     let log = EventLog::new();
-    let client = client(TestResolver::new().with("localhost", &["127.0.0.1"]), log.trace());
+    let client = client(
+        TestResolver::new().with("localhost", &["127.0.0.1"]),
+        log.trace(),
+    );
     for n in 0..2 {
         log.request(n);
-        let res = client.request(get(&server.url("localhost", "/"))).await.unwrap();
+        let res = client
+            .request(get(&server.url("localhost", "/")))
+            .await
+            .unwrap();
         let status = res.status().as_u16();
         read_body(res.into_body()).await;
         log.response(status, "HTTP/1.1");
@@ -88,7 +120,10 @@ async fn connect_refused_matches_go() {
     let log = EventLog::new();
     log.request(0);
     let url = format!("http://127.0.0.1:{port}/");
-    let err = client(TestResolver::new(), log.trace()).request(get(&url)).await.unwrap_err();
+    let err = client(TestResolver::new(), log.trace())
+        .request(get(&url))
+        .await
+        .unwrap_err();
     log.error(&err);
     // Go dialled port 1; the error texts are each runtime's own.
     let go: Vec<_> = comparable(go_log("connect-refused"), None)

@@ -25,51 +25,96 @@ const FRESH: [&str; 11] = [
     "PutIdleConn",
 ];
 
-const REUSED: [&str; 7] =
-    ["GetConn", "GotConn", "WroteHeaderField(host)", "WroteHeaders", "WroteRequest", "GotFirstResponseByte", "PutIdleConn"];
+const REUSED: [&str; 7] = [
+    "GetConn",
+    "GotConn",
+    "WroteHeaderField(host)",
+    "WroteHeaders",
+    "WroteRequest",
+    "GotFirstResponseByte",
+    "PutIdleConn",
+];
 
 #[tokio::test]
 async fn fresh_connection_then_reused_reports_idle_time() {
     let server = TestServer::start().await;
     let log = EventLog::new();
-    let client = client(TestResolver::new().with("localhost", &["127.0.0.1"]), log.trace());
+    let client = client(
+        TestResolver::new().with("localhost", &["127.0.0.1"]),
+        log.trace(),
+    );
 
-    let res = client.request(get(&server.url("localhost", "/"))).await.unwrap();
+    let res = client
+        .request(get(&server.url("localhost", "/")))
+        .await
+        .unwrap();
     assert_eq!(read_body(res.into_body()).await, "ok");
     let first = log.take();
     assert_eq!(names(&first), FRESH);
 
     let port = server.port();
-    let EventKind::GetConn(get_conn) = &first[0].kind else { unreachable!() };
+    let EventKind::GetConn(get_conn) = &first[0].kind else {
+        unreachable!()
+    };
     assert_eq!(get_conn.host_port, format!("localhost:{port}"));
-    let EventKind::DnsStart(dns) = &first[1].kind else { unreachable!() };
+    let EventKind::DnsStart(dns) = &first[1].kind else {
+        unreachable!()
+    };
     assert_eq!(dns.host, "localhost");
-    let EventKind::DnsDone(dns) = &first[2].kind else { unreachable!() };
-    assert_eq!(dns.addrs, ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+    let EventKind::DnsDone(dns) = &first[2].kind else {
+        unreachable!()
+    };
+    assert_eq!(
+        dns.addrs,
+        ["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]
+    );
     assert!(dns.err.is_none() && !dns.coalesced);
-    let EventKind::ConnectStart(start) = &first[3].kind else { unreachable!() };
+    let EventKind::ConnectStart(start) = &first[3].kind else {
+        unreachable!()
+    };
     assert_eq!((start.network, start.addr), ("tcp", server.addr));
-    let EventKind::ConnectDone(done) = &first[4].kind else { unreachable!() };
+    let EventKind::ConnectDone(done) = &first[4].kind else {
+        unreachable!()
+    };
     assert_eq!(done.addr, server.addr);
     assert!(done.err.is_none());
     let got = got_conn(&first);
     assert!(!got.reused && !got.was_idle && got.idle_time.is_zero());
     assert_eq!(got.conn.remote_addr, Some(server.addr));
-    assert_eq!(got.conn.local_addr, Some(server.seen()[0].peer), "the connection the server saw");
-    let EventKind::WroteHeaderField(host) = &first[6].kind else { unreachable!() };
+    assert_eq!(
+        got.conn.local_addr,
+        Some(server.seen()[0].peer),
+        "the connection the server saw"
+    );
+    let EventKind::WroteHeaderField(host) = &first[6].kind else {
+        unreachable!()
+    };
     assert_eq!(host.values, [format!("localhost:{port}")]);
-    let EventKind::PutIdleConn(put) = &first[10].kind else { unreachable!() };
+    let EventKind::PutIdleConn(put) = &first[10].kind else {
+        unreachable!()
+    };
     assert!(put.err.is_none());
 
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let res = client.request(get(&server.url("localhost", "/"))).await.unwrap();
+    let res = client
+        .request(get(&server.url("localhost", "/")))
+        .await
+        .unwrap();
     read_body(res.into_body()).await;
     let second = log.take();
     assert_eq!(names(&second), REUSED);
     let again = got_conn(&second);
     assert!(again.reused && again.was_idle);
-    assert!(again.idle_time >= Duration::from_millis(50), "{:?}", again.idle_time);
-    assert!(again.idle_time < Duration::from_secs(5), "{:?}", again.idle_time);
+    assert!(
+        again.idle_time >= Duration::from_millis(50),
+        "{:?}",
+        again.idle_time
+    );
+    assert!(
+        again.idle_time < Duration::from_secs(5),
+        "{:?}",
+        again.idle_time
+    );
     assert_eq!(again.conn, got.conn);
     assert_eq!(server.connection_count(), 1);
 }
@@ -80,29 +125,55 @@ async fn ip_literal_url_fires_no_dns_hooks() {
     let log = EventLog::new();
     let resolver = TestResolver::new();
     let client = client(resolver.clone(), log.trace());
-    let res = client.request(get(&server.url("127.0.0.1", "/"))).await.unwrap();
+    let res = client
+        .request(get(&server.url("127.0.0.1", "/")))
+        .await
+        .unwrap();
     read_body(res.into_body()).await;
     let events = log.take();
     let expected: Vec<_> = FRESH.iter().filter(|n| !n.starts_with("DNS")).collect();
-    assert_eq!(names(&events), expected.into_iter().map(|s| s.to_string()).collect::<Vec<_>>());
-    let EventKind::GetConn(get_conn) = &events[0].kind else { unreachable!() };
+    assert_eq!(
+        names(&events),
+        expected
+            .into_iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+    );
+    let EventKind::GetConn(get_conn) = &events[0].kind else {
+        unreachable!()
+    };
     assert_eq!(get_conn.host_port, format!("127.0.0.1:{}", server.port()));
     assert_eq!(resolver.query_count(), 0);
 }
 
 #[tokio::test]
 async fn ipv6_literal_url_is_bracketed_and_skips_dns() {
-    let server = TestServer::bind("[::1]:0", std::sync::Arc::new(|_: &Seen| http::Response::new(Default::default()))).await;
+    let server = TestServer::bind(
+        "[::1]:0",
+        std::sync::Arc::new(|_: &Seen| http::Response::new(Default::default())),
+    )
+    .await;
     let log = EventLog::new();
     let client = client(TestResolver::new(), log.trace());
     let url = format!("http://[::1]:{}/", server.port());
     let res = client.request(get(&url)).await.unwrap();
     read_body(res.into_body()).await;
     let events = log.take();
-    assert_eq!(names(&events), FRESH.iter().filter(|n| !n.starts_with("DNS")).map(|s| s.to_string()).collect::<Vec<_>>());
-    let EventKind::GetConn(get_conn) = &events[0].kind else { unreachable!() };
+    assert_eq!(
+        names(&events),
+        FRESH
+            .iter()
+            .filter(|n| !n.starts_with("DNS"))
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+    );
+    let EventKind::GetConn(get_conn) = &events[0].kind else {
+        unreachable!()
+    };
     assert_eq!(get_conn.host_port, format!("[::1]:{}", server.port()));
-    let EventKind::ConnectStart(start) = &events[1].kind else { unreachable!() };
+    let EventKind::ConnectStart(start) = &events[1].kind else {
+        unreachable!()
+    };
     assert_eq!(start.addr, server.addr);
 }
 
@@ -111,35 +182,68 @@ async fn refused_port_reports_the_failed_attempt_and_keeps_the_error() {
     let port = refused_port().await;
     let url = format!("http://127.0.0.1:{port}/");
     let log = EventLog::new();
-    let err = client(TestResolver::new(), log.trace()).request(get(&url)).await.unwrap_err();
+    let err = client(TestResolver::new(), log.trace())
+        .request(get(&url))
+        .await
+        .unwrap_err();
     let events = log.take();
     assert_eq!(names(&events), ["GetConn", "ConnectStart", "ConnectDone"]);
-    let EventKind::ConnectDone(done) = &events[2].kind else { unreachable!() };
+    let EventKind::ConnectDone(done) = &events[2].kind else {
+        unreachable!()
+    };
     assert_eq!(done.addr.port(), port);
     let attempt_err = done.err.as_ref().expect("the attempt's error");
-    assert_eq!(attempt_err.io_error_kind(), Some(std::io::ErrorKind::ConnectionRefused));
+    assert_eq!(
+        attempt_err.io_error_kind(),
+        Some(std::io::ErrorKind::ConnectionRefused)
+    );
 
-    let plain = untraced_client(TestResolver::new()).request(get(&url)).await.unwrap_err();
-    assert_eq!(error_chain(&err), error_chain(&plain), "the layer does not change the error");
+    let plain = untraced_client(TestResolver::new())
+        .request(get(&url))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error_chain(&err),
+        error_chain(&plain),
+        "the layer does not change the error"
+    );
     assert!(err.is_connect());
     let source = std::error::Error::source(&err).unwrap();
-    assert!(matches!(source.downcast_ref::<ConnectError>(), Some(ConnectError::Connect { .. })), "{source:?}");
+    assert!(
+        matches!(
+            source.downcast_ref::<ConnectError>(),
+            Some(ConnectError::Connect { .. })
+        ),
+        "{source:?}"
+    );
 }
 
 #[tokio::test]
 async fn failing_resolver_reports_dns_done_with_the_error_and_no_connect() {
     let resolver = TestResolver::new().failing("nowhere.test", "resolver is down");
     let log = EventLog::new();
-    let err = client(resolver.clone(), log.trace()).request(get("http://nowhere.test:8080/")).await.unwrap_err();
+    let err = client(resolver.clone(), log.trace())
+        .request(get("http://nowhere.test:8080/"))
+        .await
+        .unwrap_err();
     let events = log.take();
     assert_eq!(names(&events), ["GetConn", "DNSStart", "DNSDone"]);
-    let EventKind::DnsDone(done) = &events[2].kind else { unreachable!() };
+    let EventKind::DnsDone(done) = &events[2].kind else {
+        unreachable!()
+    };
     assert!(done.addrs.is_empty());
     assert_eq!(done.err.as_ref().unwrap().to_string(), "resolver is down");
     assert!(!done.coalesced);
-    let plain = untraced_client(resolver).request(get("http://nowhere.test:8080/")).await.unwrap_err();
+    let plain = untraced_client(resolver)
+        .request(get("http://nowhere.test:8080/"))
+        .await
+        .unwrap_err();
     assert_eq!(error_chain(&err), error_chain(&plain));
-    assert!(error_chain(&err).iter().any(|m| m == "resolver is down"), "{:?}", error_chain(&err));
+    assert!(
+        error_chain(&err).iter().any(|m| m == "resolver is down"),
+        "{:?}",
+        error_chain(&err)
+    );
 }
 
 #[tokio::test]
@@ -148,23 +252,44 @@ async fn dead_address_first_then_live_one_makes_two_attempts() {
     // Nothing listens on 127.0.0.2 at the server's port: that attempt is refused.
     let resolver = TestResolver::new().with("two.test", &["127.0.0.2", "127.0.0.1"]);
     let log = EventLog::new();
-    let res = client(resolver, log.trace()).request(get(&server.url("two.test", "/"))).await.unwrap();
+    let res = client(resolver, log.trace())
+        .request(get(&server.url("two.test", "/")))
+        .await
+        .unwrap();
     read_body(res.into_body()).await;
     let events = log.take();
     assert_eq!(
         names(&events)[..8],
-        ["GetConn", "DNSStart", "DNSDone", "ConnectStart", "ConnectDone", "ConnectStart", "ConnectDone", "GotConn"]
+        [
+            "GetConn",
+            "DNSStart",
+            "DNSDone",
+            "ConnectStart",
+            "ConnectDone",
+            "ConnectStart",
+            "ConnectDone",
+            "GotConn"
+        ]
     );
     let attempts: Vec<_> = events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::ConnectDone(d) => Some((d.addr.ip().to_string(), d.err.as_ref().and_then(|e| e.io_error_kind()))),
+            EventKind::ConnectDone(d) => Some((
+                d.addr.ip().to_string(),
+                d.err.as_ref().and_then(|e| e.io_error_kind()),
+            )),
             _ => None,
         })
         .collect();
     assert_eq!(
         attempts,
-        [("127.0.0.2".into(), Some(std::io::ErrorKind::ConnectionRefused)), ("127.0.0.1".into(), None)]
+        [
+            (
+                "127.0.0.2".into(),
+                Some(std::io::ErrorKind::ConnectionRefused)
+            ),
+            ("127.0.0.1".into(), None)
+        ]
     );
 }
 
@@ -174,7 +299,10 @@ async fn happy_eyeballs_falls_back_to_ipv4_at_once_when_ipv6_is_refused() {
     let resolver = TestResolver::new().with("dual.test", &["::1", "127.0.0.1"]);
     let log = EventLog::new();
     let started = std::time::Instant::now();
-    let res = client(resolver, log.trace()).request(get(&server.url("dual.test", "/"))).await.unwrap();
+    let res = client(resolver, log.trace())
+        .request(get(&server.url("dual.test", "/")))
+        .await
+        .unwrap();
     read_body(res.into_body()).await;
     let events = log.take();
     let dials: Vec<_> = events
@@ -185,9 +313,21 @@ async fn happy_eyeballs_falls_back_to_ipv4_at_once_when_ipv6_is_refused() {
             _ => None,
         })
         .collect();
-    assert_eq!(dials, ["start ::1", "done ::1 true", "start 127.0.0.1", "done 127.0.0.1 false"]);
+    assert_eq!(
+        dials,
+        [
+            "start ::1",
+            "done ::1 true",
+            "start 127.0.0.1",
+            "done 127.0.0.1 false"
+        ]
+    );
     // The refusal starts the fallback without waiting out the 300 ms delay.
-    assert!(started.elapsed() < Duration::from_millis(290), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(290),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -195,21 +335,41 @@ async fn body_dropped_unread_reports_put_idle_error_and_next_request_dials_again
     let server = TestServer::start().await;
     let log = EventLog::new();
     let client = client(TestResolver::new(), log.trace());
-    let res = client.request(get(&server.url("127.0.0.1", "/big"))).await.unwrap();
+    let res = client
+        .request(get(&server.url("127.0.0.1", "/big")))
+        .await
+        .unwrap();
     let mut body = res.into_body();
     let first_frame = body.frame().await.unwrap().unwrap();
     assert!(first_frame.is_data());
     drop(body);
     let events = log.take();
     assert_eq!(names(&events).last().unwrap(), "PutIdleConn");
-    let EventKind::PutIdleConn(put) = &events.last().unwrap().kind else { unreachable!() };
-    assert!(put.err.as_ref().unwrap().to_string().contains("dropped before its end"));
-    assert_eq!(events.iter().filter(|e| e.name() == "PutIdleConn").count(), 1);
+    let EventKind::PutIdleConn(put) = &events.last().unwrap().kind else {
+        unreachable!()
+    };
+    assert!(put
+        .err
+        .as_ref()
+        .unwrap()
+        .to_string()
+        .contains("dropped before its end"));
+    assert_eq!(
+        events.iter().filter(|e| e.name() == "PutIdleConn").count(),
+        1
+    );
 
-    let res = client.request(get(&server.url("127.0.0.1", "/"))).await.unwrap();
+    let res = client
+        .request(get(&server.url("127.0.0.1", "/")))
+        .await
+        .unwrap();
     read_body(res.into_body()).await;
     let next = log.take();
-    assert!(names(&next).contains(&"ConnectStart".to_owned()), "{:?}", names(&next));
+    assert!(
+        names(&next).contains(&"ConnectStart".to_owned()),
+        "{:?}",
+        names(&next)
+    );
     assert!(!got_conn(&next).reused);
     assert_eq!(server.connection_count(), 2);
 }
@@ -219,15 +379,34 @@ async fn server_closing_without_answer_ends_after_wrote_request_with_the_same_er
     let (addr, _task) = closing_server().await;
     let url = format!("http://{addr}/");
     let log = EventLog::new();
-    let err = client(TestResolver::new(), log.trace()).request(get(&url)).await.unwrap_err();
+    let err = client(TestResolver::new(), log.trace())
+        .request(get(&url))
+        .await
+        .unwrap_err();
     let events = log.take();
     assert_eq!(
         names(&events),
-        ["GetConn", "ConnectStart", "ConnectDone", "GotConn", "WroteHeaderField(host)", "WroteHeaders", "WroteRequest"]
+        [
+            "GetConn",
+            "ConnectStart",
+            "ConnectDone",
+            "GotConn",
+            "WroteHeaderField(host)",
+            "WroteHeaders",
+            "WroteRequest"
+        ]
     );
-    let EventKind::WroteRequest(wrote) = &events[6].kind else { unreachable!() };
-    assert!(wrote.err.is_none(), "the request was written before the server closed");
-    let plain = untraced_client(TestResolver::new()).request(get(&url)).await.unwrap_err();
+    let EventKind::WroteRequest(wrote) = &events[6].kind else {
+        unreachable!()
+    };
+    assert!(
+        wrote.err.is_none(),
+        "the request was written before the server closed"
+    );
+    let plain = untraced_client(TestResolver::new())
+        .request(get(&url))
+        .await
+        .unwrap_err();
     assert_eq!(error_chain(&err), error_chain(&plain));
 }
 
@@ -235,15 +414,25 @@ async fn server_closing_without_answer_ends_after_wrote_request_with_the_same_er
 async fn streamed_post_body_fires_wrote_request_after_its_last_chunk() {
     let server = TestServer::start().await;
     let log = EventLog::new();
-    let client = client_with::<http_body_util::channel::Channel<Bytes>>(TestResolver::new(), log.trace());
+    let client =
+        client_with::<http_body_util::channel::Channel<Bytes>>(TestResolver::new(), log.trace());
     let (mut tx, body) = http_body_util::channel::Channel::new(4);
-    let req = http::Request::post(server.url("127.0.0.1", "/upload")).body(body).unwrap();
+    let req = http::Request::post(server.url("127.0.0.1", "/upload"))
+        .body(body)
+        .unwrap();
     let pending = tokio::spawn(client.request(req));
 
     tx.send_data(Bytes::from_static(b"hello ")).await.unwrap();
-    eventually("the head is written", || log.names().contains(&"WroteHeaders")).await;
+    eventually("the head is written", || {
+        log.names().contains(&"WroteHeaders")
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(!log.names().contains(&"WroteRequest"), "the body has not ended yet: {:?}", log.names());
+    assert!(
+        !log.names().contains(&"WroteRequest"),
+        "the body has not ended yet: {:?}",
+        log.names()
+    );
     tx.send_data(Bytes::from_static(b"world")).await.unwrap();
     drop(tx);
 
@@ -265,7 +454,9 @@ async fn streamed_post_body_fires_wrote_request_after_its_last_chunk() {
             "PutIdleConn"
         ]
     );
-    let EventKind::WroteHeaderField(te) = &events[5].kind else { unreachable!() };
+    let EventKind::WroteHeaderField(te) = &events[5].kind else {
+        unreachable!()
+    };
     assert_eq!(te.values, ["chunked"]);
     assert_eq!(server.seen()[0].body, "hello world");
 }
@@ -280,15 +471,22 @@ async fn header_fields_are_reported_in_wire_order_with_repeated_names_together()
         .header("x-request-id", "abc")
         .body(http_body_util::Full::new(Bytes::from_static(b"12345")))
         .unwrap();
-    let res = client(TestResolver::new(), log.trace()).request(req).await.unwrap();
+    let res = client(TestResolver::new(), log.trace())
+        .request(req)
+        .await
+        .unwrap();
     read_body(res.into_body()).await;
     let fields: Vec<_> = log
         .take()
         .into_iter()
         .filter_map(|e| match e.kind {
-            EventKind::WroteHeaderField(f) => {
-                Some((f.name, f.values.iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>()))
-            }
+            EventKind::WroteHeaderField(f) => Some((
+                f.name,
+                f.values
+                    .iter()
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .collect::<Vec<_>>(),
+            )),
             _ => None,
         })
         .collect();
@@ -296,7 +494,10 @@ async fn header_fields_are_reported_in_wire_order_with_repeated_names_together()
     assert_eq!(
         fields,
         [
-            ("accept".to_owned(), vec!["text/plain".to_owned(), "application/json".to_owned()]),
+            (
+                "accept".to_owned(),
+                vec!["text/plain".to_owned(), "application/json".to_owned()]
+            ),
             ("x-request-id".to_owned(), vec!["abc".to_owned()]),
             ("host".to_owned(), vec![host]),
             ("content-length".to_owned(), vec!["5".to_owned()]),
@@ -309,11 +510,20 @@ async fn head_request_returns_the_connection_before_the_response() {
     let server = TestServer::start().await;
     let log = EventLog::new();
     let client = client(TestResolver::new(), log.trace());
-    let req = http::Request::head(server.url("127.0.0.1", "/")).body(Default::default()).unwrap();
+    let req = http::Request::head(server.url("127.0.0.1", "/"))
+        .body(Default::default())
+        .unwrap();
     let res = client.request(req).await.unwrap();
-    assert_eq!(names(&log.events()).last().unwrap(), "PutIdleConn", "before the caller has the response");
+    assert_eq!(
+        names(&log.events()).last().unwrap(),
+        "PutIdleConn",
+        "before the caller has the response"
+    );
     read_body(res.into_body()).await;
-    assert_eq!(log.names().iter().filter(|n| **n == "PutIdleConn").count(), 1);
+    assert_eq!(
+        log.names().iter().filter(|n| **n == "PutIdleConn").count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -321,7 +531,10 @@ async fn connection_close_fires_no_put_idle_conn() {
     let server = TestServer::start().await;
     let log = EventLog::new();
     let client = client(TestResolver::new(), log.trace());
-    let req = http::Request::get(server.url("127.0.0.1", "/")).header("connection", "close").body(Default::default()).unwrap();
+    let req = http::Request::get(server.url("127.0.0.1", "/"))
+        .header("connection", "close")
+        .body(Default::default())
+        .unwrap();
     let res = client.request(req).await.unwrap();
     read_body(res.into_body()).await;
     let names = names(&log.take());

@@ -10,7 +10,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use httptrace::{ClientTrace, Event, EventKind};
-use httptrace_tower::{HttpTrace, TraceConnector, TraceHttpConnector, TraceResolver, TracedRequestBody};
+use httptrace_tower::{
+    HttpTrace, TraceConnector, TraceHttpConnector, TraceResolver, TracedRequestBody,
+};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
@@ -27,7 +29,9 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let connector = TraceConnector::new(TraceHttpConnector::with_resolver(TraceResolver::new(resolver)));
+    let connector = TraceConnector::new(TraceHttpConnector::with_resolver(TraceResolver::new(
+        resolver,
+    )));
     let client = Client::builder(TokioExecutor::new()).build(connector);
     HttpTrace::new(client, trace)
 }
@@ -113,7 +117,9 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
 
 /// The same connector stack with no layer and no trace, to compare results against.
 pub fn untraced_client(resolver: TestResolver) -> Client<TestConnector, Full<Bytes>> {
-    let connector = TraceConnector::new(TraceHttpConnector::with_resolver(TraceResolver::new(resolver)));
+    let connector = TraceConnector::new(TraceHttpConnector::with_resolver(TraceResolver::new(
+        resolver,
+    )));
     Client::builder(TokioExecutor::new()).build(connector)
 }
 

@@ -12,9 +12,11 @@ use hyper_util::client::legacy::connect::dns::Name;
 use tokio::sync::Semaphore;
 use tower::Service;
 
+type Answers = HashMap<String, Result<Vec<IpAddr>, String>>;
+
 #[derive(Clone, Default)]
 pub struct TestResolver {
-    answers: Arc<Mutex<HashMap<String, Result<Vec<IpAddr>, String>>>>,
+    answers: Arc<Mutex<Answers>>,
     gate: Option<Arc<Semaphore>>,
     pub queries: Arc<Mutex<Vec<String>>>,
 }
@@ -26,12 +28,18 @@ impl TestResolver {
 
     pub fn with(self, name: &str, addrs: &[&str]) -> Self {
         let addrs = addrs.iter().map(|a| a.parse().unwrap()).collect();
-        self.answers.lock().unwrap().insert(name.to_owned(), Ok(addrs));
+        self.answers
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), Ok(addrs));
         self
     }
 
     pub fn failing(self, name: &str, message: &str) -> Self {
-        self.answers.lock().unwrap().insert(name.to_owned(), Err(message.to_owned()));
+        self.answers
+            .lock()
+            .unwrap()
+            .insert(name.to_owned(), Err(message.to_owned()));
         self
     }
 
@@ -65,9 +73,16 @@ impl Service<Name> for TestResolver {
             }
             let answer = this.answers.lock().unwrap().get(name.as_str()).cloned();
             match answer {
-                Some(Ok(addrs)) => Ok(addrs.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect::<Vec<_>>().into_iter()),
+                Some(Ok(addrs)) => Ok(addrs
+                    .into_iter()
+                    .map(|ip| SocketAddr::new(ip, 0))
+                    .collect::<Vec<_>>()
+                    .into_iter()),
                 Some(Err(message)) => Err(std::io::Error::other(message)),
-                None => Err(std::io::Error::new(std::io::ErrorKind::NotFound, format!("no such host: {name}"))),
+                None => Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("no such host: {name}"),
+                )),
             }
         })
     }

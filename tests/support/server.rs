@@ -46,17 +46,24 @@ impl TestServer {
     /// waits 200 ms before answering under `/slow`.
     pub async fn start() -> Self {
         Self::with_handler(|seen: &Seen| {
-            let body = if seen.path.starts_with("/big") { Bytes::from(vec![b'x'; 1 << 20]) } else { Bytes::from_static(b"ok") };
+            let body = if seen.path.starts_with("/big") {
+                Bytes::from(vec![b'x'; 1 << 20])
+            } else {
+                Bytes::from_static(b"ok")
+            };
             let mut res = Response::new(Full::new(body));
             if let Some(id) = &seen.request_id {
-                res.headers_mut().insert("x-request-id", id.parse().unwrap());
+                res.headers_mut()
+                    .insert("x-request-id", id.parse().unwrap());
             }
             res
         })
         .await
     }
 
-    pub async fn with_handler(handler: impl Fn(&Seen) -> Response<Full<Bytes>> + Send + Sync + 'static) -> Self {
+    pub async fn with_handler(
+        handler: impl Fn(&Seen) -> Response<Full<Bytes>> + Send + Sync + 'static,
+    ) -> Self {
         Self::bind("127.0.0.1:0", Arc::new(handler)).await
     }
 
@@ -68,7 +75,9 @@ impl TestServer {
         let (seen2, conns2) = (seen.clone(), connections.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, peer)) = listener.accept().await else { return };
+                let Ok((stream, peer)) = listener.accept().await else {
+                    return;
+                };
                 conns2.lock().unwrap().push(peer);
                 let (seen, handler) = (seen2.clone(), handler.clone());
                 tokio::spawn(async move {
@@ -79,12 +88,19 @@ impl TestServer {
                             if parts.uri.path().starts_with("/slow") {
                                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                             }
-                            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            let body = body
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
                             let record = Seen {
                                 peer,
                                 method: parts.method.clone(),
                                 path: parts.uri.path().to_owned(),
-                                request_id: parts.headers.get("x-request-id").map(|v| v.to_str().unwrap().to_owned()),
+                                request_id: parts
+                                    .headers
+                                    .get("x-request-id")
+                                    .map(|v| v.to_str().unwrap().to_owned()),
                                 headers: parts.headers.clone(),
                                 body,
                                 answered_at: Instant::now(),
@@ -100,7 +116,12 @@ impl TestServer {
                 });
             }
         });
-        TestServer { addr, seen, connections, task }
+        TestServer {
+            addr,
+            seen,
+            connections,
+            task,
+        }
     }
 
     pub fn port(&self) -> u16 {

@@ -39,7 +39,8 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let client = Client::builder(TokioExecutor::new()).build(TraceConnector::new(TraceHttpConnector::new()));
+    let client =
+        Client::builder(TokioExecutor::new()).build(TraceConnector::new(TraceHttpConnector::new()));
     HttpTrace::new(client, trace)
 }
 
@@ -51,7 +52,10 @@ where
     B::Error: Into<BoxError>,
 {
     /// Sends `req`, traced; `&self` like hyper-util's `Client::request`.
-    pub fn request(&self, req: Request<B>) -> ResponseFuture<hyper_util::client::legacy::ResponseFuture> {
+    pub fn request(
+        &self,
+        req: Request<B>,
+    ) -> ResponseFuture<hyper_util::client::legacy::ResponseFuture> {
         let client = self.get_ref();
         start(self.trace(), req, |req| client.request(req))
     }

@@ -34,7 +34,10 @@ pub(crate) struct HeadMarker(pub(crate) Arc<RequestState>);
 
 impl Drop for HeadMarker {
     fn drop(&mut self) {
-        let offer = Offer { task: tokio::task::try_id(), request: Arc::downgrade(&self.0) };
+        let offer = Offer {
+            task: tokio::task::try_id(),
+            request: Arc::downgrade(&self.0),
+        };
         OFFERED.with(|o| *o.borrow_mut() = Some(offer));
     }
 }
@@ -55,7 +58,10 @@ pub(crate) fn take_offered() -> Option<Arc<RequestState>> {
 pub(crate) fn discard_offered() {
     OFFERED.with(|o| {
         let mut slot = o.borrow_mut();
-        if slot.as_ref().is_some_and(|offer| offer.task == tokio::task::try_id()) {
+        if slot
+            .as_ref()
+            .is_some_and(|offer| offer.task == tokio::task::try_id())
+        {
             *slot = None;
         }
     })

@@ -30,7 +30,10 @@ const MAX_LINE: usize = 64 * 1024;
 impl HeadScanner {
     /// `collect_fields` false only finds the end of the head (no hook wants the fields).
     pub(crate) fn new(collect_fields: bool) -> Self {
-        HeadScanner { collect_fields, ..Self::default() }
+        HeadScanner {
+            collect_fields,
+            ..Self::default()
+        }
     }
 
     pub(crate) fn is_done(&self) -> bool {
@@ -85,7 +88,10 @@ impl HeadScanner {
         match &mut self.pending {
             Some(field) if field.name == name => field.values.push(value),
             _ => {
-                if let Some(field) = self.pending.replace(WroteHeaderFieldInfo::new(name, vec![value])) {
+                if let Some(field) = self
+                    .pending
+                    .replace(WroteHeaderFieldInfo::new(name, vec![value]))
+                {
                     emit(HeadEvent::Field(field));
                 }
             }
@@ -118,7 +124,11 @@ mod tests {
                 HeadEvent::Field(f) => out.push(format!(
                     "{}={}",
                     f.name,
-                    f.values.iter().map(|v| v.to_str().unwrap()).collect::<Vec<_>>().join("|")
+                    f.values
+                        .iter()
+                        .map(|v| v.to_str().unwrap())
+                        .collect::<Vec<_>>()
+                        .join("|")
                 )),
                 HeadEvent::End => out.push("END".into()),
             });
@@ -129,7 +139,16 @@ mod tests {
     #[test]
     fn fields_in_wire_order_with_repeated_names_grouped() {
         let (events, head_len) = scan(&[HEAD]);
-        assert_eq!(events, ["host=localhost:8080", "accept=a|b", "content-length=5", "x=1", "END"]);
+        assert_eq!(
+            events,
+            [
+                "host=localhost:8080",
+                "accept=a|b",
+                "content-length=5",
+                "x=1",
+                "END"
+            ]
+        );
         assert_eq!(head_len, HEAD.len() - 5, "the body is not part of the head");
     }
 

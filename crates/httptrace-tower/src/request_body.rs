@@ -66,7 +66,10 @@ where
     type Data = B::Data;
     type Error = B::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let mut this = self.project();
         let frame = ready!(this.inner.as_mut().poll_frame(cx));
         match &frame {
@@ -93,6 +96,8 @@ where
 
 impl<B> std::fmt::Debug for TracedRequestBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TracedRequestBody").field("traced", &self.state.is_some()).finish()
+        f.debug_struct("TracedRequestBody")
+            .field("traced", &self.state.is_some())
+            .finish()
     }
 }

@@ -29,7 +29,11 @@ pub(crate) enum Once {
 impl RequestState {
     pub(crate) fn new(trace: ClientTrace) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
-        RequestState { id: NEXT.fetch_add(1, Ordering::Relaxed), trace, fired: AtomicU8::new(0) }
+        RequestState {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            trace,
+            fired: AtomicU8::new(0),
+        }
     }
 
     /// Marks `event`; true the first time only.
@@ -47,7 +51,10 @@ impl RequestState {
     pub(crate) fn enter(&self) -> Entered {
         let trace = self.trace.enter();
         let previous = CURRENT_REQUEST.with(|c| c.replace(Some(self.id)));
-        Entered { _trace: trace, previous }
+        Entered {
+            _trace: trace,
+            previous,
+        }
     }
 }
 

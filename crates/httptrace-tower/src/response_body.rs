@@ -49,7 +49,10 @@ impl<B: Body> TracedResponseBody<B> {
     /// `returns_to_pool`: whether reaching the end returns the connection to the pool
     /// (HTTP/1 with keep-alive); when false the body reports nothing.
     pub(crate) fn new(inner: B, state: Arc<RequestState>, returns_to_pool: bool) -> Self {
-        let body = TracedResponseBody { inner, end: returns_to_pool.then(|| EndOfBody { state }) };
+        let body = TracedResponseBody {
+            inner,
+            end: returns_to_pool.then(|| EndOfBody { state }),
+        };
         // No body at all (HEAD, 204, Content-Length: 0): as in Go, the connection is back in
         // the pool before the response reaches the caller.
         if body.inner.is_end_stream() {
@@ -95,7 +98,10 @@ impl<B: Body> Body for TracedResponseBody<B> {
     type Data = B::Data;
     type Error = B::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let mut this = self.project();
         let frame = ready!(this.inner.as_mut().poll_frame(cx));
         if let Some(end) = this.end.as_ref() {
@@ -129,6 +135,8 @@ impl<B: Body> Body for TracedResponseBody<B> {
 
 impl<B> std::fmt::Debug for TracedResponseBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TracedResponseBody").field("traced", &self.end.is_some()).finish()
+        f.debug_struct("TracedResponseBody")
+            .field("traced", &self.end.is_some())
+            .finish()
     }
 }

@@ -54,7 +54,6 @@ impl<S> HttpTrace<S> {
     pub fn trace(&self) -> &ClientTrace {
         &self.trace
     }
-
 }
 
 /// Prepares `req` for the inner service and, if it is traced, fires `GetConn`; `send` hands
@@ -64,32 +63,36 @@ pub(crate) fn start<B, F>(
     mut req: Request<B>,
     send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,
 ) -> ResponseFuture<F> {
-        let Some(host_port) = host_port(&req) else {
-            return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
-        };
-        if req.extensions().get::<HeadMarker>().is_some() {
-            return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
-        }
-        let mut trace = layer_trace.clone();
-        if let Some(ambient) = current_trace() {
-            trace = ambient.compose(&trace);
-        }
-        if let Some(own) = extensions_client_trace(req.extensions()) {
-            trace = own.compose(&trace);
-        }
-        if trace.is_empty() {
-            return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
-        }
-        let request_close = req.headers().get_all(header::CONNECTION).iter().any(is_close);
-        let state = Arc::new(RequestState::new(trace));
-        state.trace.get_conn(&GetConnInfo::new(host_port));
-        req.extensions_mut().insert(HeadMarker(state.clone()));
-        let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone())));
-        let fut = {
-            let _entered = state.enter();
-            send(req)
-        };
-        ResponseFuture::traced(fut, state, request_close)
+    let Some(host_port) = host_port(&req) else {
+        return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+    };
+    if req.extensions().get::<HeadMarker>().is_some() {
+        return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+    }
+    let mut trace = layer_trace.clone();
+    if let Some(ambient) = current_trace() {
+        trace = ambient.compose(&trace);
+    }
+    if let Some(own) = extensions_client_trace(req.extensions()) {
+        trace = own.compose(&trace);
+    }
+    if trace.is_empty() {
+        return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+    }
+    let request_close = req
+        .headers()
+        .get_all(header::CONNECTION)
+        .iter()
+        .any(is_close);
+    let state = Arc::new(RequestState::new(trace));
+    state.trace.get_conn(&GetConnInfo::new(host_port));
+    req.extensions_mut().insert(HeadMarker(state.clone()));
+    let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone())));
+    let fut = {
+        let _entered = state.enter();
+        send(req)
+    };
+    ResponseFuture::traced(fut, state, request_close)
 }
 
 impl<S, B, ResBody> Service<Request<B>> for HttpTrace<S>
@@ -128,5 +131,7 @@ fn host_port<B>(req: &Request<B>) -> Option<String> {
 }
 
 pub(crate) fn is_close(value: &http::HeaderValue) -> bool {
-    value.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
+    value
+        .to_str()
+        .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
 }

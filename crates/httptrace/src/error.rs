@@ -22,18 +22,28 @@ pub struct TraceError {
 
 enum Inner {
     Wrapped(BoxError),
-    Message { message: String, kind: Option<std::io::ErrorKind> },
+    Message {
+        message: String,
+        kind: Option<std::io::ErrorKind>,
+    },
 }
 
 impl TraceError {
     /// Wraps an error that the hook may inspect and downcast.
     pub fn new(err: impl Into<BoxError>) -> Self {
-        TraceError { inner: Arc::new(Inner::Wrapped(err.into())) }
+        TraceError {
+            inner: Arc::new(Inner::Wrapped(err.into())),
+        }
     }
 
     /// An error that is only a message.
     pub fn msg(message: impl Into<String>) -> Self {
-        TraceError { inner: Arc::new(Inner::Message { message: message.into(), kind: None }) }
+        TraceError {
+            inner: Arc::new(Inner::Message {
+                message: message.into(),
+                kind: None,
+            }),
+        }
     }
 
     /// A copy of `err` for a hook: its message followed by the messages of its sources,
@@ -51,14 +61,20 @@ impl TraceError {
             }
             source = cause.source();
         }
-        let kind = err.downcast_ref::<std::io::Error>().map(std::io::Error::kind);
-        TraceError { inner: Arc::new(Inner::Message { message, kind }) }
+        let kind = err
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind);
+        TraceError {
+            inner: Arc::new(Inner::Message { message, kind }),
+        }
     }
 
     /// The kind of the I/O error this describes, if it is one.
     pub fn io_error_kind(&self) -> Option<std::io::ErrorKind> {
         match &*self.inner {
-            Inner::Wrapped(err) => err.downcast_ref::<std::io::Error>().map(std::io::Error::kind),
+            Inner::Wrapped(err) => err
+                .downcast_ref::<std::io::Error>()
+                .map(std::io::Error::kind),
             Inner::Message { kind, .. } => *kind,
         }
     }
@@ -118,7 +134,10 @@ mod tests {
 
     #[test]
     fn describe_joins_the_cause_chain() {
-        let err = Outer(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused"));
+        let err = Outer(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "refused",
+        ));
         let described = TraceError::describe(&err);
         assert_eq!(described.to_string(), "client error (Connect): refused");
         assert_eq!(described.io_error_kind(), None);
@@ -132,9 +151,14 @@ mod tests {
     #[test]
     fn wrapped_errors_downcast() {
         let err = TraceError::new(std::io::Error::new(std::io::ErrorKind::TimedOut, "slow"));
-        assert_eq!(err.downcast_ref::<std::io::Error>().unwrap().kind(), std::io::ErrorKind::TimedOut);
+        assert_eq!(
+            err.downcast_ref::<std::io::Error>().unwrap().kind(),
+            std::io::ErrorKind::TimedOut
+        );
         assert_eq!(err.io_error_kind(), Some(std::io::ErrorKind::TimedOut));
         assert_eq!(err.to_string(), "slow");
-        assert!(TraceError::msg("x").downcast_ref::<std::io::Error>().is_none());
+        assert!(TraceError::msg("x")
+            .downcast_ref::<std::io::Error>()
+            .is_none());
     }
 }

@@ -42,11 +42,18 @@ pub enum EventKind {
     Wait100Continue,
     WroteRequest(WroteRequestInfo),
     /// The caller sends request number `n`.
-    Request { n: u64 },
+    Request {
+        n: u64,
+    },
     /// The caller got a response.
-    Response { status: u16, proto: String },
+    Response {
+        status: u16,
+        proto: String,
+    },
     /// The caller got an error.
-    Error { err: String },
+    Error {
+        err: String,
+    },
 }
 
 impl Event {
@@ -80,7 +87,12 @@ impl Event {
     /// `redact` names header fields (lowercase) whose values are printed as `"[redacted]"`.
     pub fn to_json(&self, redact: &[&str]) -> String {
         let mut out = String::new();
-        let _ = write!(out, "{{\"event\":\"{}\",\"t_us\":{}", self.name(), self.at.as_micros());
+        let _ = write!(
+            out,
+            "{{\"event\":\"{}\",\"t_us\":{}",
+            self.name(),
+            self.at.as_micros()
+        );
         let err = |out: &mut String, e: &Option<crate::TraceError>| match e {
             Some(e) => {
                 out.push_str(",\"err\":");
@@ -118,10 +130,18 @@ impl Event {
                 let _ = write!(out, ",\"coalesced\":{}", i.coalesced);
             }
             EventKind::ConnectStart(i) => {
-                let _ = write!(out, ",\"network\":\"{}\",\"addr\":\"{}\"", i.network, i.addr);
+                let _ = write!(
+                    out,
+                    ",\"network\":\"{}\",\"addr\":\"{}\"",
+                    i.network, i.addr
+                );
             }
             EventKind::ConnectDone(i) => {
-                let _ = write!(out, ",\"network\":\"{}\",\"addr\":\"{}\"", i.network, i.addr);
+                let _ = write!(
+                    out,
+                    ",\"network\":\"{}\",\"addr\":\"{}\"",
+                    i.network, i.addr
+                );
                 err(&mut out, &i.err);
             }
             EventKind::TlsHandshakeDone(i) => {
@@ -129,7 +149,13 @@ impl Event {
                 out.push_str(",\"version\":");
                 json_opt(&mut out, s.version.as_deref());
                 out.push_str(",\"alpn\":");
-                json_opt(&mut out, s.alpn_protocol.as_deref().map(String::from_utf8_lossy).as_deref());
+                json_opt(
+                    &mut out,
+                    s.alpn_protocol
+                        .as_deref()
+                        .map(String::from_utf8_lossy)
+                        .as_deref(),
+                );
                 out.push_str(",\"cipher\":");
                 json_opt(&mut out, s.cipher_suite.as_deref());
                 let _ = write!(out, ",\"resumed\":{}", s.resumed);
@@ -144,7 +170,10 @@ impl Event {
                 let values: Vec<String> = if redact.contains(&i.name.as_str()) {
                     i.values.iter().map(|_| "[redacted]".to_owned()).collect()
                 } else {
-                    i.values.iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect()
+                    i.values
+                        .iter()
+                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                        .collect()
                 };
                 out.push_str(",\"values\":");
                 json_list(&mut out, &values);
@@ -235,7 +264,10 @@ impl Default for EventLog {
 impl EventLog {
     /// An empty log; times count from now.
     pub fn new() -> Self {
-        EventLog { start: Instant::now(), events: Arc::default() }
+        EventLog {
+            start: Instant::now(),
+            events: Arc::default(),
+        }
     }
 
     /// The instant times count from.
@@ -244,8 +276,14 @@ impl EventLog {
     }
 
     fn push(&self, kind: EventKind) {
-        let event = Event { at: self.start.elapsed(), kind };
-        self.events.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+        let event = Event {
+            at: self.start.elapsed(),
+            kind,
+        };
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(event);
     }
 
     /// Marks the start of request `n`.
@@ -255,17 +293,25 @@ impl EventLog {
 
     /// Marks a response.
     pub fn response(&self, status: u16, proto: impl Into<String>) {
-        self.push(EventKind::Response { status, proto: proto.into() });
+        self.push(EventKind::Response {
+            status,
+            proto: proto.into(),
+        });
     }
 
     /// Marks an error returned to the caller.
     pub fn error(&self, err: impl std::fmt::Display) {
-        self.push(EventKind::Error { err: err.to_string() });
+        self.push(EventKind::Error {
+            err: err.to_string(),
+        });
     }
 
     /// Everything recorded so far.
     pub fn events(&self) -> Vec<Event> {
-        self.events.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Removes and returns everything recorded so far.
@@ -275,7 +321,12 @@ impl EventLog {
 
     /// The names of the events recorded so far.
     pub fn names(&self) -> Vec<&'static str> {
-        self.events.lock().unwrap_or_else(|e| e.into_inner()).iter().map(Event::name).collect()
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(Event::name)
+            .collect()
     }
 
     /// A trace with every hook set, each recording into this log.

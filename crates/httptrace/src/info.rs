@@ -50,8 +50,16 @@ pub struct ConnectionInfo {
 
 impl ConnectionInfo {
     /// Describes connection `id` between the two addresses.
-    pub fn new(id: ConnectionId, local_addr: Option<SocketAddr>, remote_addr: Option<SocketAddr>) -> Self {
-        ConnectionInfo { id, local_addr, remote_addr }
+    pub fn new(
+        id: ConnectionId,
+        local_addr: Option<SocketAddr>,
+        remote_addr: Option<SocketAddr>,
+    ) -> Self {
+        ConnectionInfo {
+            id,
+            local_addr,
+            remote_addr,
+        }
     }
 }
 
@@ -67,7 +75,9 @@ pub struct GetConnInfo {
 impl GetConnInfo {
     /// `GetConn` for `host_port`.
     pub fn new(host_port: impl Into<String>) -> Self {
-        GetConnInfo { host_port: host_port.into() }
+        GetConnInfo {
+            host_port: host_port.into(),
+        }
     }
 }
 
@@ -88,7 +98,12 @@ pub struct GotConnInfo {
 impl GotConnInfo {
     /// `GotConn` for `conn`.
     pub fn new(conn: ConnectionInfo, reused: bool, was_idle: bool, idle_time: Duration) -> Self {
-        GotConnInfo { conn, reused, was_idle, idle_time }
+        GotConnInfo {
+            conn,
+            reused,
+            was_idle,
+            idle_time,
+        }
     }
 }
 
@@ -137,7 +152,11 @@ pub struct DnsDoneInfo {
 impl DnsDoneInfo {
     /// `DNSDone` with its result.
     pub fn new(addrs: Vec<IpAddr>, err: Option<TraceError>, coalesced: bool) -> Self {
-        DnsDoneInfo { addrs, err, coalesced }
+        DnsDoneInfo {
+            addrs,
+            err,
+            coalesced,
+        }
     }
 }
 
@@ -208,7 +227,10 @@ pub struct WroteHeaderFieldInfo {
 impl WroteHeaderFieldInfo {
     /// `WroteHeaderField` for `name`.
     pub fn new(name: impl Into<String>, values: Vec<HeaderValue>) -> Self {
-        WroteHeaderFieldInfo { name: name.into(), values }
+        WroteHeaderFieldInfo {
+            name: name.into(),
+            values,
+        }
     }
 
     /// The name as an [`HeaderName`], `None` for pseudo-headers.

@@ -57,7 +57,10 @@ mod scope;
 mod tls;
 mod trace;
 
-pub use attach::{attach_to_extensions, client_trace, extensions_client_trace, take_client_trace, with_client_trace};
+pub use attach::{
+    attach_to_extensions, client_trace, extensions_client_trace, take_client_trace,
+    with_client_trace,
+};
 pub use error::{BoxError, TraceError};
 pub use event_log::{Event, EventKind, EventLog};
 pub use hook::hook_panics;

@@ -40,7 +40,10 @@ impl ClientTrace {
     /// parts of a request; a future should use [`ClientTrace::scope`].
     pub fn enter(&self) -> EnteredTrace {
         let previous = CURRENT.with(|c| c.borrow_mut().replace(self.clone()));
-        EnteredTrace { previous, _not_send: PhantomData }
+        EnteredTrace {
+            previous,
+            _not_send: PhantomData,
+        }
     }
 
     /// Runs `fut` with this trace in effect for every poll, composed with the trace in effect
@@ -61,7 +64,11 @@ impl ClientTrace {
     /// assert!(current_trace().is_none());
     /// ```
     pub fn scope<F: Future>(&self, fut: F) -> Scoped<F> {
-        Scoped { trace: self.clone(), composed: false, fut: Box::pin(fut) }
+        Scoped {
+            trace: self.clone(),
+            composed: false,
+            fut: Box::pin(fut),
+        }
     }
 }
 

@@ -161,7 +161,10 @@ impl ClientTrace {
                 get_conn: chain(&n.get_conn, &o.get_conn),
                 got_conn: chain(&n.got_conn, &o.got_conn),
                 put_idle_conn: chain(&n.put_idle_conn, &o.put_idle_conn),
-                got_first_response_byte: chain(&n.got_first_response_byte, &o.got_first_response_byte),
+                got_first_response_byte: chain(
+                    &n.got_first_response_byte,
+                    &o.got_first_response_byte,
+                ),
                 got_100_continue: chain(&n.got_100_continue, &o.got_100_continue),
                 got_1xx_response: chain_fallible(&n.got_1xx_response, &o.got_1xx_response),
                 dns_start: chain(&n.dns_start, &o.dns_start),
@@ -218,7 +221,10 @@ impl ClientTrace {
     /// `PutIdleConn`: the connection went back to the idle pool (`err` is `None`) or, with an
     /// error, why it did not. Called before the response body reports its end to the caller.
     /// Not called for HTTP/2, nor when either side said `Connection: close`.
-    pub fn on_put_idle_conn(mut self, f: impl Fn(&PutIdleConnInfo) + Send + Sync + 'static) -> Self {
+    pub fn on_put_idle_conn(
+        mut self,
+        f: impl Fn(&PutIdleConnInfo) + Send + Sync + 'static,
+    ) -> Self {
         self.hooks_mut().put_idle_conn = arc1(f);
         self
     }
@@ -259,7 +265,10 @@ impl ClientTrace {
     }
 
     /// `ConnectStart`: a dial attempt begins; several with Happy Eyeballs.
-    pub fn on_connect_start(mut self, f: impl Fn(&ConnectStartInfo) + Send + Sync + 'static) -> Self {
+    pub fn on_connect_start(
+        mut self,
+        f: impl Fn(&ConnectStartInfo) + Send + Sync + 'static,
+    ) -> Self {
         self.hooks_mut().connect_start = arc1(f);
         self
     }
@@ -309,7 +318,10 @@ impl ClientTrace {
 
     /// `WroteRequest`: the request and its body were written, or writing failed. May be
     /// called again when the request is retried.
-    pub fn on_wrote_request(mut self, f: impl Fn(&WroteRequestInfo) + Send + Sync + 'static) -> Self {
+    pub fn on_wrote_request(
+        mut self,
+        f: impl Fn(&WroteRequestInfo) + Send + Sync + 'static,
+    ) -> Self {
         self.hooks_mut().wrote_request = arc1(f);
         self
     }

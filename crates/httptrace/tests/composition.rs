@@ -13,10 +13,16 @@ type Log = Arc<Mutex<Vec<String>>>;
 fn tagged(log: &Log, tag: &'static str) -> ClientTrace {
     let (a, b, c) = (log.clone(), log.clone(), log.clone());
     ClientTrace::new()
-        .on_get_conn(move |i| a.lock().unwrap().push(format!("{tag} GetConn {}", i.host_port)))
+        .on_get_conn(move |i| {
+            a.lock()
+                .unwrap()
+                .push(format!("{tag} GetConn {}", i.host_port))
+        })
         .on_wrote_headers(move || b.lock().unwrap().push(format!("{tag} WroteHeaders")))
         .on_got_1xx_response(move |i| {
-            c.lock().unwrap().push(format!("{tag} Got1xx {}", i.status.as_u16()));
+            c.lock()
+                .unwrap()
+                .push(format!("{tag} Got1xx {}", i.status.as_u16()));
             Err(format!("{tag} refuses").into())
         })
 }
@@ -31,7 +37,15 @@ fn newer_trace_hooks_run_before_older_ones() {
     let trace = tagged(&log, "new").compose(&tagged(&log, "old"));
     trace.get_conn(&GetConnInfo::new("a:80"));
     trace.wrote_headers();
-    assert_eq!(take(&log), ["new GetConn a:80", "old GetConn a:80", "new WroteHeaders", "old WroteHeaders"]);
+    assert_eq!(
+        take(&log),
+        [
+            "new GetConn a:80",
+            "old GetConn a:80",
+            "new WroteHeaders",
+            "old WroteHeaders"
+        ]
+    );
 }
 
 #[test]
@@ -39,7 +53,8 @@ fn a_hook_set_on_one_side_only_survives_composition() {
     let log = Log::default();
     let only_new = {
         let l = log.clone();
-        ClientTrace::new().on_got_first_response_byte(move || l.lock().unwrap().push("first byte".into()))
+        ClientTrace::new()
+            .on_got_first_response_byte(move || l.lock().unwrap().push("first byte".into()))
     };
     let composed = only_new.compose(&tagged(&log, "old"));
     composed.got_first_response_byte();
@@ -69,12 +84,22 @@ fn got_1xx_runs_both_hooks_and_the_newer_error_wins() {
         })
     };
     let info = Got1xxResponseInfo::new(http::StatusCode::CONTINUE, http::HeaderMap::new());
-    let err = tagged(&log, "new").compose(&accepting).got_1xx_response(&info).unwrap_err();
+    let err = tagged(&log, "new")
+        .compose(&accepting)
+        .got_1xx_response(&info)
+        .unwrap_err();
     assert_eq!(err.to_string(), "new refuses");
     assert_eq!(take(&log), ["new Got1xx 100", "old accepts"]);
 
-    let err = tagged(&log, "b").compose(&tagged(&log, "a")).got_1xx_response(&info).unwrap_err();
-    assert_eq!(err.to_string(), "b refuses", "the first error is the result");
+    let err = tagged(&log, "b")
+        .compose(&tagged(&log, "a"))
+        .got_1xx_response(&info)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "b refuses",
+        "the first error is the result"
+    );
     assert!(ClientTrace::new().got_1xx_response(&info).is_ok());
 }
 
@@ -89,7 +114,10 @@ fn a_panicking_hook_is_contained_and_the_next_hook_still_runs() {
 
     let vetoing_panic = ClientTrace::new().on_got_1xx_response(|_| panic!("veto bug"));
     let info = Got1xxResponseInfo::new(http::StatusCode::CONTINUE, http::HeaderMap::new());
-    assert!(vetoing_panic.got_1xx_response(&info).is_ok(), "a panic is no veto");
+    assert!(
+        vetoing_panic.got_1xx_response(&info).is_ok(),
+        "a panic is no veto"
+    );
 }
 
 #[test]
@@ -124,13 +152,22 @@ fn nested_scopes_compose_innermost_first() {
     let log = Log::default();
     let (outer, inner) = (tagged(&log, "outer"), tagged(&log, "inner"));
     let fut = outer.scope(async move {
-        inner.scope(async { current_trace().unwrap().wrote_headers() }).await;
+        inner
+            .scope(async { current_trace().unwrap().wrote_headers() })
+            .await;
         current_trace().unwrap().wrote_headers();
     });
     let waker = std::task::Waker::noop();
     let mut cx = std::task::Context::from_waker(waker);
     let mut fut = std::pin::pin!(fut);
     assert!(fut.as_mut().poll(&mut cx).is_ready());
-    assert_eq!(take(&log), ["inner WroteHeaders", "outer WroteHeaders", "outer WroteHeaders"]);
+    assert_eq!(
+        take(&log),
+        [
+            "inner WroteHeaders",
+            "outer WroteHeaders",
+            "outer WroteHeaders"
+        ]
+    );
     assert!(current_trace().is_none());
 }

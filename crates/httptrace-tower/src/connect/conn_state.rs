@@ -29,7 +29,12 @@ pub(crate) struct ConnShared {
 impl ConnShared {
     pub(crate) fn new(info: ConnectionInfo, dialed_by: Option<RequestId>) -> Arc<Self> {
         LIVE.fetch_add(1, Ordering::Relaxed);
-        Arc::new(ConnShared { info, dialed_by, established: Instant::now(), served: AtomicU64::new(0) })
+        Arc::new(ConnShared {
+            info,
+            dialed_by,
+            established: Instant::now(),
+            served: AtomicU64::new(0),
+        })
     }
 }
 

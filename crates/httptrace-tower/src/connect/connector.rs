@@ -69,7 +69,11 @@ where
         let trace = current_trace();
         let dialed_by = current_request();
         let inner = self.inner.call(dst);
-        TraceConnecting { inner, trace, dialed_by }
+        TraceConnecting {
+            inner,
+            trace,
+            dialed_by,
+        }
     }
 }
 
@@ -108,7 +112,9 @@ where
         );
         let shared = ConnShared::new(info, *this.dialed_by);
         let traced = TracedIo::new(TokioIo::new(io), shared, connected.is_negotiated_h2());
-        Poll::Ready(Ok(TracedConnection { io: TokioIo::new(traced) }))
+        Poll::Ready(Ok(TracedConnection {
+            io: TokioIo::new(traced),
+        }))
     }
 }
 
@@ -150,13 +156,21 @@ impl<R: Connection> Connection for TracedConnection<R> {
 }
 
 impl<R: Read> Read for TracedConnection<R> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: ReadBufCursor<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
         self.project().io.poll_read(cx, buf)
     }
 }
 
 impl<R: Write> Write for TracedConnection<R> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.project().io.poll_write(cx, buf)
     }
 
@@ -183,12 +197,16 @@ impl<R: Write> Write for TracedConnection<R> {
 
 impl<R> std::fmt::Debug for TracedConnection<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TracedConnection").field("conn", &self.handle()).finish()
+        f.debug_struct("TracedConnection")
+            .field("conn", &self.handle())
+            .finish()
     }
 }
 
 impl<T> std::fmt::Debug for TracedIo<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TracedIo").field("conn", &self.handle()).finish()
+        f.debug_struct("TracedIo")
+            .field("conn", &self.handle())
+            .finish()
     }
 }

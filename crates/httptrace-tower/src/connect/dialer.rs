@@ -13,7 +13,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::Uri;
-use httptrace::{current_trace, BoxError, ClientTrace, ConnectDoneInfo, ConnectStartInfo, TraceError};
+use httptrace::{
+    current_trace, BoxError, ClientTrace, ConnectDoneInfo, ConnectStartInfo, TraceError,
+};
 use hyper_util::client::legacy::connect::dns::{GaiResolver, Name};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -122,7 +124,9 @@ where
         let trace = current_trace();
         let resolver = self.resolver.clone();
         let config = self.config.clone();
-        Dialing { inner: Box::pin(dial(dst, resolver, config, trace)) }
+        Dialing {
+            inner: Box::pin(dial(dst, resolver, config, trace)),
+        }
     }
 }
 
@@ -162,7 +166,9 @@ where
     let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
         Err(_) => {
-            let name: Name = host.parse().map_err(|e| ConnectError::Resolve(Box::new(e)))?;
+            let name: Name = host
+                .parse()
+                .map_err(|e| ConnectError::Resolve(Box::new(e)))?;
             std::future::poll_fn(|cx| resolver.poll_ready(cx))
                 .await
                 .map_err(|e| ConnectError::Resolve(e.into()))?;
@@ -171,7 +177,9 @@ where
                 let _entered = trace.as_ref().map(ClientTrace::enter);
                 resolver.call(name)
             };
-            let found = resolving.await.map_err(|e| ConnectError::Resolve(e.into()))?;
+            let found = resolving
+                .await
+                .map_err(|e| ConnectError::Resolve(e.into()))?;
             found.map(|a| SocketAddr::new(a.ip(), port)).collect()
         }
     };
@@ -193,8 +201,14 @@ fn destination(dst: &Uri, enforce_http: bool) -> Result<(String, u16), ConnectEr
         "https" if !enforce_http => 443,
         _ => return Err(ConnectError::UnsupportedScheme(scheme.to_owned())),
     };
-    let host = dst.host().filter(|h| !h.is_empty()).ok_or(ConnectError::MissingHost)?;
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let host = dst
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or(ConnectError::MissingHost)?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     Ok((host, dst.port_u16().unwrap_or(default_port)))
 }
 
@@ -205,10 +219,18 @@ async fn happy_eyeballs(
     trace: Option<&ClientTrace>,
 ) -> Result<TcpStream, ConnectError> {
     let first_is_v6 = addrs[0].is_ipv6();
-    let (preferred, fallback): (Vec<_>, Vec<_>) = addrs.into_iter().partition(|a| a.is_ipv6() == first_is_v6);
+    let (preferred, fallback): (Vec<_>, Vec<_>) =
+        addrs.into_iter().partition(|a| a.is_ipv6() == first_is_v6);
     let delay = match config.fallback_delay {
         Some(delay) if !fallback.is_empty() => delay,
-        _ => return dial_in_turn(preferred.into_iter().chain(fallback).collect(), deadline, trace).await,
+        _ => {
+            return dial_in_turn(
+                preferred.into_iter().chain(fallback).collect(),
+                deadline,
+                trace,
+            )
+            .await
+        }
     };
     let primary = dial_in_turn(preferred, deadline, trace);
     tokio::pin!(primary);
@@ -300,7 +322,10 @@ async fn attempt(
     let result = match timeout {
         Some(limit) => match tokio::time::timeout(limit, connecting).await {
             Ok(result) => result,
-            Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")),
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "connect timed out",
+            )),
         },
         None => connecting.await,
     };

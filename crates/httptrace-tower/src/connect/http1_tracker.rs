@@ -39,7 +39,11 @@ pub(crate) struct Http1Tracker {
 impl Http1Tracker {
     pub(crate) fn new(negotiated_h2: bool) -> Self {
         Http1Tracker {
-            protocol: if negotiated_h2 { Protocol::Http2 } else { Protocol::Unknown },
+            protocol: if negotiated_h2 {
+                Protocol::Http2
+            } else {
+                Protocol::Unknown
+            },
             owner: None,
             scanner: HeadScanner::new(false),
             last_read: None,
@@ -51,7 +55,11 @@ impl Http1Tracker {
     pub(crate) fn before_write(&mut self, conn: &ConnShared, first: &[u8]) {
         if self.protocol == Protocol::Unknown && !first.is_empty() {
             let n = first.len().min(H2_PREFACE.len());
-            self.protocol = if first[..n] == H2_PREFACE[..n] { Protocol::Http2 } else { Protocol::Http1 };
+            self.protocol = if first[..n] == H2_PREFACE[..n] {
+                Protocol::Http2
+            } else {
+                Protocol::Http1
+            };
         }
         match self.protocol {
             Protocol::Http2 => handoff::discard_offered(),
@@ -70,9 +78,22 @@ impl Http1Tracker {
         let now = Instant::now();
         let reused = conn.served.fetch_add(1, Ordering::Relaxed) > 0;
         let was_idle = reused || conn.dialed_by != Some(req.id);
-        let idle_since = if reused { self.last_read.unwrap_or(conn.established) } else { conn.established };
-        let idle_time = if was_idle { now.saturating_duration_since(idle_since) } else { Duration::ZERO };
-        req.trace.got_conn(&GotConnInfo::new(conn.info.clone(), reused, was_idle, idle_time));
+        let idle_since = if reused {
+            self.last_read.unwrap_or(conn.established)
+        } else {
+            conn.established
+        };
+        let idle_time = if was_idle {
+            now.saturating_duration_since(idle_since)
+        } else {
+            Duration::ZERO
+        };
+        req.trace.got_conn(&GotConnInfo::new(
+            conn.info.clone(),
+            reused,
+            was_idle,
+            idle_time,
+        ));
         self.scanner = HeadScanner::new(req.trace.is_set(HookKind::WroteHeaderField));
         self.owner = Some(Arc::downgrade(&req));
     }
@@ -86,7 +107,11 @@ impl Http1Tracker {
     }
 
     /// `written` bytes (of the slices offered) were accepted by the connection.
-    pub(crate) fn after_write<'a>(&mut self, slices: impl IntoIterator<Item = &'a [u8]>, mut written: usize) {
+    pub(crate) fn after_write<'a>(
+        &mut self,
+        slices: impl IntoIterator<Item = &'a [u8]>,
+        mut written: usize,
+    ) {
         if self.scanner.is_done() {
             return;
         }
@@ -121,7 +146,8 @@ impl Http1Tracker {
     pub(crate) fn write_failed(&mut self, err: &std::io::Error) {
         let Some(req) = self.owner() else { return };
         if req.has(Once::GotConn) && req.first(Once::WroteRequest) {
-            req.trace.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(err))));
+            req.trace
+                .wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(err))));
         }
     }
 

@@ -41,7 +41,10 @@ impl TraceResolver<GaiResolver> {
 impl<R> TraceResolver<R> {
     /// Traces `inner`.
     pub fn new(inner: R) -> Self {
-        TraceResolver { inner, inflight: Arc::default() }
+        TraceResolver {
+            inner,
+            inflight: Arc::default(),
+        }
     }
 
     /// The wrapped resolver.
@@ -80,7 +83,9 @@ where
     fn call(&mut self, name: Name) -> Resolving {
         let trace = current_trace();
         let (inner, inflight) = (self.inner.clone(), self.inflight.clone());
-        Resolving { inner: Box::pin(lookup(trace, inner, inflight, name)) }
+        Resolving {
+            inner: Box::pin(lookup(trace, inner, inflight, name)),
+        }
     }
 }
 
@@ -114,7 +119,9 @@ impl DoneGuard {
     fn done(mut self, result: &Lookup, coalesced: bool) {
         if let Some(trace) = self.trace.take() {
             let info = match result {
-                Ok(addrs) => DnsDoneInfo::new(addrs.iter().map(SocketAddr::ip).collect(), None, coalesced),
+                Ok(addrs) => {
+                    DnsDoneInfo::new(addrs.iter().map(SocketAddr::ip).collect(), None, coalesced)
+                }
                 Err(err) => DnsDoneInfo::new(Vec::new(), Some(err.clone()), coalesced),
             };
             trace.dns_done(&info);
@@ -125,7 +132,11 @@ impl DoneGuard {
 impl Drop for DoneGuard {
     fn drop(&mut self) {
         if let Some(trace) = self.trace.take() {
-            trace.dns_done(&DnsDoneInfo::new(Vec::new(), Some(TraceError::msg("lookup cancelled")), false));
+            trace.dns_done(&DnsDoneInfo::new(
+                Vec::new(),
+                Some(TraceError::msg("lookup cancelled")),
+                false,
+            ));
         }
     }
 }
@@ -138,7 +149,10 @@ struct InflightEntry {
 
 impl Drop for InflightEntry {
     fn drop(&mut self) {
-        self.inflight.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.name);
+        self.inflight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.name);
     }
 }
 
@@ -173,7 +187,10 @@ where
         };
         match joined {
             Ok(tx) => {
-                let _entry = InflightEntry { inflight: inflight.clone(), name: name.clone() };
+                let _entry = InflightEntry {
+                    inflight: inflight.clone(),
+                    name: name.clone(),
+                };
                 let Some(service) = inner.take() else {
                     unreachable!("a lookup leads the shared query at most once")
                 };
@@ -187,7 +204,11 @@ where
                 };
             }
             Err(mut rx) => {
-                let shared = rx.wait_for(Option::is_some).await.ok().and_then(|v| v.clone());
+                let shared = rx
+                    .wait_for(Option::is_some)
+                    .await
+                    .ok()
+                    .and_then(|v| v.clone());
                 match shared {
                     Some(result) => {
                         guard.done(&result, true);

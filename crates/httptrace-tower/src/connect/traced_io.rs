@@ -27,12 +27,18 @@ pin_project! {
 
 impl<T> TracedIo<T> {
     pub(crate) fn new(inner: T, shared: Arc<ConnShared>, negotiated_h2: bool) -> Self {
-        TracedIo { inner, shared, tracker: Http1Tracker::new(negotiated_h2) }
+        TracedIo {
+            inner,
+            shared,
+            tracker: Http1Tracker::new(negotiated_h2),
+        }
     }
 
     /// The connection's identity and counters.
     pub fn handle(&self) -> ConnectionHandle {
-        ConnectionHandle { shared: self.shared.clone() }
+        ConnectionHandle {
+            shared: self.shared.clone(),
+        }
     }
 
     /// The wrapped stream.
@@ -52,7 +58,11 @@ impl<T> TracedIo<T> {
 }
 
 impl<T: AsyncRead> AsyncRead for TracedIo<T> {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         let this = self.project();
         let before = buf.filled().len();
         ready!(this.inner.poll_read(cx, buf))?;
@@ -62,7 +72,11 @@ impl<T: AsyncRead> AsyncRead for TracedIo<T> {
 }
 
 impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         let this = self.project();
         this.tracker.before_write(this.shared, buf);
         match ready!(this.inner.poll_write(cx, buf)) {
@@ -83,7 +97,10 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.project();
-        let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &b[..]);
+        let first = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &b[..]);
         this.tracker.before_write(this.shared, first);
         match ready!(this.inner.poll_write_vectored(cx, bufs)) {
             Ok(n) => {
