@@ -11,8 +11,8 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use support::*;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 type Journal = Arc<Mutex<Vec<(Option<tokio::task::Id>, String)>>>;
 
@@ -37,16 +37,27 @@ struct JournalStream {
 }
 
 impl AsyncRead for JournalStream {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for JournalStream {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = &r {
-            note(&self.journal, format!("write {}", String::from_utf8_lossy(&buf[..*n])));
+            note(
+                &self.journal,
+                format!("write {}", String::from_utf8_lossy(&buf[..*n])),
+            );
         }
         r
     }
@@ -64,26 +75,52 @@ async fn hyper_drops_request_extensions_in_the_connection_task_just_before_writi
     let server = TestServer::start().await;
     let journal = Journal::default();
     let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let io = TokioIo::new(JournalStream { inner: stream, journal: journal.clone() });
-    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io).await.unwrap();
+    let io = TokioIo::new(JournalStream {
+        inner: stream,
+        journal: journal.clone(),
+    });
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io)
+        .await
+        .unwrap();
     let conn_task = tokio::spawn(conn);
 
-    let mut req = http::Request::post("/").header("host", "x").body(Full::new(Bytes::from_static(b"hello"))).unwrap();
+    let mut req = http::Request::post("/")
+        .header("host", "x")
+        .body(Full::new(Bytes::from_static(b"hello")))
+        .unwrap();
     req.extensions_mut().insert(DropProbe(journal.clone()));
     let res = sender.send_request(req).await.unwrap();
     read_body(res.into_body()).await;
 
     let entries = journal.lock().unwrap().clone();
     // The first drop is the one that matters: hyper dropping the head it encoded.
-    let drop_at = entries.iter().position(|(_, w)| w == "extensions dropped").expect("dropped");
+    let drop_at = entries
+        .iter()
+        .position(|(_, w)| w == "extensions dropped")
+        .expect("dropped");
     let (drop_task, _) = &entries[drop_at];
     assert!(drop_task.is_some(), "dropped inside a tokio task");
-    assert_ne!(*drop_task, tokio::task::try_id(), "not in the task that sent the request");
+    assert_ne!(
+        *drop_task,
+        tokio::task::try_id(),
+        "not in the task that sent the request"
+    );
     // The next thing that task does with the I/O is to write the head.
     let (write_task, first_write) = &entries[drop_at + 1];
-    assert_eq!(write_task, drop_task, "the head is written by the task that dropped the extensions");
-    assert!(first_write.starts_with("write POST / HTTP/1.1\r\n"), "{first_write:?}");
-    assert!(entries[..drop_at].iter().all(|(_, w)| !w.starts_with("write")), "nothing written before");
+    assert_eq!(
+        write_task, drop_task,
+        "the head is written by the task that dropped the extensions"
+    );
+    assert!(
+        first_write.starts_with("write POST / HTTP/1.1\r\n"),
+        "{first_write:?}"
+    );
+    assert!(
+        entries[..drop_at]
+            .iter()
+            .all(|(_, w)| !w.starts_with("write")),
+        "nothing written before"
+    );
     conn_task.abort();
 }
 
@@ -92,16 +129,35 @@ async fn hyper_flushes_the_io_only_after_writing_everything_it_buffered() {
     let server = TestServer::start().await;
     let journal = Journal::default();
     let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let io = TokioIo::new(JournalStream { inner: stream, journal: journal.clone() });
-    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io).await.unwrap();
+    let io = TokioIo::new(JournalStream {
+        inner: stream,
+        journal: journal.clone(),
+    });
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io)
+        .await
+        .unwrap();
     tokio::spawn(conn);
-    let req = http::Request::post("/").header("host", "x").body(Full::new(Bytes::from_static(b"hello"))).unwrap();
+    let req = http::Request::post("/")
+        .header("host", "x")
+        .body(Full::new(Bytes::from_static(b"hello")))
+        .unwrap();
     read_body(sender.send_request(req).await.unwrap().into_body()).await;
 
-    let entries: Vec<String> = journal.lock().unwrap().iter().map(|(_, w)| w.clone()).collect();
+    let entries: Vec<String> = journal
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, w)| w.clone())
+        .collect();
     let first_flush = entries.iter().position(|w| w == "flush").expect("a flush");
-    let written: String = entries[..first_flush].iter().map(|w| w.trim_start_matches("write ")).collect();
-    assert!(written.ends_with("\r\n\r\nhello"), "the whole request before the first flush: {written:?}");
+    let written: String = entries[..first_flush]
+        .iter()
+        .map(|w| w.trim_start_matches("write "))
+        .collect();
+    assert!(
+        written.ends_with("\r\n\r\nhello"),
+        "the whole request before the first flush: {written:?}"
+    );
 }
 
 #[tokio::test]
@@ -119,9 +175,13 @@ async fn hyper_util_calls_the_connector_inside_the_requests_own_poll() {
         let mut http = HttpConnector::new();
         tower::Service::call(&mut http, uri)
     });
-    let client: Client<_, Full<Bytes>> = Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    let client: Client<_, Full<Bytes>> =
+        Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
     let trace = ClientTrace::new().on_wrote_headers(|| {});
-    let res = trace.scope(client.request(get(&server.url("127.0.0.1", "/")))).await.unwrap();
+    let res = trace
+        .scope(client.request(get(&server.url("127.0.0.1", "/"))))
+        .await
+        .unwrap();
     read_body(res.into_body()).await;
     assert_eq!(*saw_trace.lock().unwrap(), Some(true));
 }
