@@ -201,3 +201,36 @@ async fn concurrent_lookups_of_one_name_share_a_query() {
     sorted.sort();
     assert_eq!(sorted, [false, true], "{coalesced:?}");
 }
+
+#[tokio::test]
+async fn the_layer_traces_a_stack_driven_through_tower() {
+    use httptrace_tower::HttpTraceLayer;
+    use tower::{Layer, ServiceExt};
+
+    let server = TestServer::start().await;
+    let log = EventLog::new();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(httptrace_tower::TraceConnector::new(dialer(
+            TestResolver::new(),
+        )));
+    let service = HttpTraceLayer::new(log.trace()).layer(client);
+    for _ in 0..2 {
+        let res = service
+            .clone()
+            .oneshot(get(&server.url("127.0.0.1", "/")))
+            .await
+            .unwrap();
+        assert_eq!(read_body(res.into_body()).await, "ok");
+    }
+    let events = log.take();
+    assert_eq!(names(&events).iter().filter(|n| *n == "GotConn").count(), 2);
+    let reused: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            httptrace::EventKind::GotConn(g) => Some(g.reused),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reused, [false, true]);
+    assert_eq!(names(&events).last().unwrap(), "PutIdleConn");
+}

@@ -148,6 +148,9 @@ async fn ip_literal_url_fires_no_dns_hooks() {
 
 #[tokio::test]
 async fn ipv6_literal_url_is_bracketed_and_skips_dns() {
+    if !has_ipv6_loopback() {
+        return;
+    }
     let server = TestServer::bind(
         "[::1]:0",
         std::sync::Arc::new(|_: &Seen| http::Response::new(Default::default())),
@@ -295,6 +298,9 @@ async fn dead_address_first_then_live_one_makes_two_attempts() {
 
 #[tokio::test]
 async fn happy_eyeballs_falls_back_to_ipv4_at_once_when_ipv6_is_refused() {
+    if !has_ipv6_loopback() {
+        return;
+    }
     let server = TestServer::start().await; // 127.0.0.1 only: [::1] refuses
     let resolver = TestResolver::new().with("dual.test", &["::1", "127.0.0.1"]);
     let log = EventLog::new();
@@ -540,4 +546,86 @@ async fn connection_close_fires_no_put_idle_conn() {
     let names = names(&log.take());
     assert!(!names.contains(&"PutIdleConn".to_owned()), "{names:?}");
     assert_eq!(names.last().unwrap(), "GotFirstResponseByte");
+}
+
+#[tokio::test]
+async fn connect_timeout_ends_the_attempt_as_timed_out() {
+    let (hole, _filler) = blackhole("127.0.0.1:0").await;
+    let url = format!("http://{}/", hole.local_addr().unwrap());
+    let mut dialer = dialer(TestResolver::new());
+    dialer.set_connect_timeout(Some(Duration::from_millis(200)));
+    let log = EventLog::new();
+    let err = client_over::<http_body_util::Full<Bytes>>(dialer, log.trace())
+        .request(get(&url))
+        .await
+        .unwrap_err();
+    let events = log.take();
+    assert_eq!(names(&events), ["GetConn", "ConnectStart", "ConnectDone"]);
+    let EventKind::ConnectDone(done) = &events[2].kind else {
+        unreachable!()
+    };
+    assert_eq!(
+        done.err.as_ref().unwrap().io_error_kind(),
+        Some(std::io::ErrorKind::TimedOut)
+    );
+    assert!(events[2].at - events[1].at >= Duration::from_millis(200));
+    assert!(
+        error_chain(&err).iter().any(|m| m == "connect timed out"),
+        "{:?}",
+        error_chain(&err)
+    );
+}
+
+#[tokio::test]
+async fn happy_eyeballs_tries_ipv4_after_the_delay_and_cancels_the_hanging_ipv6_attempt() {
+    if !has_ipv6_loopback() {
+        return;
+    }
+    // [::1]:P hangs; 127.0.0.1:P answers.
+    let (hole, _filler) = blackhole("[::1]:0").await;
+    let port = hole.local_addr().unwrap().port();
+    let handler = std::sync::Arc::new(|_: &Seen| http::Response::new(Default::default()));
+    let server = TestServer::bind(&format!("127.0.0.1:{port}"), handler).await;
+    let resolver = TestResolver::new().with("dual.test", &["::1", "127.0.0.1"]);
+    let log = EventLog::new();
+    let res = client(resolver, log.trace())
+        .request(get(&server.url("dual.test", "/")))
+        .await
+        .unwrap();
+    read_body(res.into_body()).await;
+    let events = log.take();
+    let dials: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ConnectStart(s) => Some((e.at, format!("start {}", s.addr.ip()))),
+            EventKind::ConnectDone(d) => Some((
+                e.at,
+                format!(
+                    "done {} {:?}",
+                    d.addr.ip(),
+                    d.err.as_ref().and_then(|e| e.io_error_kind())
+                ),
+            )),
+            _ => None,
+        })
+        .collect();
+    let labels: Vec<_> = dials.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "start ::1",
+            "start 127.0.0.1",
+            "done 127.0.0.1 None",
+            "done ::1 Some(Interrupted)"
+        ]
+    );
+    assert!(
+        dials[1].0 - dials[0].0 >= Duration::from_millis(300),
+        "the fallback waits out the delay"
+    );
+    assert_eq!(
+        names(&events)[..4],
+        ["GetConn", "DNSStart", "DNSDone", "ConnectStart"]
+    );
+    assert_eq!(got_conn(&events).conn.remote_addr, Some(server.addr));
 }

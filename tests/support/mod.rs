@@ -29,10 +29,24 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let connector = TraceConnector::new(TraceHttpConnector::with_resolver(TraceResolver::new(
-        resolver,
-    )));
-    let client = Client::builder(TokioExecutor::new()).build(connector);
+    client_over(dialer(resolver), trace)
+}
+
+/// Our dialer over `resolver`, to configure before [`client_over`].
+pub fn dialer(resolver: TestResolver) -> TraceHttpConnector<TraceResolver<TestResolver>> {
+    TraceHttpConnector::with_resolver(TraceResolver::new(resolver))
+}
+
+pub fn client_over<B>(
+    dialer: TraceHttpConnector<TraceResolver<TestResolver>>,
+    trace: ClientTrace,
+) -> TestClient<B>
+where
+    B: http_body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let client = Client::builder(TokioExecutor::new()).build(TraceConnector::new(dialer));
     HttpTrace::new(client, trace)
 }
 
@@ -117,10 +131,7 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
 
 /// The same connector stack with no layer and no trace, to compare results against.
 pub fn untraced_client(resolver: TestResolver) -> Client<TestConnector, Full<Bytes>> {
-    let connector = TraceConnector::new(TraceHttpConnector::with_resolver(TraceResolver::new(
-        resolver,
-    )));
-    Client::builder(TokioExecutor::new()).build(connector)
+    Client::builder(TokioExecutor::new()).build(TraceConnector::new(dialer(resolver)))
 }
 
 /// The `GotConn` of a log.
@@ -132,4 +143,30 @@ pub fn got_conn(events: &[Event]) -> httptrace::GotConnInfo {
             _ => None,
         })
         .expect("a GotConn")
+}
+
+/// A listening socket that never accepts, its one-place queue already full: connecting to it
+/// hangs (the kernel drops the SYNs), as a host that blackholes traffic does. Keep both
+/// values alive for as long as it should stay so.
+pub async fn blackhole(addr: &str) -> (tokio::net::TcpListener, std::net::TcpStream) {
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    let socket = if addr.is_ipv6() {
+        tokio::net::TcpSocket::new_v6()
+    } else {
+        tokio::net::TcpSocket::new_v4()
+    }
+    .unwrap();
+    socket.bind(addr).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let filler = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    (listener, filler)
+}
+
+/// Whether this machine has IPv6 loopback; tests that need it say so and stop when not.
+pub fn has_ipv6_loopback() -> bool {
+    let ok = std::net::TcpListener::bind("[::1]:0").is_ok();
+    if !ok {
+        eprintln!("no IPv6 loopback on this machine: skipping the IPv6 part of this test");
+    }
+    ok
 }
