@@ -629,3 +629,31 @@ async fn happy_eyeballs_tries_ipv4_after_the_delay_and_cancels_the_hanging_ipv6_
     );
     assert_eq!(got_conn(&events).conn.remote_addr, Some(server.addr));
 }
+
+#[tokio::test]
+async fn reuse_counts_requests_that_were_not_traced() {
+    // A service that traces a sample of its requests: the traced one after an untraced one
+    // on the same connection is still reported reused.
+    let server = TestServer::start().await;
+    let client = client(TestResolver::new(), httptrace::ClientTrace::new());
+    let res = client
+        .request(get(&server.url("127.0.0.1", "/")))
+        .await
+        .unwrap();
+    let conn = res
+        .extensions()
+        .get::<httptrace_tower::ConnectionHandle>()
+        .unwrap()
+        .clone();
+    read_body(res.into_body()).await;
+    assert_eq!(conn.requests_served(), 1);
+
+    let log = EventLog::new();
+    let mut req = get(&server.url("127.0.0.1", "/"));
+    httptrace::with_client_trace(&mut req, log.trace());
+    read_body(client.request(req).await.unwrap().into_body()).await;
+    let got = got_conn(&log.take());
+    assert!(got.reused && got.was_idle, "{got:?}");
+    assert_eq!(got.conn.id, conn.info().id);
+    assert_eq!(conn.requests_served(), 2);
+}

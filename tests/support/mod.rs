@@ -4,6 +4,7 @@
 
 pub mod resolver;
 pub mod server;
+pub mod tls;
 
 use std::time::Duration;
 
@@ -17,7 +18,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 pub use resolver::TestResolver;
-pub use server::{Seen, TestServer};
+pub use server::{Seen, TestServer, TlsSeen};
+pub use tls::TestPki;
 
 pub type TestConnector = TraceConnector<TraceHttpConnector<TraceResolver<TestResolver>>>;
 pub type TestClient<B = Full<Bytes>> = HttpTrace<Client<TestConnector, TracedRequestBody<B>>>;
@@ -169,4 +171,50 @@ pub fn has_ipv6_loopback() -> bool {
         eprintln!("no IPv6 loopback on this machine: skipping the IPv6 part of this test");
     }
     ok
+}
+
+pub type TlsTestConnector = TraceConnector<
+    httptrace_tower::connect::TraceTlsConnector<TraceHttpConnector<TraceResolver<TestResolver>>>,
+>;
+pub type TlsTestClient<B = Full<Bytes>> = HttpTrace<Client<TlsTestConnector, TracedRequestBody<B>>>;
+
+/// The traced stack with rustls: `config` decides trust and ALPN; `http2_only` speaks HTTP/2
+/// without asking (prior knowledge).
+pub fn tls_client(
+    resolver: TestResolver,
+    trace: ClientTrace,
+    config: std::sync::Arc<rustls::ClientConfig>,
+    http2_only: bool,
+) -> TlsTestClient {
+    let mut dialer = dialer(resolver);
+    dialer.enforce_http(false);
+    let connector = TraceConnector::new(httptrace_tower::connect::TraceTlsConnector::new(
+        dialer, config,
+    ));
+    let client = Client::builder(TokioExecutor::new())
+        .http2_only(http2_only)
+        .build(connector);
+    HttpTrace::new(client, trace)
+}
+
+/// A server that reads the first bytes a client sends (a TLS ClientHello, say) and closes.
+pub async fn closing_after_first_bytes() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut chunk = [0u8; 64];
+            let _ = stream.read(&mut chunk).await;
+            drop(stream);
+        }
+    });
+    (addr, task)
+}
+
+/// Fails the test instead of hanging it.
+pub async fn within<F: std::future::Future>(what: &str, fut: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(20), fut)
+        .await
+        .unwrap_or_else(|_| panic!("{what} took more than 20 s"))
 }

@@ -1,4 +1,4 @@
-//! hyper servers on loopback that record what they saw.
+//! hyper servers on loopback, plain or TLS, that record what they saw.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 pub struct Seen {
     pub peer: SocketAddr,
     pub method: http::Method,
+    pub version: http::Version,
     pub path: String,
     pub request_id: Option<String>,
     pub headers: http::HeaderMap,
@@ -26,12 +27,28 @@ pub struct Seen {
     pub answered_at: Instant,
 }
 
+/// What the server side of a TLS handshake negotiated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSeen {
+    pub version: Option<String>,
+    pub cipher: Option<String>,
+    pub alpn: Option<Vec<u8>>,
+    pub sni: Option<String>,
+    pub resumed: bool,
+}
+
 pub type Handler = Arc<dyn Fn(&Seen) -> Response<Full<Bytes>> + Send + Sync>;
+
+/// Plain or TLS, as the server accepted it.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
 pub struct TestServer {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Vec<Seen>>>,
     pub connections: Arc<Mutex<Vec<SocketAddr>>>,
+    pub tls_seen: Arc<Mutex<Vec<TlsSeen>>>,
+    tls: bool,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -41,24 +58,49 @@ impl Drop for TestServer {
     }
 }
 
+/// Answers 200 with body "ok" (a megabyte of it under `/big`) and echoes `x-request-id`.
+pub fn default_handler() -> Handler {
+    Arc::new(|seen: &Seen| {
+        let body = if seen.path.starts_with("/big") {
+            Bytes::from(vec![b'x'; 1 << 20])
+        } else {
+            Bytes::from_static(b"ok")
+        };
+        let mut res = Response::new(Full::new(body));
+        if let Some(id) = &seen.request_id {
+            res.headers_mut()
+                .insert("x-request-id", id.parse().unwrap());
+        }
+        res
+    })
+}
+
+fn tls_seen_of(conn: &rustls::ServerConnection) -> TlsSeen {
+    TlsSeen {
+        version: conn.protocol_version().map(|v| match v {
+            rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
+            rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_owned(),
+            other => format!("{other:?}"),
+        }),
+        cipher: conn
+            .negotiated_cipher_suite()
+            .and_then(|s| s.suite().as_str())
+            .map(|s| s.replacen("TLS13_", "TLS_", 1)),
+        alpn: conn.alpn_protocol().map(<[u8]>::to_vec),
+        sni: conn.server_name().map(str::to_owned),
+        resumed: conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+    }
+}
+
 impl TestServer {
-    /// Answers 200 with body "ok" (a megabyte of it under `/big`) and echoes `x-request-id`;
-    /// waits 200 ms before answering under `/slow`.
+    /// The default handler; waits 200 ms before answering under `/slow`.
     pub async fn start() -> Self {
-        Self::with_handler(|seen: &Seen| {
-            let body = if seen.path.starts_with("/big") {
-                Bytes::from(vec![b'x'; 1 << 20])
-            } else {
-                Bytes::from_static(b"ok")
-            };
-            let mut res = Response::new(Full::new(body));
-            if let Some(id) = &seen.request_id {
-                res.headers_mut()
-                    .insert("x-request-id", id.parse().unwrap());
-            }
-            res
-        })
-        .await
+        Self::bind("127.0.0.1:0", default_handler()).await
+    }
+
+    /// The default handler over TLS with `config` (HTTP/1.1 or HTTP/2 as ALPN decides).
+    pub async fn start_tls(config: Arc<rustls::ServerConfig>) -> Self {
+        Self::bind_with("127.0.0.1:0", default_handler(), Some(config)).await
     }
 
     pub async fn with_handler(
@@ -68,11 +110,22 @@ impl TestServer {
     }
 
     pub async fn bind(addr: &str, handler: Handler) -> Self {
+        Self::bind_with(addr, handler, None).await
+    }
+
+    pub async fn bind_with(
+        addr: &str,
+        handler: Handler,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Self {
         let listener = TcpListener::bind(addr).await.expect("bind loopback");
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(Mutex::new(Vec::new()));
-        let (seen2, conns2) = (seen.clone(), connections.clone());
+        let tls_seen = Arc::new(Mutex::new(Vec::new()));
+        let is_tls = tls.is_some();
+        let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+        let (seen2, conns2, tls_seen2) = (seen.clone(), connections.clone(), tls_seen.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, peer)) = listener.accept().await else {
@@ -80,7 +133,18 @@ impl TestServer {
                 };
                 conns2.lock().unwrap().push(peer);
                 let (seen, handler) = (seen2.clone(), handler.clone());
+                let (acceptor, tls_seen) = (acceptor.clone(), tls_seen2.clone());
                 tokio::spawn(async move {
+                    let stream: Box<dyn Io> = match acceptor {
+                        None => Box::new(stream),
+                        Some(acceptor) => match acceptor.accept(stream).await {
+                            Ok(tls) => {
+                                tls_seen.lock().unwrap().push(tls_seen_of(tls.get_ref().1));
+                                Box::new(tls)
+                            }
+                            Err(_) => return,
+                        },
+                    };
                     let service = service_fn(move |req: Request<Incoming>| {
                         let (seen, handler) = (seen.clone(), handler.clone());
                         async move {
@@ -96,6 +160,7 @@ impl TestServer {
                             let record = Seen {
                                 peer,
                                 method: parts.method.clone(),
+                                version: parts.version,
                                 path: parts.uri.path().to_owned(),
                                 request_id: parts
                                     .headers
@@ -120,6 +185,8 @@ impl TestServer {
             addr,
             seen,
             connections,
+            tls_seen,
+            tls: is_tls,
             task,
         }
     }
@@ -129,11 +196,16 @@ impl TestServer {
     }
 
     pub fn url(&self, host: &str, path: &str) -> String {
-        format!("http://{host}:{}{path}", self.port())
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{host}:{}{path}", self.port())
     }
 
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
+    }
+
+    pub fn tls_seen(&self) -> Vec<TlsSeen> {
+        self.tls_seen.lock().unwrap().clone()
     }
 
     pub fn connection_count(&self) -> usize {

@@ -8,9 +8,12 @@ use std::task::{ready, Context, Poll};
 
 use http::{header, Response, StatusCode, Version};
 use httptrace::{GotConnInfo, TraceError, WroteRequestInfo};
+use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
 
+use crate::connect::conn_state::next_stream_seq;
 use crate::connect::ConnectionHandle;
+use crate::h2_stream::stream_started;
 use crate::request_state::{Once, RequestState};
 use crate::response_body::TracedResponseBody;
 use crate::service::is_close;
@@ -23,6 +26,12 @@ pin_project! {
         inner: F,
         state: Option<Arc<RequestState>>,
         request_close: bool,
+        // Watched until it names the request's connection (HTTP/2 streams start there).
+        capture: Option<CaptureConnection>,
+        // The HTTP/2 stream sequence number current when the latest poll began, and when the
+        // first began (see `h2_stream::stream_started`).
+        seq_this_poll: u64,
+        seq_first_poll: Option<u64>,
     }
 }
 
@@ -32,14 +41,25 @@ impl<F> ResponseFuture<F> {
             inner,
             state: None,
             request_close: false,
+            capture: None,
+            seq_this_poll: 0,
+            seq_first_poll: None,
         }
     }
 
-    pub(crate) fn traced(inner: F, state: Arc<RequestState>, request_close: bool) -> Self {
+    pub(crate) fn traced(
+        inner: F,
+        state: Arc<RequestState>,
+        request_close: bool,
+        capture: CaptureConnection,
+    ) -> Self {
         ResponseFuture {
             inner,
             state: Some(state),
             request_close,
+            capture: Some(capture),
+            seq_this_poll: 0,
+            seq_first_poll: None,
         }
     }
 }
@@ -60,22 +80,46 @@ where
                 .poll(cx)
                 .map_ok(|res| res.map(TracedResponseBody::untraced));
         };
-        let result = {
+        if this.capture.is_some() {
+            *this.seq_this_poll = next_stream_seq();
+            this.seq_first_poll.get_or_insert(*this.seq_this_poll);
+        }
+        let polled = {
             let _entered = state.enter();
-            ready!(this.inner.poll(cx))
+            this.inner.poll(cx)
         };
+        watch_handoff(state, this.capture, *this.seq_this_poll);
+        let result = ready!(polled);
         let state = this.state.take().expect("polled after completion");
+        let seq = this.seq_first_poll.unwrap_or(0);
         Poll::Ready(match result {
-            Ok(res) => Ok(respond(res, state, *this.request_close)),
+            Ok(res) => Ok(respond(res, state, *this.request_close, seq)),
             Err(err) => {
                 if state.has(Once::GotConn) && state.first(Once::WroteRequest) {
                     state
                         .trace
                         .wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&err))));
                 }
+                state.end_stream();
                 Err(err)
             }
         })
+    }
+}
+
+/// Once hyper-util names the request's connection: an HTTP/2 stream starts now; an HTTP/1
+/// request is its connection's I/O's business (`handoff.rs`), so stop watching.
+fn watch_handoff(state: &Arc<RequestState>, capture: &mut Option<CaptureConnection>, seq: u64) {
+    let Some(watched) = capture.as_ref() else {
+        return;
+    };
+    let conn = match watched.connection_metadata().as_ref() {
+        None => return,
+        Some(connected) => ConnectionHandle::from_connected(connected),
+    };
+    *capture = None;
+    if let Some(conn) = conn.filter(ConnectionHandle::is_http2) {
+        stream_started(state, &conn, seq);
     }
 }
 
@@ -83,17 +127,18 @@ fn respond<B: http_body::Body>(
     res: Response<B>,
     state: Arc<RequestState>,
     request_close: bool,
+    seq: u64,
 ) -> Response<TracedResponseBody<B>> {
     if !state.has(Once::GotConn) {
-        // The connection's I/O did not see this request (HTTP/2, or a connector without
-        // `TraceConnector` under it): report what is known now that the response is here.
+        // The request's connection was not named before its response came: report what is
+        // known now that the response is here.
         if let Some(conn) = res.extensions().get::<ConnectionHandle>() {
-            if state.first(Once::GotConn) {
-                let reused = conn
-                    .shared
-                    .served
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                    > 0;
+            if conn.is_http2() {
+                stream_started(&state, conn, seq);
+            } else if state.first(Once::GotConn) {
+                // HTTP/1 whose I/O counted the exchange but did not see the request's head
+                // hand-off (see `handoff.rs`).
+                let reused = conn.requests_served() > 1;
                 state.trace.got_conn(&GotConnInfo::new(
                     conn.info().clone(),
                     reused,

@@ -52,6 +52,7 @@
 mod client;
 pub mod connect;
 mod future;
+mod h2_stream;
 mod handoff;
 mod head_scanner;
 mod layer;

@@ -9,6 +9,7 @@ use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
+use crate::h2_stream::wrote_request_if_body_done;
 use crate::request_state::{Once, RequestState};
 
 pin_project! {
@@ -55,7 +56,10 @@ impl<B: Default> Default for TracedRequestBody<B> {
 
 fn ended(state: &Option<Arc<RequestState>>) {
     if let Some(state) = state {
-        state.first(Once::BodyDone);
+        if state.first(Once::BodyDone) {
+            // HTTP/1 waits for the flush that puts the end on the wire (`http1_tracker.rs`).
+            wrote_request_if_body_done(state);
+        }
     }
 }
 

@@ -3,8 +3,11 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Mutex;
 
 use httptrace::ClientTrace;
+
+use crate::h2_stream::{H2Head, OpenStream};
 
 /// Identifies a request to the connector, so that a connection knows who dialled it.
 pub(crate) type RequestId = u64;
@@ -13,6 +16,10 @@ pub(crate) struct RequestState {
     pub(crate) id: RequestId,
     pub(crate) trace: ClientTrace,
     fired: AtomicU8,
+    /// For `WroteHeaderField` if the request goes out as an HTTP/2 stream.
+    h2_head: Option<H2Head>,
+    /// The HTTP/2 stream this request has open, until its response ends.
+    stream: Mutex<Option<OpenStream>>,
 }
 
 /// Once-only events, as bits of `RequestState::fired`.
@@ -24,16 +31,34 @@ pub(crate) enum Once {
     WroteRequest = 8,
     FirstByte = 16,
     PutIdle = 32,
+    /// Not a hook: the request went out as an HTTP/2 stream.
+    Http2 = 64,
 }
 
 impl RequestState {
-    pub(crate) fn new(trace: ClientTrace) -> Self {
+    pub(crate) fn new(trace: ClientTrace, h2_head: Option<H2Head>) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         RequestState {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             trace,
             fired: AtomicU8::new(0),
+            h2_head,
+            stream: Mutex::new(None),
         }
+    }
+
+    pub(crate) fn h2_head(&self) -> Option<&H2Head> {
+        self.h2_head.as_ref()
+    }
+
+    pub(crate) fn hold_stream(&self, stream: OpenStream) {
+        *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = Some(stream);
+    }
+
+    /// The request's HTTP/2 stream is over (its response ended, failed or was dropped).
+    pub(crate) fn end_stream(&self) {
+        let stream = self.stream.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(stream);
     }
 
     /// Marks `event`; true the first time only.

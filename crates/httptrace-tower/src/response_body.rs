@@ -26,32 +26,38 @@ pin_project! {
     }
 }
 
-/// Fires `PutIdleConn` once; dropping it unfired reports the early drop.
+/// The response's end: fires `PutIdleConn` once (HTTP/1 keep-alive only) and ends the
+/// request's HTTP/2 stream; dropping it before the end reports the early drop.
 pub(crate) struct EndOfBody {
     state: Arc<RequestState>,
+    returns_to_pool: bool,
 }
 
 impl EndOfBody {
-    fn put_idle(&self, err: Option<TraceError>) {
-        if self.state.first(Once::PutIdle) {
+    fn ended(&self, err: Option<TraceError>) {
+        if self.returns_to_pool && self.state.first(Once::PutIdle) {
             self.state.trace.put_idle_conn(&PutIdleConnInfo::new(err));
         }
+        self.state.end_stream();
     }
 }
 
 impl Drop for EndOfBody {
     fn drop(&mut self) {
-        self.put_idle(Some(TraceError::msg(DROPPED_UNREAD)));
+        self.ended(Some(TraceError::msg(DROPPED_UNREAD)));
     }
 }
 
 impl<B: Body> TracedResponseBody<B> {
     /// `returns_to_pool`: whether reaching the end returns the connection to the pool
-    /// (HTTP/1 with keep-alive); when false the body reports nothing.
+    /// (HTTP/1 with keep-alive); when false the end fires no `PutIdleConn`.
     pub(crate) fn new(inner: B, state: Arc<RequestState>, returns_to_pool: bool) -> Self {
         let body = TracedResponseBody {
             inner,
-            end: returns_to_pool.then(|| EndOfBody { state }),
+            end: Some(EndOfBody {
+                state,
+                returns_to_pool,
+            }),
         };
         // No body at all (HEAD, 204, Content-Length: 0): as in Go, the connection is back in
         // the pool before the response reaches the caller.
@@ -70,7 +76,7 @@ impl<B> TracedResponseBody<B> {
 
     fn reached_end(&self) {
         if let Some(end) = &self.end {
-            end.put_idle(None);
+            end.ended(None);
         }
     }
 
@@ -89,6 +95,7 @@ impl<B> TracedResponseBody<B> {
         if let Some(end) = self.end.take() {
             // Nobody will see the end now: say nothing rather than something false.
             end.state.first(Once::PutIdle);
+            end.state.end_stream();
         }
         self.inner
     }
@@ -106,13 +113,13 @@ impl<B: Body> Body for TracedResponseBody<B> {
         let frame = ready!(this.inner.as_mut().poll_frame(cx));
         if let Some(end) = this.end.as_ref() {
             match &frame {
-                None => end.put_idle(None),
-                Some(Ok(f)) if f.is_trailers() => end.put_idle(None),
+                None => end.ended(None),
+                Some(Ok(f)) if f.is_trailers() => end.ended(None),
                 // A data frame that leaves the body at its end (Content-Length reached):
                 // the end, even if the caller never polls again.
-                Some(Ok(_)) if this.inner.is_end_stream() => end.put_idle(None),
+                Some(Ok(_)) if this.inner.is_end_stream() => end.ended(None),
                 Some(Ok(_)) => {}
-                Some(Err(_)) => end.put_idle(Some(TraceError::msg(
+                Some(Err(_)) => end.ended(Some(TraceError::msg(
                     "response body failed: the connection is closed, not returned to the pool",
                 ))),
             }

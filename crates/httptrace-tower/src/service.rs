@@ -4,10 +4,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{header, Request, Version};
-use httptrace::{current_trace, extensions_client_trace, ClientTrace, GetConnInfo};
+use httptrace::{current_trace, extensions_client_trace, ClientTrace, GetConnInfo, HookKind};
+use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 use tower_service::Service;
 
 use crate::future::ResponseFuture;
+use crate::h2_stream::H2Head;
 use crate::handoff::HeadMarker;
 use crate::request_body::TracedRequestBody;
 use crate::request_state::RequestState;
@@ -58,7 +60,7 @@ impl<S> HttpTrace<S> {
 
 /// Prepares `req` for the inner service and, if it is traced, fires `GetConn`; `send` hands
 /// it on. Shared by [`Service::call`] and the `request` of a traced client.
-pub(crate) fn start<B, F>(
+pub(crate) fn start<B: http_body::Body, F>(
     layer_trace: &ClientTrace,
     mut req: Request<B>,
     send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,
@@ -84,21 +86,26 @@ pub(crate) fn start<B, F>(
         .get_all(header::CONNECTION)
         .iter()
         .any(is_close);
-    let state = Arc::new(RequestState::new(trace));
+    let h2_head = trace
+        .is_set(HookKind::WroteHeaderField)
+        .then(|| H2Head::of(&req));
+    let state = Arc::new(RequestState::new(trace, h2_head));
     state.trace.get_conn(&GetConnInfo::new(host_port));
+    let capture = capture_without_replacing(&mut req);
     req.extensions_mut().insert(HeadMarker(state.clone()));
     let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone())));
     let fut = {
         let _entered = state.enter();
         send(req)
     };
-    ResponseFuture::traced(fut, state, request_close)
+    ResponseFuture::traced(fut, state, request_close, capture)
 }
 
 impl<S, B, ResBody> Service<Request<B>> for HttpTrace<S>
 where
     S: Service<Request<TracedRequestBody<B>>, Response = http::Response<ResBody>>,
     S::Error: std::error::Error + 'static,
+    B: http_body::Body,
     ResBody: http_body::Body,
 {
     type Response = http::Response<crate::TracedResponseBody<ResBody>>;
@@ -113,6 +120,18 @@ where
         let inner = &mut self.inner;
         start(&self.trace, req, |req| inner.call(req))
     }
+}
+
+/// Adds hyper-util's `capture_connection` to `req` (how an HTTP/2 stream learns its
+/// connection) without replacing one the caller added: theirs is kept, and ours then simply
+/// never fills in (the stream's hooks then fire when its response arrives).
+fn capture_without_replacing<B>(req: &mut Request<B>) -> CaptureConnection {
+    let mut probe = Request::new(());
+    let capture = capture_connection(&mut probe);
+    let mut merged = std::mem::take(probe.extensions_mut());
+    merged.extend(std::mem::take(req.extensions_mut()));
+    *req.extensions_mut() = merged;
+    capture
 }
 
 /// `host:port` for `GetConn`, or `None` for a request the client will refuse.

@@ -2,9 +2,12 @@
 //! the request it carries: `GotConn`, `WroteHeaderField`, `WroteHeaders`, `WroteRequest`,
 //! `GotFirstResponseByte`.
 //!
-//! HTTP/1 carries one request at a time, so the connection has at most one owner: the request
-//! whose head it is writing or whose response it is reading. A request becomes the owner when
-//! the connection first writes after hyper encoded that request's head (see `handoff`).
+//! HTTP/1 carries one request at a time: the client writes a request, reads its response,
+//! and only then writes the next. So the first write after response bytes were read starts a
+//! new exchange, traced or not (that is how reuse is counted), and the connection has at most
+//! one owner: the traced request whose head it is writing or whose response it is reading. A
+//! request becomes the owner when the connection first writes after hyper encoded that
+//! request's head (see `handoff`).
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -17,57 +20,41 @@ use crate::handoff;
 use crate::head_scanner::{HeadEvent, HeadScanner};
 use crate::request_state::{Once, RequestState};
 
-/// The HTTP/2 client preface; a connection that starts with it is multiplexed and has no
-/// single owner (issue #3 traces HTTP/2 streams from the layer).
-const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Protocol {
-    Unknown,
-    Http1,
-    Http2,
-}
-
 pub(crate) struct Http1Tracker {
-    protocol: Protocol,
     owner: Option<Weak<RequestState>>,
     scanner: HeadScanner,
     /// When a response byte last arrived: the end of the previous exchange.
     last_read: Option<Instant>,
+    /// Response bytes arrived since the last write: the next write starts a new exchange.
+    read_since_write: bool,
+    /// Exchanges the connection carried before the current one.
+    exchanges_before: u64,
 }
 
 impl Http1Tracker {
-    pub(crate) fn new(negotiated_h2: bool) -> Self {
+    pub(crate) fn new() -> Self {
         Http1Tracker {
-            protocol: if negotiated_h2 {
-                Protocol::Http2
-            } else {
-                Protocol::Unknown
-            },
             owner: None,
             scanner: HeadScanner::new(false),
             last_read: None,
+            read_since_write: true,
+            exchanges_before: 0,
         }
     }
 
-    /// Before bytes starting with `first` are written: learn the protocol, take the request
-    /// whose head is about to go out.
-    pub(crate) fn before_write(&mut self, conn: &ConnShared, first: &[u8]) {
-        if self.protocol == Protocol::Unknown && !first.is_empty() {
-            let n = first.len().min(H2_PREFACE.len());
-            self.protocol = if first[..n] == H2_PREFACE[..n] {
-                Protocol::Http2
-            } else {
-                Protocol::Http1
-            };
+    /// Before bytes are written: count a new exchange; take the traced request whose head is
+    /// about to go out, if hyper just encoded one on this task.
+    ///
+    /// A response that arrives before its request is fully written (a server refusing an
+    /// upload early) makes the rest of that request count as one more exchange: the count can
+    /// run high then, never low, so `reused` stays right.
+    pub(crate) fn before_write(&mut self, conn: &ConnShared) {
+        if self.read_since_write {
+            self.read_since_write = false;
+            self.exchanges_before = conn.served.fetch_add(1, Ordering::Relaxed);
         }
-        match self.protocol {
-            Protocol::Http2 => handoff::discard_offered(),
-            Protocol::Http1 | Protocol::Unknown => {
-                if let Some(req) = handoff::take_offered() {
-                    self.bind(conn, req);
-                }
-            }
+        if let Some(req) = handoff::take_offered() {
+            self.bind(conn, req);
         }
     }
 
@@ -76,7 +63,7 @@ impl Http1Tracker {
             return;
         }
         let now = Instant::now();
-        let reused = conn.served.fetch_add(1, Ordering::Relaxed) > 0;
+        let reused = self.exchanges_before > 0;
         let was_idle = reused || conn.dialed_by != Some(req.id);
         let idle_since = if reused {
             self.last_read.unwrap_or(conn.established)
@@ -153,10 +140,11 @@ impl Http1Tracker {
 
     /// `n` bytes arrived (0 is end of stream).
     pub(crate) fn after_read(&mut self, n: usize) {
-        if n == 0 || self.protocol == Protocol::Http2 {
+        if n == 0 {
             return;
         }
         self.last_read = Some(Instant::now());
+        self.read_since_write = true;
         let Some(req) = self.owner() else { return };
         if req.first(Once::FirstByte) {
             req.trace.got_first_response_byte();

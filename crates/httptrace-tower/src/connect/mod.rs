@@ -2,22 +2,31 @@
 //!
 //! ```text
 //! TraceConnector ........ per-connection state and traced I/O (GotConn, Wrote*, first byte)
-//!  └─ (TLS, issue #3)
+//!  └─ TraceTlsConnector .... TLSHandshakeStart / TLSHandshakeDone (rustls; feature `rustls`)
 //!      └─ TraceHttpConnector ... ConnectStart / ConnectDone per attempt, Happy Eyeballs
 //!          └─ TraceResolver .... DNSStart / DNSDone, coalesced lookups
 //! ```
 
-mod conn_state;
+pub(crate) mod conn_state;
 mod connect_error;
 mod connector;
 mod dialer;
 mod http1_tracker;
+mod http2_frames;
+#[cfg(feature = "rustls")]
+mod maybe_tls;
 mod resolver;
+#[cfg(feature = "rustls")]
+mod tls;
 mod traced_io;
 
 pub use conn_state::{live_connection_states, ConnectionHandle};
 pub use connect_error::ConnectError;
 pub use connector::{TraceConnecting, TraceConnector, TracedConnection};
 pub use dialer::{Dialing, TraceHttpConnector};
+#[cfg(feature = "rustls")]
+pub use maybe_tls::MaybeTlsStream;
 pub use resolver::{Resolving, TraceResolver};
+#[cfg(feature = "rustls")]
+pub use tls::{TlsConnecting, TraceTlsConnector};
 pub use traced_io::TracedIo;

@@ -2,6 +2,7 @@
 
 use std::io::IoSlice;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
@@ -11,6 +12,19 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::conn_state::{ConnShared, ConnectionHandle};
 use super::http1_tracker::Http1Tracker;
+use super::http2_frames::{Direction, Http2Frames};
+use crate::handoff;
+
+/// The HTTP/2 client preface; a connection whose first bytes are these speaks HTTP/2.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
+
+/// What the connection speaks, once known.
+enum Wire {
+    /// Nothing written yet (an HTTP/1 client writes nothing before its first request).
+    Unknown,
+    Http1(Http1Tracker),
+    Http2(Http2Frames),
+}
 
 pin_project! {
     /// An I/O stream (tokio's traits) that reports what it carries to the request it carries.
@@ -21,16 +35,22 @@ pin_project! {
         #[pin]
         inner: T,
         shared: Arc<ConnShared>,
-        tracker: Http1Tracker,
+        wire: Wire,
     }
 }
 
 impl<T> TracedIo<T> {
     pub(crate) fn new(inner: T, shared: Arc<ConnShared>, negotiated_h2: bool) -> Self {
+        let wire = if negotiated_h2 {
+            shared.http2.store(true, Ordering::Relaxed);
+            Wire::Http2(Http2Frames::new(false))
+        } else {
+            Wire::Unknown
+        };
         TracedIo {
             inner,
             shared,
-            tracker: Http1Tracker::new(negotiated_h2),
+            wire,
         }
     }
 
@@ -57,6 +77,75 @@ impl<T> TracedIo<T> {
     }
 }
 
+impl Wire {
+    fn before_write(&mut self, shared: &ConnShared, first: &[u8]) {
+        if matches!(self, Wire::Unknown) && !first.is_empty() {
+            let n = first.len().min(H2_PREFACE.len());
+            *self = if first[..n] == H2_PREFACE[..n] {
+                shared.http2.store(true, Ordering::Relaxed);
+                Wire::Http2(Http2Frames::new(false))
+            } else {
+                Wire::Http1(Http1Tracker::new())
+            };
+        }
+        match self {
+            Wire::Http1(h1) => h1.before_write(shared),
+            // Requests on HTTP/2 are traced from the layer (`h2_stream.rs`).
+            Wire::Http2(_) => handoff::discard_offered(),
+            Wire::Unknown => {}
+        }
+    }
+
+    fn after_write<'a>(
+        &mut self,
+        shared: &ConnShared,
+        slices: impl IntoIterator<Item = &'a [u8]>,
+        mut n: usize,
+    ) {
+        match self {
+            Wire::Http1(h1) => h1.after_write(slices, n),
+            Wire::Http2(h2) => {
+                for slice in slices {
+                    if n == 0 {
+                        break;
+                    }
+                    let part = &slice[..slice.len().min(n)];
+                    n -= part.len();
+                    feed_h2(h2, shared, Direction::Sent, part);
+                }
+            }
+            Wire::Unknown => {}
+        }
+    }
+
+    fn after_read(&mut self, shared: &ConnShared, bytes: &[u8]) {
+        match self {
+            Wire::Http1(h1) => h1.after_read(bytes.len()),
+            Wire::Http2(h2) => feed_h2(h2, shared, Direction::Received, bytes),
+            Wire::Unknown => {}
+        }
+    }
+
+    fn after_flush(&mut self) {
+        if let Wire::Http1(h1) = self {
+            h1.after_flush();
+        }
+    }
+
+    fn write_failed(&mut self, err: &std::io::Error) {
+        if let Wire::Http1(h1) = self {
+            h1.write_failed(err);
+        }
+    }
+}
+
+fn feed_h2(h2: &mut Http2Frames, shared: &ConnShared, direction: Direction, bytes: &[u8]) {
+    let changes = h2.feed(direction, bytes, || shared.stream_opened());
+    if changes.opened > 0 || changes.closed > 0 {
+        shared.set_oldest_open(h2.oldest_open());
+    }
+}
+
 impl<T: AsyncRead> AsyncRead for TracedIo<T> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -66,7 +155,7 @@ impl<T: AsyncRead> AsyncRead for TracedIo<T> {
         let this = self.project();
         let before = buf.filled().len();
         ready!(this.inner.poll_read(cx, buf))?;
-        this.tracker.after_read(buf.filled().len() - before);
+        this.wire.after_read(this.shared, &buf.filled()[before..]);
         Poll::Ready(Ok(()))
     }
 }
@@ -78,14 +167,14 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.project();
-        this.tracker.before_write(this.shared, buf);
+        this.wire.before_write(this.shared, buf);
         match ready!(this.inner.poll_write(cx, buf)) {
             Ok(n) => {
-                this.tracker.after_write([buf], n);
+                this.wire.after_write(this.shared, [buf], n);
                 Poll::Ready(Ok(n))
             }
             Err(err) => {
-                this.tracker.write_failed(&err);
+                this.wire.write_failed(&err);
                 Poll::Ready(Err(err))
             }
         }
@@ -101,14 +190,15 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
             .iter()
             .find(|b| !b.is_empty())
             .map_or(&[][..], |b| &b[..]);
-        this.tracker.before_write(this.shared, first);
+        this.wire.before_write(this.shared, first);
         match ready!(this.inner.poll_write_vectored(cx, bufs)) {
             Ok(n) => {
-                this.tracker.after_write(bufs.iter().map(|b| &b[..]), n);
+                this.wire
+                    .after_write(this.shared, bufs.iter().map(|b| &b[..]), n);
                 Poll::Ready(Ok(n))
             }
             Err(err) => {
-                this.tracker.write_failed(&err);
+                this.wire.write_failed(&err);
                 Poll::Ready(Err(err))
             }
         }
@@ -122,11 +212,11 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
         let this = self.project();
         match ready!(this.inner.poll_flush(cx)) {
             Ok(()) => {
-                this.tracker.after_flush();
+                this.wire.after_flush();
                 Poll::Ready(Ok(()))
             }
             Err(err) => {
-                this.tracker.write_failed(&err);
+                this.wire.write_failed(&err);
                 Poll::Ready(Err(err))
             }
         }

@@ -1,0 +1,288 @@
+//! Reads HTTP/2 frame headers in both directions of a connection to know, whatever was traced,
+//! how many streams it has carried, how many are open, and when it last went idle.
+//!
+//! Only the 9-byte frame headers are read (RFC 9113, 4.1); payloads are skipped by length. A
+//! client stream opens with its first HEADERS frame and closes when both sides have sent
+//! END_STREAM, or when either resets it.
+
+use std::collections::HashMap;
+
+const PREFACE_LEN: usize = 24;
+const HEADER_LEN: usize = 9;
+const DATA: u8 = 0x0;
+const HEADERS: u8 = 0x1;
+const RST_STREAM: u8 = 0x3;
+const END_STREAM: u8 = 0x1;
+
+/// Which way bytes went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// Written by the client.
+    Sent,
+    /// Read from the server.
+    Received,
+}
+
+/// What changed, for the connection's counters.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Changes {
+    pub(crate) opened: u64,
+    pub(crate) closed: u64,
+}
+
+/// Splits one direction's bytes into frame headers, across any chunking.
+#[derive(Debug)]
+struct FrameReader {
+    /// Bytes still to skip: the preface, then each frame's payload.
+    skip: usize,
+    header: [u8; HEADER_LEN],
+    have: usize,
+}
+
+impl FrameReader {
+    fn new(skip: usize) -> Self {
+        FrameReader {
+            skip,
+            header: [0; HEADER_LEN],
+            have: 0,
+        }
+    }
+
+    /// Calls `frame(type, flags, stream)` for each complete frame header in `bytes`.
+    fn feed(&mut self, mut bytes: &[u8], mut frame: impl FnMut(u8, u8, u32)) {
+        while !bytes.is_empty() {
+            if self.skip > 0 {
+                let n = self.skip.min(bytes.len());
+                self.skip -= n;
+                bytes = &bytes[n..];
+                continue;
+            }
+            let n = (HEADER_LEN - self.have).min(bytes.len());
+            self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
+            self.have += n;
+            bytes = &bytes[n..];
+            if self.have == HEADER_LEN {
+                let h = self.header;
+                let len = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
+                let stream = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
+                self.have = 0;
+                self.skip = len;
+                frame(h[3], h[4], stream);
+            }
+        }
+    }
+}
+
+/// The streams of one HTTP/2 connection, as seen on the wire.
+#[derive(Debug)]
+pub(crate) struct Http2Frames {
+    sent: FrameReader,
+    received: FrameReader,
+    highest_opened: u32,
+    open: HashMap<u32, OpenStream>,
+}
+
+#[derive(Debug)]
+struct OpenStream {
+    /// Its place among all streams opened (see `ConnShared::stream_opened`).
+    seq: u64,
+    sent_end: bool,
+    received_end: bool,
+}
+
+impl Http2Frames {
+    /// `preface_written`: the client preface has gone out already (so our reader starts at
+    /// the next frame).
+    pub(crate) fn new(preface_written: bool) -> Self {
+        Http2Frames {
+            sent: FrameReader::new(if preface_written { 0 } else { PREFACE_LEN }),
+            received: FrameReader::new(0),
+            highest_opened: 0,
+            open: HashMap::new(),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn open_streams(&self) -> usize {
+        self.open.len()
+    }
+
+    /// The sequence number of the oldest stream still open.
+    pub(crate) fn oldest_open(&self) -> Option<u64> {
+        self.open.values().map(|s| s.seq).min()
+    }
+
+    /// Reads `bytes`; `open_seq` numbers each stream that opens.
+    pub(crate) fn feed(
+        &mut self,
+        direction: Direction,
+        bytes: &[u8],
+        mut open_seq: impl FnMut() -> u64,
+    ) -> Changes {
+        let mut changes = Changes::default();
+        let Http2Frames {
+            sent,
+            received,
+            highest_opened,
+            open,
+        } = self;
+        let reader = match direction {
+            Direction::Sent => sent,
+            Direction::Received => received,
+        };
+        reader.feed(bytes, |kind, flags, stream| {
+            if stream == 0 {
+                return;
+            }
+            if direction == Direction::Sent && kind == HEADERS && stream > *highest_opened {
+                *highest_opened = stream;
+                open.insert(
+                    stream,
+                    OpenStream {
+                        seq: open_seq(),
+                        sent_end: false,
+                        received_end: false,
+                    },
+                );
+                changes.opened += 1;
+            }
+            let closed = match (kind, open.get_mut(&stream)) {
+                (RST_STREAM, Some(_)) => true,
+                (DATA | HEADERS, Some(s)) if flags & END_STREAM != 0 => {
+                    match direction {
+                        Direction::Sent => s.sent_end = true,
+                        Direction::Received => s.received_end = true,
+                    }
+                    s.sent_end && s.received_end
+                }
+                _ => false,
+            };
+            if closed {
+                open.remove(&stream);
+                changes.closed += 1;
+            }
+        });
+        changes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+        let len = payload.len() as u32;
+        let mut f = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
+        f.extend_from_slice(&stream.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+
+    fn client_bytes() -> Vec<u8> {
+        let mut b = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+        b.extend(frame(0x4, 0, 0, &[0; 6])); // SETTINGS
+        b.extend(frame(HEADERS, 0x4 | END_STREAM, 1, b"hpack")); // GET, no body
+        b.extend(frame(HEADERS, 0x4, 3, b"hpack")); // POST
+        b.extend(frame(DATA, 0, 3, b"hello "));
+        b.extend(frame(DATA, END_STREAM, 3, b"world"));
+        b.extend(frame(HEADERS, 0x4, 5, b"hpack")); // cancelled below
+        b.extend(frame(RST_STREAM, 0, 5, &[0, 0, 0, 8]));
+        b
+    }
+
+    fn server_bytes() -> Vec<u8> {
+        let mut b = frame(0x4, 0, 0, &[]);
+        b.extend(frame(HEADERS, 0x4, 1, b"200"));
+        b.extend(frame(DATA, END_STREAM, 1, b"ok"));
+        b.extend(frame(HEADERS, 0x4 | END_STREAM, 3, b"204"));
+        b
+    }
+
+    fn seq() -> impl FnMut() -> u64 {
+        let mut n = 0;
+        move || {
+            n += 1;
+            n
+        }
+    }
+
+    fn run(chunk: usize) -> (Changes, Changes, usize) {
+        let mut t = Http2Frames::new(false);
+        let mut sent = Changes::default();
+        for c in client_bytes().chunks(chunk) {
+            let ch = t.feed(Direction::Sent, c, seq());
+            sent.opened += ch.opened;
+            sent.closed += ch.closed;
+        }
+        let mut received = Changes::default();
+        for c in server_bytes().chunks(chunk) {
+            let ch = t.feed(Direction::Received, c, seq());
+            received.opened += ch.opened;
+            received.closed += ch.closed;
+        }
+        (sent, received, t.open_streams())
+    }
+
+    #[test]
+    fn streams_open_with_headers_and_close_when_both_sides_end_or_one_resets() {
+        let (sent, received, open) = run(usize::MAX);
+        assert_eq!(
+            sent,
+            Changes {
+                opened: 3,
+                closed: 1
+            },
+            "stream 5 was reset"
+        );
+        assert_eq!(
+            received,
+            Changes {
+                opened: 0,
+                closed: 2
+            }
+        );
+        assert_eq!(open, 0);
+    }
+
+    #[test]
+    fn any_chunking_gives_the_same_counts() {
+        let whole = run(usize::MAX);
+        for chunk in 1..40 {
+            assert_eq!(run(chunk), whole, "chunks of {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_stream_stays_open_until_the_response_ends() {
+        let mut t = Http2Frames::new(true);
+        t.feed(
+            Direction::Sent,
+            &frame(HEADERS, 0x4 | END_STREAM, 1, b"x"),
+            || 7,
+        );
+        t.feed(
+            Direction::Sent,
+            &frame(HEADERS, 0x4 | END_STREAM, 3, b"x"),
+            || 8,
+        );
+        assert_eq!((t.open_streams(), t.oldest_open()), (2, Some(7)));
+        t.feed(
+            Direction::Received,
+            &frame(HEADERS, 0x4, 1, b"200"),
+            || unreachable!(),
+        );
+        assert_eq!(t.open_streams(), 2, "headers without END_STREAM");
+        t.feed(
+            Direction::Received,
+            &frame(DATA, END_STREAM, 1, b""),
+            || unreachable!(),
+        );
+        assert_eq!((t.open_streams(), t.oldest_open()), (1, Some(8)));
+        t.feed(
+            Direction::Received,
+            &frame(RST_STREAM, 0, 3, &[0, 0, 0, 8]),
+            || unreachable!(),
+        );
+        assert_eq!((t.open_streams(), t.oldest_open()), (0, None));
+    }
+}

@@ -1,0 +1,493 @@
+//! TLS (real rustls on both ends, certificates made by rcgen here) and HTTP/2, by ALPN and by
+//! prior knowledge.
+
+mod support;
+
+use std::sync::Arc;
+
+use httptrace::{with_client_trace, ClientTrace, EventKind, EventLog};
+use support::*;
+
+const H2: &[&[u8]] = &[b"h2", b"http/1.1"];
+const H1: &[&[u8]] = &[b"http/1.1"];
+
+fn tls_done(events: &[httptrace::Event]) -> httptrace::TlsHandshakeDoneInfo {
+    events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::TlsHandshakeDone(d) => Some(d.clone()),
+            _ => None,
+        })
+        .expect("a TLSHandshakeDone")
+}
+
+fn fields(events: &[httptrace::Event]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::WroteHeaderField(f) => {
+                let values: Vec<_> = f
+                    .values
+                    .iter()
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .collect();
+                Some((f.name.clone(), values.join("|")))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn https_over_http1_fresh_then_reused() {
+    let pki = TestPki::new("test CA");
+    let server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["localhost"], false), H1)).await;
+    let log = EventLog::new();
+    let resolver = TestResolver::new().with("localhost", &["127.0.0.1"]);
+    let client = tls_client(resolver, log.trace(), pki.client_config(H2), false);
+
+    let res = client
+        .request(get(&server.url("localhost", "/")))
+        .await
+        .unwrap();
+    assert_eq!(res.version(), http::Version::HTTP_11);
+    read_body(res.into_body()).await;
+    let first = log.take();
+    assert_eq!(
+        names(&first),
+        [
+            "GetConn",
+            "DNSStart",
+            "DNSDone",
+            "ConnectStart",
+            "ConnectDone",
+            "TLSHandshakeStart",
+            "TLSHandshakeDone",
+            "GotConn",
+            "WroteHeaderField(host)",
+            "WroteHeaders",
+            "WroteRequest",
+            "GotFirstResponseByte",
+            "PutIdleConn",
+        ]
+    );
+    let done = tls_done(&first);
+    assert!(done.err.is_none());
+    let server_side = &server.tls_seen()[0];
+    assert_eq!(done.state.version, server_side.version);
+    assert_eq!(done.state.version.as_deref(), Some("TLSv1.3"));
+    assert_eq!(done.state.cipher_suite, server_side.cipher);
+    assert!(done
+        .state
+        .cipher_suite
+        .as_deref()
+        .unwrap()
+        .starts_with("TLS_"));
+    assert_eq!(done.state.alpn_protocol.as_deref(), Some(&b"http/1.1"[..]));
+    assert_eq!(done.state.alpn_protocol, server_side.alpn);
+    assert_eq!(done.state.server_name.as_deref(), Some("localhost"));
+    assert_eq!(done.state.server_name, server_side.sni);
+    assert_eq!(done.state.peer_certificates.len(), 2);
+    assert!(!done.state.resumed);
+    assert_eq!(
+        got_conn(&first).conn.local_addr,
+        Some(server.seen()[0].peer)
+    );
+
+    let res = client
+        .request(get(&server.url("localhost", "/")))
+        .await
+        .unwrap();
+    read_body(res.into_body()).await;
+    let second = log.take();
+    assert_eq!(
+        names(&second),
+        [
+            "GetConn",
+            "GotConn",
+            "WroteHeaderField(host)",
+            "WroteHeaders",
+            "WroteRequest",
+            "GotFirstResponseByte",
+            "PutIdleConn"
+        ]
+    );
+    assert!(got_conn(&second).reused);
+}
+
+#[tokio::test]
+async fn the_tls_state_is_in_every_responses_extensions() {
+    let pki = TestPki::new("test CA");
+    let server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["127.0.0.1"], false), H1)).await;
+    let client = tls_client(
+        TestResolver::new(),
+        EventLog::new().trace(),
+        pki.client_config(H1),
+        false,
+    );
+    let res = client
+        .request(get(&server.url("127.0.0.1", "/")))
+        .await
+        .unwrap();
+    let state = res
+        .extensions()
+        .get::<httptrace::TlsConnectionState>()
+        .expect("TLS state")
+        .clone();
+    assert_eq!(state.server_name, None, "no SNI is sent for an IP address");
+    assert_eq!(server.tls_seen()[0].sni, None);
+    assert_eq!(state.version.as_deref(), Some("TLSv1.3"));
+    let conn = res
+        .extensions()
+        .get::<httptrace_tower::ConnectionHandle>()
+        .expect("connection handle");
+    assert_eq!(conn.info().remote_addr, Some(server.addr));
+}
+
+#[tokio::test]
+async fn a_second_connection_resumes_the_tls13_session() {
+    let pki = TestPki::new("test CA");
+    let server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["localhost"], false), H1)).await;
+    let config = pki.client_config(H1);
+    let resolver = TestResolver::new().with("localhost", &["127.0.0.1"]);
+    let mut states = Vec::new();
+    for _ in 0..2 {
+        // A new client each time: a new connection, the same rustls config (and session cache).
+        let log = EventLog::new();
+        let client = tls_client(resolver.clone(), log.trace(), config.clone(), false);
+        let res = client
+            .request(get(&server.url("localhost", "/")))
+            .await
+            .unwrap();
+        read_body(res.into_body()).await;
+        states.push(tls_done(&log.take()).state);
+    }
+    assert!(!states[0].resumed);
+    assert!(states[1].resumed, "{:?}", states[1]);
+    let seen = server.tls_seen();
+    assert_eq!((seen[0].resumed, seen[1].resumed), (false, true));
+}
+
+#[tokio::test]
+async fn http2_by_alpn_shares_one_connection_and_reports_streams() {
+    let pki = TestPki::new("test CA");
+    let server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["localhost"], false), H2)).await;
+    let log = EventLog::new();
+    let resolver = TestResolver::new().with("localhost", &["127.0.0.1"]);
+    let client = tls_client(resolver, log.trace(), pki.client_config(H2), false);
+    let req = http::Request::get(server.url("localhost", "/one"))
+        .header("x-request-id", "a")
+        .body(Default::default())
+        .unwrap();
+    let res = client.request(req).await.unwrap();
+    assert_eq!(res.version(), http::Version::HTTP_2);
+    read_body(res.into_body()).await;
+    let first = log.take();
+    let stream_fields = [
+        "WroteHeaderField(:method)",
+        "WroteHeaderField(:scheme)",
+        "WroteHeaderField(:authority)",
+        "WroteHeaderField(:path)",
+        "WroteHeaderField(x-request-id)",
+    ];
+    let mut expected = vec![
+        "GetConn",
+        "DNSStart",
+        "DNSDone",
+        "ConnectStart",
+        "ConnectDone",
+        "TLSHandshakeStart",
+        "TLSHandshakeDone",
+        "GotConn",
+    ];
+    expected.extend(stream_fields);
+    expected.extend(["WroteHeaders", "WroteRequest", "GotFirstResponseByte"]);
+    assert_eq!(names(&first), expected, "no PutIdleConn for HTTP/2");
+    assert_eq!(
+        tls_done(&first).state.alpn_protocol.as_deref(),
+        Some(&b"h2"[..])
+    );
+    let authority = format!("localhost:{}", server.port());
+    assert_eq!(
+        fields(&first),
+        [
+            (":method".into(), "GET".into()),
+            (":scheme".into(), "https".into()),
+            (":authority".into(), authority.clone()),
+            (":path".into(), "/one".into()),
+            ("x-request-id".into(), "a".into()),
+        ]
+    );
+    let got = got_conn(&first);
+    assert!(!got.reused && !got.was_idle);
+
+    let res = client
+        .request(get(&server.url("localhost", "/two?q=1")))
+        .await
+        .unwrap();
+    read_body(res.into_body()).await;
+    let second = log.take();
+    let mut expected = vec!["GetConn", "GotConn"];
+    expected.extend(&stream_fields[..4]);
+    expected.extend(["WroteHeaders", "WroteRequest", "GotFirstResponseByte"]);
+    assert_eq!(names(&second), expected);
+    let again = got_conn(&second);
+    assert!(again.reused && again.was_idle, "{again:?}");
+    assert_eq!(again.conn.id, got.conn.id);
+    assert_eq!(fields(&second)[3], (":path".into(), "/two?q=1".into()));
+    assert_eq!(server.connection_count(), 1);
+    assert!(server
+        .seen()
+        .iter()
+        .all(|s| s.version == http::Version::HTTP_2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_streams_on_one_http2_connection() {
+    let pki = TestPki::new("test CA");
+    let server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["localhost"], false), H2)).await;
+    let resolver = TestResolver::new().with("localhost", &["127.0.0.1"]);
+    let client = Arc::new(tls_client(
+        resolver,
+        ClientTrace::new(),
+        pki.client_config(H2),
+        false,
+    ));
+    // Open the connection first, so that both concurrent requests find it.
+    read_body(
+        client
+            .request(get(&server.url("localhost", "/")))
+            .await
+            .unwrap()
+            .into_body(),
+    )
+    .await;
+
+    let logs = [EventLog::new(), EventLog::new()];
+    let mut tasks = Vec::new();
+    for (i, log) in logs.iter().enumerate() {
+        let mut req = get(&server.url("localhost", "/slow"));
+        with_client_trace(&mut req, log.trace());
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            read_body(client.request(req).await.unwrap().into_body()).await
+        }));
+        if i == 0 {
+            eventually("the first stream to open", || {
+                log.names().contains(&"WroteHeaders")
+            })
+            .await;
+        }
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let expected = [
+        "GetConn",
+        "GotConn",
+        "WroteHeaderField(:method)",
+        "WroteHeaderField(:scheme)",
+        "WroteHeaderField(:authority)",
+        "WroteHeaderField(:path)",
+        "WroteHeaders",
+        "WroteRequest",
+        "GotFirstResponseByte",
+    ];
+    let got: Vec<_> = logs
+        .iter()
+        .map(|l| {
+            let events = l.events();
+            assert_eq!(names(&events), expected);
+            got_conn(&events)
+        })
+        .collect();
+    assert_eq!(got[0].conn.id, got[1].conn.id);
+    assert!(
+        got[0].reused && got[1].reused,
+        "every stream after the connection's first is reused"
+    );
+    assert!(got[0].was_idle, "no other stream was open");
+    assert!(!got[1].was_idle, "the first stream was still open");
+    assert_eq!(server.connection_count(), 1);
+}
+
+#[tokio::test]
+async fn http2_prior_knowledge_over_plain_tcp() {
+    let server = TestServer::start().await;
+    let log = EventLog::new();
+    let client = tls_client(
+        TestResolver::new(),
+        log.trace(),
+        TestPki::new("unused").client_config(H2),
+        true,
+    );
+    let req = http::Request::post(server.url("127.0.0.1", "/up"))
+        .header("connection", "keep-alive")
+        .body(http_body_util::Full::new(bytes::Bytes::from_static(
+            b"hello",
+        )))
+        .unwrap();
+    let res = client.request(req).await.unwrap();
+    assert_eq!(res.version(), http::Version::HTTP_2);
+    read_body(res.into_body()).await;
+    let events = log.take();
+    assert_eq!(
+        names(&events),
+        [
+            "GetConn",
+            "ConnectStart",
+            "ConnectDone",
+            "GotConn",
+            "WroteHeaderField(:method)",
+            "WroteHeaderField(:scheme)",
+            "WroteHeaderField(:authority)",
+            "WroteHeaderField(:path)",
+            "WroteHeaderField(content-length)",
+            "WroteHeaders",
+            "WroteRequest",
+            "GotFirstResponseByte",
+        ]
+    );
+    let f = fields(&events);
+    assert_eq!(f[0], (":method".into(), "POST".into()));
+    assert_eq!(f[1], (":scheme".into(), "http".into()));
+    assert_eq!(
+        f[4],
+        ("content-length".into(), "5".into()),
+        "connection-specific fields are not sent"
+    );
+    assert_eq!(server.seen()[0].version, http::Version::HTTP_2);
+    assert_eq!(server.seen()[0].body, "hello");
+    assert!(server.seen()[0].headers.get("connection").is_none());
+}
+
+/// A TLS failure: `TLSHandshakeDone` carries the error, no `GotConn`, and the request fails
+/// exactly as it does through the same connector without the layer.
+async fn assert_handshake_fails(
+    url: &str,
+    config: Arc<rustls::ClientConfig>,
+    resolver: TestResolver,
+    expect: &[&str],
+) {
+    let log = EventLog::new();
+    let client = tls_client(resolver.clone(), log.trace(), config.clone(), false);
+    let err = within("the traced request", client.request(get(url)))
+        .await
+        .unwrap_err();
+    let events = log.take();
+    let names = names(&events);
+    assert_eq!(
+        names[names.len() - 2..],
+        ["TLSHandshakeStart", "TLSHandshakeDone"],
+        "{names:?}"
+    );
+    assert!(!names.contains(&"GotConn".to_owned()));
+    let done = tls_done(&events);
+    let message = done
+        .err
+        .as_ref()
+        .expect("the handshake's error")
+        .to_string();
+    assert!(
+        expect.iter().any(|e| message.contains(e)),
+        "{message:?} should say one of {expect:?}"
+    );
+    assert_eq!(done.state.version, None);
+
+    let mut dialer = dialer(resolver);
+    dialer.enforce_http(false);
+    let plain: hyper_util::client::legacy::Client<_, http_body_util::Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(
+            httptrace_tower::TraceConnector::new(httptrace_tower::connect::TraceTlsConnector::new(
+                dialer, config,
+            )),
+        );
+    let untraced = within("the untraced request", plain.request(get(url)))
+        .await
+        .unwrap_err();
+    assert_eq!(error_chain(&err), error_chain(&untraced));
+    let chain = error_chain(&err);
+    assert!(
+        chain.iter().any(|m| expect.iter().any(|e| m.contains(e))),
+        "{chain:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_from_an_unknown_authority_fails_the_handshake() {
+    let (pki, stranger) = (TestPki::new("server's CA"), TestPki::new("another CA"));
+    let server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["localhost"], false), H1)).await;
+    let resolver = TestResolver::new().with("localhost", &["127.0.0.1"]);
+    assert_handshake_fails(
+        &server.url("localhost", "/"),
+        stranger.client_config(H1),
+        resolver,
+        &["UnknownIssuer"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_certificate_for_another_name_fails_the_handshake() {
+    let pki = TestPki::new("test CA");
+    let server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["other.test"], false), H1)).await;
+    let resolver = TestResolver::new().with("localhost", &["127.0.0.1"]);
+    assert_handshake_fails(
+        &server.url("localhost", "/"),
+        pki.client_config(H1),
+        resolver,
+        &["certificate not valid for name"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_expired_certificate_fails_the_handshake() {
+    let pki = TestPki::new("test CA");
+    let server = TestServer::start_tls(pki.server_config(pki.leaf(&["localhost"], true), H1)).await;
+    let resolver = TestResolver::new().with("localhost", &["127.0.0.1"]);
+    assert_handshake_fails(
+        &server.url("localhost", "/"),
+        pki.client_config(H1),
+        resolver,
+        &["certificate expired"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn plain_http_on_the_tls_port_fails_the_handshake() {
+    let server = TestServer::start().await;
+    let url = format!("https://localhost:{}/", server.port());
+    let resolver = TestResolver::new().with("localhost", &["127.0.0.1"]);
+    let pki = TestPki::new("test CA");
+    assert_handshake_fails(
+        &url,
+        pki.client_config(H1),
+        resolver,
+        &["InvalidContentType"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_server_closing_mid_handshake_fails_the_handshake() {
+    let (addr, _task) = closing_after_first_bytes().await;
+    let url = format!("https://localhost:{}/", addr.port());
+    let resolver = TestResolver::new().with("localhost", &["127.0.0.1"]);
+    let pki = TestPki::new("test CA");
+    assert_handshake_fails(
+        &url,
+        pki.client_config(H1),
+        resolver,
+        &["Connection reset by peer", "tls handshake eof"],
+    )
+    .await;
+}
