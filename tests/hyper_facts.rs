@@ -185,3 +185,37 @@ async fn hyper_util_calls_the_connector_inside_the_requests_own_poll() {
     read_body(res.into_body()).await;
     assert_eq!(*saw_trace.lock().unwrap(), Some(true));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hyper_util_names_the_connection_before_the_request_future_first_waits_on_it() {
+    use hyper_util::client::legacy::connect::capture_connection;
+    use std::future::Future;
+
+    // HTTP/2 by prior knowledge, on a connection opened by a first request.
+    let server = TestServer::start().await;
+    let client: hyper_util::client::legacy::Client<_, Full<Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build_http();
+    read_body(
+        client
+            .request(get(&server.url("127.0.0.1", "/")))
+            .await
+            .unwrap()
+            .into_body(),
+    )
+    .await;
+
+    let mut req = get(&server.url("127.0.0.1", "/slow"));
+    let captured = capture_connection(&mut req);
+    let mut fut = Box::pin(client.request(req));
+    let waker = std::task::Waker::noop();
+    let mut cx = Context::from_waker(waker);
+    // The first poll hands the request to the pooled connection and waits for the answer.
+    assert!(fut.as_mut().poll(&mut cx).is_pending());
+    assert!(
+        captured.connection_metadata().is_some(),
+        "named by the poll that handed the request over"
+    );
+    read_body(fut.await.unwrap().into_body()).await;
+}

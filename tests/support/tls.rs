@@ -9,6 +9,7 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig};
 /// A certificate authority of our own.
 pub struct TestPki {
     pub ca: CertificateDer<'static>,
+    ca_pem: String,
     issuer: Issuer<'static, KeyPair>,
 }
 
@@ -23,11 +24,17 @@ impl TestPki {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.distinguished_name.push(DnType::CommonName, name);
-        let ca = params.self_signed(&key).unwrap().der().clone();
+        let cert = params.self_signed(&key).unwrap();
         TestPki {
-            ca,
+            ca: cert.der().clone(),
+            ca_pem: cert.pem(),
             issuer: Issuer::new(params, key),
         }
+    }
+
+    /// The authority's certificate, PEM-encoded.
+    pub fn ca_pem(&self) -> String {
+        self.ca_pem.clone()
     }
 
     /// A server certificate for `names` (DNS names or IP addresses), valid now unless

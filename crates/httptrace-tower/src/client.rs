@@ -16,6 +16,11 @@ use crate::service::{start, HttpTrace};
 /// resolver, traced.
 pub type TracedHttpConnector = TraceConnector<TraceHttpConnector>;
 
+/// The connector stack of [`https_client`]: traced I/O over rustls over our dialer.
+#[cfg(feature = "rustls")]
+pub type TracedHttpsConnector =
+    TraceConnector<crate::connect::TraceTlsConnector<TraceHttpConnector>>;
+
 /// The client [`http_client`] returns.
 pub type TracedClient<B, C = TracedHttpConnector> = HttpTrace<Client<C, TracedRequestBody<B>>>;
 
@@ -42,6 +47,38 @@ where
     let client =
         Client::builder(TokioExecutor::new()).build(TraceConnector::new(TraceHttpConnector::new()));
     HttpTrace::new(client, trace)
+}
+
+/// A hyper-util `Client` for `http://` and `https://` (rustls with `config`; its
+/// `alpn_protocols` decide whether HTTP/2 is offered), with every hook in place.
+///
+/// ```no_run
+/// # fn run(roots: rustls::RootCertStore) {
+/// use std::sync::Arc;
+///
+/// let mut config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+/// config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+/// let trace = httptrace::ClientTrace::new().on_tls_handshake_done(|i| println!("{:?}", i.state.version));
+/// let client = httptrace_tower::https_client::<http_body_util::Empty<bytes::Bytes>>(trace, Arc::new(config));
+/// # }
+/// ```
+#[cfg(feature = "rustls")]
+pub fn https_client<B>(
+    trace: ClientTrace,
+    config: std::sync::Arc<rustls::ClientConfig>,
+) -> TracedClient<B, TracedHttpsConnector>
+where
+    B: Body + Send + 'static + Unpin,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let mut dialer = TraceHttpConnector::new();
+    dialer.enforce_http(false);
+    let connector = TraceConnector::new(crate::connect::TraceTlsConnector::new(dialer, config));
+    HttpTrace::new(
+        Client::builder(TokioExecutor::new()).build(connector),
+        trace,
+    )
 }
 
 impl<C, B> HttpTrace<Client<C, TracedRequestBody<B>>>

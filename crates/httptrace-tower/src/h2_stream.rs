@@ -163,6 +163,7 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
     if state.first(Once::WroteHeaders) {
         trace.wrote_headers();
     }
+    state.first(Once::HeadersReported);
     wrote_request_if_body_done(state);
 }
 
@@ -170,7 +171,7 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
 /// two is seen last (they are seen on different tasks).
 pub(crate) fn wrote_request_if_body_done(state: &RequestState) {
     if state.has(Once::Http2)
-        && state.has(Once::WroteHeaders)
+        && state.has(Once::HeadersReported)
         && state.has(Once::BodyDone)
         && state.first(Once::WroteRequest)
     {

@@ -43,8 +43,17 @@
 //! - `PutIdleConn`: when the response body reaches its end (`None`), or is dropped or fails
 //!   before it (an error: Go fires nothing then); before the response future returns when
 //!   there is no body. Never for HTTP/2, nor after `Connection: close` or a `101`.
-//! - `TLSHandshakeStart` / `TLSHandshakeDone`, `Got100Continue`, `Got1xxResponse`,
-//!   `Wait100Continue`: not fired yet (TLS, HTTP/2 and 1xx support are under way).
+//! - `TLSHandshakeStart` / `TLSHandshakeDone`: in [`TraceTlsConnector`], around the rustls
+//!   handshake of an `https://` connection.
+//! - `Got100Continue`, `Got1xxResponse`, `Wait100Continue`: not fired yet (issue #4).
+//!
+//! # HTTP/2
+//! A stream's `GotConn`, `WroteHeaderField` (pseudo-headers first, one value per call) and
+//! `WroteHeaders` fire in the request's task when hyper-util hands the request to the
+//! connection, just before hyper writes its HEADERS frame; `WroteRequest` when its body has
+//! ended (at once for a request without one); `GotFirstResponseByte` when the response head
+//! arrives. `PutIdleConn` never fires for HTTP/2, as in Go. `Reused` is true for every stream
+//! after the connection's first; `WasIdle` when no other stream was open.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
@@ -62,12 +71,19 @@ mod response_body;
 mod service;
 
 pub use client::{http_client, TracedClient, TracedHttpConnector};
+#[cfg(feature = "rustls")]
+pub use client::{https_client, TracedHttpsConnector};
 pub use connect::{
     live_connection_states, ConnectError, ConnectionHandle, TraceConnector, TraceHttpConnector,
     TraceResolver, TracedConnection, TracedIo,
 };
+#[cfg(feature = "rustls")]
+pub use connect::{MaybeTlsStream, TraceTlsConnector};
 pub use future::ResponseFuture;
 pub use layer::HttpTraceLayer;
 pub use request_body::TracedRequestBody;
 pub use response_body::TracedResponseBody;
+/// The rustls this crate builds on, for its `ClientConfig`.
+#[cfg(feature = "rustls")]
+pub use rustls;
 pub use service::HttpTrace;

@@ -33,6 +33,9 @@ pub(crate) enum Once {
     PutIdle = 32,
     /// Not a hook: the request went out as an HTTP/2 stream.
     Http2 = 64,
+    /// Not a hook: `WroteHeaders` has returned (so `WroteRequest`, fired from another task,
+    /// cannot overtake it).
+    HeadersReported = 128,
 }
 
 impl RequestState {

@@ -1,0 +1,92 @@
+//! Concurrent HTTP/2 streams over TLS on a multi-thread runtime: each request's events are
+//! its own, and reuse is exact.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use httptrace::{with_client_trace, ClientTrace, EventLog};
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_streams_each_get_only_their_own_events() {
+    let pki = TestPki::new("test CA");
+    let server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["localhost"], false), &[b"h2"])).await;
+    let resolver = TestResolver::new().with("localhost", &["127.0.0.1"]);
+    let client = Arc::new(tls_client(
+        resolver,
+        ClientTrace::new(),
+        pki.client_config(&[b"h2"]),
+        false,
+    ));
+    let url = server.url("localhost", "/echo");
+    // One connection first: ALPN decides HTTP/2 only once a handshake is done.
+    read_body(client.request(get(&url)).await.unwrap().into_body()).await;
+
+    let mut tasks = Vec::new();
+    for t in 0..16 {
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut logs = Vec::new();
+            for i in 0..15 {
+                let id = format!("{t}-{i}");
+                let log = EventLog::new();
+                let mut req = http::Request::get(&url)
+                    .header("x-request-id", &id)
+                    .body(Default::default())
+                    .unwrap();
+                with_client_trace(&mut req, log.trace());
+                let res = client.request(req).await.unwrap();
+                assert_eq!(res.headers()["x-request-id"], id.as_str());
+                read_body(res.into_body()).await;
+                logs.push((id, log));
+            }
+            logs
+        }));
+    }
+    let mut logs = Vec::new();
+    for task in tasks {
+        logs.extend(task.await.unwrap());
+    }
+    let seen: HashMap<String, Seen> = server
+        .seen()
+        .into_iter()
+        .filter_map(|s| Some((s.request_id.clone()?, s)))
+        .collect();
+    let expected = [
+        "GetConn",
+        "GotConn",
+        "WroteHeaderField(:method)",
+        "WroteHeaderField(:scheme)",
+        "WroteHeaderField(:authority)",
+        "WroteHeaderField(:path)",
+        "WroteHeaderField(x-request-id)",
+        "WroteHeaders",
+        "WroteRequest",
+        "GotFirstResponseByte",
+    ];
+    let mut conn_ids = std::collections::HashSet::new();
+    for (id, log) in &logs {
+        let events = log.events();
+        assert_eq!(names(&events), expected, "request {id}");
+        let got = got_conn(&events);
+        assert!(
+            got.reused,
+            "request {id}: every stream after the connection's first"
+        );
+        conn_ids.insert(got.conn.id);
+        assert_eq!(got.conn.local_addr, Some(seen[id].peer), "request {id}");
+        let first_byte = events
+            .iter()
+            .find(|e| e.name() == "GotFirstResponseByte")
+            .unwrap();
+        assert!(
+            log.started_at() + first_byte.at >= seen[id].answered_at,
+            "request {id}"
+        );
+    }
+    assert_eq!(conn_ids.len(), 1, "one HTTP/2 connection");
+    assert_eq!(server.connection_count(), 1);
+}
