@@ -1,9 +1,10 @@
 //! Fires the hooks of an [`httptrace::ClientTrace`] for hyper-util's `Client` and any tower
 //! `Service<http::Request<B>>`.
 //!
-//! Three pieces, used together (or all at once through [`http_client`]):
+//! The pieces, used together (or all at once through [`http_client`] or `https_client`):
 //! - [`HttpTraceLayer`] around the client: starts tracing each request;
 //! - [`TraceConnector`] around the connector: traces each connection's I/O;
+//! - `TraceTlsConnector` (feature `rustls`, on by default): rustls, with the TLS hooks;
 //! - [`TraceHttpConnector`] with [`TraceResolver`]: a dialer and resolver that report DNS and
 //!   every connect attempt.
 //!
