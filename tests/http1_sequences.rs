@@ -210,7 +210,7 @@ async fn refused_port_reports_the_failed_attempt_and_keeps_the_error() {
         error_chain(&plain),
         "the layer does not change the error"
     );
-    assert!(err.is_connect());
+    assert!(err.service_error().unwrap().is_connect());
     let source = std::error::Error::source(&err).unwrap();
     assert!(
         matches!(

@@ -70,7 +70,7 @@ where
     E: std::error::Error + 'static,
     B: http_body::Body,
 {
-    type Output = Result<Response<TracedResponseBody<B>>, E>;
+    type Output = Result<Response<TracedResponseBody<B>>, crate::Error<E>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
@@ -78,7 +78,8 @@ where
             return this
                 .inner
                 .poll(cx)
-                .map_ok(|res| res.map(TracedResponseBody::untraced));
+                .map_ok(|res| res.map(TracedResponseBody::untraced))
+                .map_err(crate::Error::Service);
         };
         if this.capture.is_some() {
             *this.seq_this_poll = next_stream_seq();
@@ -101,7 +102,7 @@ where
                         .wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&err))));
                 }
                 state.end_stream();
-                Err(err)
+                Err(crate::Error::Service(err))
             }
         })
     }

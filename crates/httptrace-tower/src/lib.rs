@@ -61,6 +61,7 @@
 
 mod client;
 pub mod connect;
+mod error;
 mod future;
 mod h2_stream;
 mod handoff;
@@ -80,6 +81,7 @@ pub use connect::{
 };
 #[cfg(feature = "rustls")]
 pub use connect::{MaybeTlsStream, TraceTlsConnector};
+pub use error::Error;
 pub use future::ResponseFuture;
 pub use layer::HttpTraceLayer;
 pub use request_body::TracedRequestBody;

@@ -109,11 +109,11 @@ where
     ResBody: http_body::Body,
 {
     type Response = http::Response<crate::TracedResponseBody<ResBody>>;
-    type Error = S::Error;
+    type Error = crate::Error<S::Error>;
     type Future = ResponseFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(crate::Error::Service)
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
