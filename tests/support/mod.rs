@@ -218,3 +218,38 @@ pub async fn within<F: std::future::Future>(what: &str, fut: F) -> F::Output {
         .await
         .unwrap_or_else(|_| panic!("{what} took more than 20 s"))
 }
+
+/// A raw HTTP/1.1 server: for each request head read on a connection it writes
+/// `answer(request number on that connection)` verbatim, and keeps the connection open.
+pub async fn scripted_server(
+    answer: impl Fn(usize) -> Vec<u8> + Send + Sync + 'static,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let answer = std::sync::Arc::new(answer);
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut n = 0;
+                loop {
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        if stream.write_all(&answer(n)).await.is_err() {
+                            return;
+                        }
+                        n += 1;
+                    }
+                    let mut chunk = [0u8; 4096];
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                    }
+                }
+            });
+        }
+    });
+    (addr, task)
+}

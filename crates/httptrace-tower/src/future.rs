@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use http::{header, Response, StatusCode, Version};
-use httptrace::{GotConnInfo, TraceError, WroteRequestInfo};
+use httptrace::{GotConnInfo, HookKind, TraceError, WroteRequestInfo};
 use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
 
@@ -32,6 +32,8 @@ pin_project! {
         // first began (see `h2_stream::stream_started`).
         seq_this_poll: u64,
         seq_first_poll: Option<u64>,
+        // The connection hyper-util handed the request to, to poison if a hook vetoes.
+        connected: Option<CaptureConnection>,
     }
 }
 
@@ -44,6 +46,7 @@ impl<F> ResponseFuture<F> {
             capture: None,
             seq_this_poll: 0,
             seq_first_poll: None,
+            connected: None,
         }
     }
 
@@ -60,6 +63,7 @@ impl<F> ResponseFuture<F> {
             capture: Some(capture),
             seq_this_poll: 0,
             seq_first_poll: None,
+            connected: None,
         }
     }
 }
@@ -89,7 +93,28 @@ where
             let _entered = state.enter();
             this.inner.poll(cx)
         };
-        watch_handoff(state, this.capture, *this.seq_this_poll);
+        watch_handoff(state, this.capture, this.connected, *this.seq_this_poll);
+        // Checked after polling: a 1xx always comes before its final response, so a veto
+        // made while the response was arriving is seen here, before the response is given.
+        let may_veto = state.trace.is_set(HookKind::Got1xxResponse);
+        if let Some(veto) = may_veto.then(|| state.take_veto(cx.waker())).flatten() {
+            let state = this.state.take().expect("polled after completion");
+            if state.has(Once::GotConn) && state.first(Once::WroteRequest) {
+                let err =
+                    TraceError::msg(format!("request aborted by a Got1xxResponse hook: {veto}"));
+                state.trace.wrote_request(&WroteRequestInfo::new(Some(err)));
+            }
+            state.end_stream();
+            // As Go, the connection is not reused after a veto (whatever the server sends next
+            // belongs to the abandoned exchange); the response is dropped unread.
+            if let Some(connected) = this.connected.take() {
+                if let Some(connected) = connected.connection_metadata().as_ref() {
+                    connected.poison();
+                }
+            }
+            drop(polled);
+            return Poll::Ready(Err(crate::Error::Aborted(veto)));
+        }
         let result = ready!(polled);
         let state = this.state.take().expect("polled after completion");
         let seq = this.seq_first_poll.unwrap_or(0);
@@ -110,7 +135,12 @@ where
 
 /// Once hyper-util names the request's connection: an HTTP/2 stream starts now; an HTTP/1
 /// request is its connection's I/O's business (`handoff.rs`), so stop watching.
-fn watch_handoff(state: &Arc<RequestState>, capture: &mut Option<CaptureConnection>, seq: u64) {
+fn watch_handoff(
+    state: &Arc<RequestState>,
+    capture: &mut Option<CaptureConnection>,
+    keep: &mut Option<CaptureConnection>,
+    seq: u64,
+) {
     let Some(watched) = capture.as_ref() else {
         return;
     };
@@ -118,6 +148,9 @@ fn watch_handoff(state: &Arc<RequestState>, capture: &mut Option<CaptureConnecti
         None => return,
         Some(connected) => ConnectionHandle::from_connected(connected),
     };
+    if state.trace.is_set(HookKind::Got1xxResponse) {
+        *keep = capture.clone();
+    }
     *capture = None;
     if let Some(conn) = conn.filter(ConnectionHandle::is_http2) {
         stream_started(state, &conn, seq);

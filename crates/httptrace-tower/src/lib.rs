@@ -46,7 +46,13 @@
 //!   there is no body. Never for HTTP/2, nor after `Connection: close` or a `101`.
 //! - `TLSHandshakeStart` / `TLSHandshakeDone`: in [`TraceTlsConnector`], around the rustls
 //!   handshake of an `https://` connection.
-//! - `Got100Continue`, `Got1xxResponse`, `Wait100Continue`: not fired yet (issue #4).
+//! - `Got100Continue`, `Got1xxResponse`: from hyper's informational callback, in the
+//!   connection's task, for each 1xx before the final response (HTTP/1 only: hyper does not
+//!   report them for HTTP/2). A `Got1xxResponse` hook's error fails the request with
+//!   [`Error::Aborted`]; the connection is then closed, as hyper closes a connection whose
+//!   request was dropped.
+//! - `Wait100Continue`: not fired yet (holding the body for `Expect: 100-continue` is issue
+//!   #4's second half).
 //!
 //! # HTTP/2
 //! A stream's `GotConn`, `WroteHeaderField` (pseudo-headers first, one value per call) and
@@ -66,6 +72,7 @@ mod future;
 mod h2_stream;
 mod handoff;
 mod head_scanner;
+mod informational;
 mod layer;
 mod request_body;
 mod request_state;

@@ -4,8 +4,9 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
+use std::task::Waker;
 
-use httptrace::ClientTrace;
+use httptrace::{BoxError, ClientTrace};
 
 use crate::h2_stream::{H2Head, OpenStream};
 
@@ -20,6 +21,14 @@ pub(crate) struct RequestState {
     h2_head: Option<H2Head>,
     /// The HTTP/2 stream this request has open, until its response ends.
     stream: Mutex<Option<OpenStream>>,
+    /// A `Got1xxResponse` hook's veto, and the request future to wake with it.
+    abort: Mutex<Abort>,
+}
+
+#[derive(Default)]
+struct Abort {
+    veto: Option<BoxError>,
+    waker: Option<Waker>,
 }
 
 /// Once-only events, as bits of `RequestState::fired`.
@@ -47,7 +56,29 @@ impl RequestState {
             fired: AtomicU8::new(0),
             h2_head,
             stream: Mutex::new(None),
+            abort: Mutex::new(Abort::default()),
         }
+    }
+
+    /// A hook vetoed the request: its future fails with `veto` (the first veto wins).
+    pub(crate) fn abort(&self, veto: BoxError) {
+        let mut abort = self.abort.lock().unwrap_or_else(|e| e.into_inner());
+        if abort.veto.is_none() {
+            abort.veto = Some(veto);
+            if let Some(waker) = abort.waker.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// The veto, if any; otherwise remembers who to wake when one comes.
+    pub(crate) fn take_veto(&self, waker: &Waker) -> Option<BoxError> {
+        let mut abort = self.abort.lock().unwrap_or_else(|e| e.into_inner());
+        let veto = abort.veto.take();
+        if veto.is_none() && !abort.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            abort.waker = Some(waker.clone());
+        }
+        veto
     }
 
     pub(crate) fn h2_head(&self) -> Option<&H2Head> {

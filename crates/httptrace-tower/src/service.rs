@@ -11,6 +11,7 @@ use tower_service::Service;
 use crate::future::ResponseFuture;
 use crate::h2_stream::H2Head;
 use crate::handoff::HeadMarker;
+use crate::informational::watch_informational;
 use crate::request_body::TracedRequestBody;
 use crate::request_state::RequestState;
 
@@ -91,7 +92,7 @@ pub(crate) fn start<B: http_body::Body, F>(
         .then(|| H2Head::of(&req));
     let state = Arc::new(RequestState::new(trace, h2_head));
     state.trace.get_conn(&GetConnInfo::new(host_port));
-    let capture = capture_without_replacing(&mut req);
+    let capture = watch_without_replacing(&mut req, &state);
     req.extensions_mut().insert(HeadMarker(state.clone()));
     let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone())));
     let fut = {
@@ -122,12 +123,21 @@ where
     }
 }
 
-/// Adds hyper-util's `capture_connection` to `req` (how an HTTP/2 stream learns its
-/// connection) without replacing one the caller added: theirs is kept, and ours then simply
-/// never fills in (the stream's hooks then fire when its response arrives).
-fn capture_without_replacing<B>(req: &mut Request<B>) -> CaptureConnection {
+/// Adds what the layer needs to watch the request inside hyper: hyper-util's
+/// `capture_connection` (how an HTTP/2 stream learns its connection) and, when a 1xx hook is
+/// set, hyper's informational callback. Neither replaces one the caller added: the caller's
+/// extensions are merged over ours, so theirs are kept, and ours then simply never fire (an
+/// HTTP/2 stream's hooks then fire when its response arrives; 1xx hooks not at all).
+fn watch_without_replacing<B>(
+    req: &mut Request<B>,
+    state: &Arc<RequestState>,
+) -> CaptureConnection {
     let mut probe = Request::new(());
     let capture = capture_connection(&mut probe);
+    if state.trace.is_set(HookKind::Got1xxResponse) || state.trace.is_set(HookKind::Got100Continue)
+    {
+        watch_informational(&mut probe, state);
+    }
     let mut merged = std::mem::take(probe.extensions_mut());
     merged.extend(std::mem::take(req.extensions_mut()));
     *req.extensions_mut() = merged;

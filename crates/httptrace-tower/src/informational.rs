@@ -1,0 +1,39 @@
+//! 1xx responses: `Got100Continue`, `Got1xxResponse`, and the veto a `Got1xxResponse` hook
+//! may return.
+//!
+//! hyper reports the informational responses of an HTTP/1 request to a callback carried in
+//! the request's extensions (`hyper::ext::on_informational`), from the connection's task;
+//! hyper does not report them for HTTP/2. A veto is kept in the request's state and the
+//! request's future, woken, fails with it.
+
+use std::sync::{Arc, Weak};
+
+use http::{Request, StatusCode};
+use httptrace::Got1xxResponseInfo;
+
+use crate::request_state::RequestState;
+
+/// Adds the 1xx callback for `state`'s request to `probe` (merged into the request by the
+/// caller, so that a callback the caller set stays theirs).
+pub(crate) fn watch_informational(probe: &mut Request<()>, state: &Arc<RequestState>) {
+    let state: Weak<RequestState> = Arc::downgrade(state);
+    hyper::ext::on_informational(probe, move |res| {
+        let Some(state) = state.upgrade() else { return };
+        informational(&state, res.status(), res.headers());
+    });
+}
+
+/// One informational response arrived. As Go's HTTP/1 transport: `Got100Continue` first,
+/// then `Got1xxResponse`.
+pub(crate) fn informational(state: &RequestState, status: StatusCode, headers: &http::HeaderMap) {
+    if status == StatusCode::SWITCHING_PROTOCOLS {
+        return; // a final response
+    }
+    if status == StatusCode::CONTINUE {
+        state.trace.got_100_continue();
+    }
+    let info = Got1xxResponseInfo::new(status, headers.clone());
+    if let Err(veto) = state.trace.got_1xx_response(&info) {
+        state.abort(veto);
+    }
+}

@@ -1,0 +1,148 @@
+//! 1xx responses: Got1xxResponse (with its headers), Got100Continue, and a hook's veto.
+
+mod support;
+
+use std::sync::Arc;
+
+use httptrace::{with_client_trace, ClientTrace, EventKind, EventLog};
+use support::*;
+
+const EARLY_HINTS_THEN_OK: &[u8] =
+    b"HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\n\
+HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+
+#[tokio::test]
+async fn early_hints_before_the_final_response() {
+    let (addr, _server) = scripted_server(|_| EARLY_HINTS_THEN_OK.to_vec()).await;
+    let log = EventLog::new();
+    let client = client(TestResolver::new(), log.trace());
+    for round in 0..2 {
+        let res = client
+            .request(get(&format!("http://{addr}/")))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(read_body(res.into_body()).await, "ok");
+        let events = log.take();
+        let mut expected = vec!["GetConn"];
+        if round == 0 {
+            expected.extend(["ConnectStart", "ConnectDone"]);
+        }
+        expected.extend([
+            "GotConn",
+            "WroteHeaderField(host)",
+            "WroteHeaders",
+            "WroteRequest",
+            "GotFirstResponseByte",
+            "Got1xxResponse",
+            "PutIdleConn",
+        ]);
+        assert_eq!(names(&events), expected, "request {round}");
+        let hint = events
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::Got1xxResponse(i) => Some(i.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(hint.status, 103);
+        assert_eq!(hint.headers["link"], "</style.css>; rel=preload");
+        assert_eq!(got_conn(&events).reused, round == 1);
+    }
+}
+
+#[tokio::test]
+async fn an_unsolicited_100_fires_got_100_continue_then_got_1xx_response() {
+    let (addr, _server) = scripted_server(|_| {
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec()
+    })
+    .await;
+    let log = EventLog::new();
+    let res = client(TestResolver::new(), log.trace())
+        .request(get(&format!("http://{addr}/")))
+        .await
+        .unwrap();
+    read_body(res.into_body()).await;
+    let names = names(&log.take());
+    let tail: Vec<&str> = names
+        .iter()
+        .skip_while(|n| *n != "GotFirstResponseByte")
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "GotFirstResponseByte",
+            "Got100Continue",
+            "Got1xxResponse",
+            "PutIdleConn"
+        ]
+    );
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| *n == "GotFirstResponseByte")
+            .count(),
+        1,
+        "once, at the 1xx"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_1xx_hook_that_returns_an_error_aborts_the_request_with_it() {
+    #[derive(Debug)]
+    struct NoHints;
+    impl std::fmt::Display for NoHints {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("early hints are not welcome here")
+        }
+    }
+    impl std::error::Error for NoHints {}
+
+    let (addr, _server) = scripted_server(|_| EARLY_HINTS_THEN_OK.to_vec()).await;
+    let client = client(TestResolver::new(), ClientTrace::new());
+    let sentinel = Arc::new(());
+    let held = sentinel.clone();
+    let log = EventLog::new();
+    let veto = ClientTrace::new().on_got_1xx_response(move |info| {
+        let _ = &held;
+        if info.status == 103 {
+            Err(Box::new(NoHints))
+        } else {
+            Ok(())
+        }
+    });
+    let mut req = get(&format!("http://{addr}/"));
+    with_client_trace(&mut req, veto.compose(&log.trace()));
+    drop(veto); // from here only the request holds it
+    let err = within("the vetoed request", client.request(req))
+        .await
+        .unwrap_err();
+    assert!(err.is_aborted());
+    assert_eq!(err.to_string(), "early hints are not welcome here");
+    let httptrace_tower::Error::Aborted(inner) = err else {
+        unreachable!()
+    };
+    assert!(
+        inner.downcast_ref::<NoHints>().is_some(),
+        "the hook's own error, unchanged"
+    );
+    let names = names(&log.take());
+    assert_eq!(names.last().unwrap(), "Got1xxResponse", "{names:?}");
+    assert!(!names.contains(&"PutIdleConn".to_owned()));
+
+    // Nothing is left behind, and the next request works on a new connection.
+    eventually("the trace to be released", || {
+        Arc::strong_count(&sentinel) == 1
+    })
+    .await;
+    let log = EventLog::new();
+    let mut req = get(&format!("http://{addr}/"));
+    with_client_trace(&mut req, log.trace());
+    let res = client.request(req).await.unwrap();
+    assert_eq!(read_body(res.into_body()).await, "ok");
+    assert!(
+        !got_conn(&log.take()).reused,
+        "the aborted request's connection was closed"
+    );
+}
