@@ -315,6 +315,20 @@ fn describe(e: &Event) -> String {
             format!("  {}: {}", f.name, values.join(", "))
         }
         EventKind::WroteHeaders => "wrote headers".to_owned(),
+        EventKind::Wait100Continue => "waiting for 100 Continue before sending the body".to_owned(),
+        EventKind::Got100Continue => "got 100 Continue".to_owned(),
+        EventKind::Got1xxResponse(i) => {
+            let headers: Vec<String> = i
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
+                .collect();
+            format!(
+                "informational response {} {}",
+                i.status.as_u16(),
+                headers.join("; ")
+            )
+        }
         EventKind::WroteRequest(i) => format!("wrote request{}", err(&i.err)),
         EventKind::GotFirstResponseByte => "first response byte".to_owned(),
         EventKind::PutIdleConn(i) => match &i.err {

@@ -139,3 +139,45 @@ async fn connect_refused_matches_go() {
         .collect();
     assert_same(&go, &comparable(our_log(&log), Some(port)), &["err"]);
 }
+
+#[tokio::test]
+async fn expect_100_continue_accepted_matches_go_but_for_when_wait_100_continue_fires() {
+    let server = ExpectServer::start().await;
+    let log = EventLog::new();
+    let client = httptrace_tower::HttpTrace::new(
+        client(TestResolver::new(), httptrace::ClientTrace::new()).into_inner(),
+        log.trace(),
+    )
+    .expect_continue_timeout(Duration::from_secs(60));
+    log.request(0);
+    let req = http::Request::post(server.url("/accept"))
+        .header("expect", "100-continue")
+        .body(http_body_util::Full::new(bytes::Bytes::from_static(
+            b"hello",
+        )))
+        .unwrap();
+    let res = within("the upload", client.request(req)).await.unwrap();
+    let status = res.status().as_u16();
+    read_body(res.into_body()).await;
+    log.response(status, "HTTP/1.1");
+    // Go fires Wait100Continue from its write loop after the 100 has often already been read
+    // (a race in Go's transport); we fire it as soon as the head is written, before any
+    // answer. Every other event, key and value is Go's.
+    let mut go = comparable(go_log("expect-100-continue-accepted"), None);
+    let wait = go
+        .iter()
+        .position(|e| e["event"] == "Wait100Continue")
+        .unwrap();
+    let moved = go.remove(wait);
+    let after_headers = go
+        .iter()
+        .position(|e| e["event"] == "WroteHeaders")
+        .unwrap()
+        + 1;
+    go.insert(after_headers, moved);
+    assert_same(
+        &go,
+        &comparable(our_log(&log), Some(server.addr.port())),
+        &[],
+    );
+}

@@ -259,3 +259,40 @@ fn bad_arguments_exit_with_usage() {
         "httpstat: --repeat needs a value\n"
     );
 }
+
+#[test]
+fn expect_100_continue_shows_the_wait_and_the_answer() {
+    let (events, _) = run_events(httpstat().args([
+        "--events",
+        "-H",
+        "Expect: 100-continue",
+        "-d",
+        "hello",
+        "--repeat",
+        "1",
+    ]));
+    // The first request goes to the default plain HTTP/1.1 server, which answers 100.
+    let first: Vec<&str> = event_names(&events)
+        .into_iter()
+        .take_while(|n| *n != "Response")
+        .collect();
+    let tail: Vec<&str> = first
+        .into_iter()
+        .skip_while(|n| *n != "WroteHeaders")
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "WroteHeaders",
+            "Wait100Continue",
+            "GotFirstResponseByte",
+            "Got100Continue",
+            "Got1xxResponse",
+            "WroteRequest",
+            "PutIdleConn"
+        ]
+    );
+    assert!(events
+        .iter()
+        .any(|e| e["event"] == "Got1xxResponse" && e["code"] == 100));
+}

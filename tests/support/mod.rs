@@ -2,6 +2,7 @@
 //! test controls, and a traced hyper-util client.
 #![allow(dead_code, unused_imports)]
 
+pub mod expect_server;
 pub mod resolver;
 pub mod server;
 pub mod tls;
@@ -17,6 +18,7 @@ use httptrace_tower::{
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+pub use expect_server::ExpectServer;
 pub use resolver::TestResolver;
 pub use server::{Seen, TestServer, TlsSeen};
 pub use tls::TestPki;

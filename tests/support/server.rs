@@ -152,6 +152,14 @@ impl TestServer {
                             if parts.uri.path().starts_with("/slow") {
                                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                             }
+                            if parts.uri.path().starts_with("/reject") {
+                                // Refuse before reading the body (an `Expect: 100-continue`
+                                // upload the server will not take).
+                                drop(body);
+                                let mut res = Response::new(Full::new(Bytes::new()));
+                                *res.status_mut() = http::StatusCode::EXPECTATION_FAILED;
+                                return Ok::<_, Infallible>(res);
+                            }
                             let body = body
                                 .collect()
                                 .await

@@ -94,6 +94,8 @@ where
         req: Request<B>,
     ) -> ResponseFuture<hyper_util::client::legacy::ResponseFuture> {
         let client = self.get_ref();
-        start(self.trace(), req, |req| client.request(req))
+        start(self.trace(), self.expect_timeout(), req, |req| {
+            client.request(req)
+        })
     }
 }

@@ -13,9 +13,10 @@ use pin_project_lite::pin_project;
 
 use crate::connect::conn_state::next_stream_seq;
 use crate::connect::ConnectionHandle;
+use crate::expect_continue::ExpectGate;
 use crate::h2_stream::stream_started;
 use crate::request_state::{Once, RequestState};
-use crate::response_body::TracedResponseBody;
+use crate::response_body::{PutIdle, TracedResponseBody, BODY_WITHHELD};
 use crate::service::is_close;
 
 pin_project! {
@@ -26,46 +27,83 @@ pin_project! {
         inner: F,
         state: Option<Arc<RequestState>>,
         request_close: bool,
+        // `Expect: 100-continue`: the gate holding the request body.
+        gate: Option<Arc<ExpectGate>>,
         // Watched until it names the request's connection (HTTP/2 streams start there).
         capture: Option<CaptureConnection>,
+        // The connection hyper-util handed the request to, kept to poison it when the request
+        // must not leave it reusable (a veto, a withheld body).
+        connected: Option<CaptureConnection>,
         // The HTTP/2 stream sequence number current when the latest poll began, and when the
         // first began (see `h2_stream::stream_started`).
         seq_this_poll: u64,
         seq_first_poll: Option<u64>,
-        // The connection hyper-util handed the request to, to poison if a hook vetoes.
-        connected: Option<CaptureConnection>,
     }
 }
 
 impl<F> ResponseFuture<F> {
     pub(crate) fn untraced(inner: F) -> Self {
-        ResponseFuture {
-            inner,
-            state: None,
-            request_close: false,
-            capture: None,
-            seq_this_poll: 0,
-            seq_first_poll: None,
-            connected: None,
-        }
+        Self::new(inner, None, false, None, None)
+    }
+
+    /// No trace, but an `Expect: 100-continue` gate to drive.
+    pub(crate) fn gated(inner: F, gate: Arc<ExpectGate>, capture: CaptureConnection) -> Self {
+        let mut fut = Self::new(inner, None, false, Some(gate), None);
+        fut.connected = Some(capture);
+        fut
     }
 
     pub(crate) fn traced(
         inner: F,
         state: Arc<RequestState>,
         request_close: bool,
+        gate: Option<Arc<ExpectGate>>,
         capture: CaptureConnection,
+    ) -> Self {
+        Self::new(inner, Some(state), request_close, gate, Some(capture))
+    }
+
+    fn new(
+        inner: F,
+        state: Option<Arc<RequestState>>,
+        request_close: bool,
+        gate: Option<Arc<ExpectGate>>,
+        capture: Option<CaptureConnection>,
     ) -> Self {
         ResponseFuture {
             inner,
-            state: Some(state),
+            state,
             request_close,
-            capture: Some(capture),
+            gate,
+            capture,
+            connected: None,
             seq_this_poll: 0,
             seq_first_poll: None,
-            connected: None,
         }
     }
+}
+
+/// Marks the request's HTTP/1 connection as not to be reused.
+fn poison(connected: &Option<CaptureConnection>) {
+    if let Some(capture) = connected {
+        if let Some(connected) = capture.connection_metadata().as_ref() {
+            connected.poison();
+        }
+    }
+}
+
+/// A final response arrived before `100 Continue`: if the body was still waiting, it is not
+/// sent, and an HTTP/1 connection whose request was cut short is not reused.
+fn withheld<B>(
+    gate: &Option<Arc<ExpectGate>>,
+    res: &Response<B>,
+    connected: &Option<CaptureConnection>,
+) -> bool {
+    let withheld = gate.as_ref().is_some_and(|g| g.final_response());
+    if withheld && res.version() != Version::HTTP_2 {
+        poison(connected);
+    }
+    withheld
 }
 
 impl<F, B, E> Future for ResponseFuture<F>
@@ -79,11 +117,15 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let Some(state) = this.state.as_ref() else {
-            return this
-                .inner
-                .poll(cx)
-                .map_ok(|res| res.map(TracedResponseBody::untraced))
-                .map_err(crate::Error::Service);
+            let result = ready!(this.inner.poll(cx)).map_err(crate::Error::Service)?;
+            if this.gate.is_none() {
+                return Poll::Ready(Ok(result.map(TracedResponseBody::untraced)));
+            }
+            withheld(this.gate, &result, this.connected);
+            let gate = this.gate.take();
+            return Poll::Ready(Ok(
+                result.map(|body| TracedResponseBody::new(body, None, PutIdle::Never, gate))
+            ));
         };
         if this.capture.is_some() {
             *this.seq_this_poll = next_stream_seq();
@@ -93,7 +135,13 @@ where
             let _entered = state.enter();
             this.inner.poll(cx)
         };
-        watch_handoff(state, this.capture, this.connected, *this.seq_this_poll);
+        let keep = state.trace.is_set(HookKind::Got1xxResponse) || this.gate.is_some();
+        watch_handoff(
+            state,
+            this.capture,
+            keep.then_some(this.connected),
+            *this.seq_this_poll,
+        );
         // Checked after polling: a 1xx always comes before its final response, so a veto
         // made while the response was arriving is seen here, before the response is given.
         let may_veto = state.trace.is_set(HookKind::Got1xxResponse);
@@ -107,11 +155,7 @@ where
             state.end_stream();
             // As Go, the connection is not reused after a veto (whatever the server sends next
             // belongs to the abandoned exchange); the response is dropped unread.
-            if let Some(connected) = this.connected.take() {
-                if let Some(connected) = connected.connection_metadata().as_ref() {
-                    connected.poison();
-                }
-            }
+            poison(this.connected);
             drop(polled);
             return Poll::Ready(Err(crate::Error::Aborted(veto)));
         }
@@ -119,7 +163,17 @@ where
         let state = this.state.take().expect("polled after completion");
         let seq = this.seq_first_poll.unwrap_or(0);
         Poll::Ready(match result {
-            Ok(res) => Ok(respond(res, state, *this.request_close, seq)),
+            Ok(res) => {
+                let withheld = withheld(this.gate, &res, this.connected);
+                Ok(respond(
+                    res,
+                    state,
+                    *this.request_close,
+                    seq,
+                    withheld,
+                    this.gate.take(),
+                ))
+            }
             Err(err) => {
                 if state.has(Once::GotConn) && state.first(Once::WroteRequest) {
                     state
@@ -134,11 +188,12 @@ where
 }
 
 /// Once hyper-util names the request's connection: an HTTP/2 stream starts now; an HTTP/1
-/// request is its connection's I/O's business (`handoff.rs`), so stop watching.
+/// request is its connection's I/O's business (`handoff.rs`), so stop watching (but `keep`
+/// the connection, where given, to poison it later).
 fn watch_handoff(
     state: &Arc<RequestState>,
     capture: &mut Option<CaptureConnection>,
-    keep: &mut Option<CaptureConnection>,
+    keep: Option<&mut Option<CaptureConnection>>,
     seq: u64,
 ) {
     let Some(watched) = capture.as_ref() else {
@@ -148,10 +203,10 @@ fn watch_handoff(
         None => return,
         Some(connected) => ConnectionHandle::from_connected(connected),
     };
-    if state.trace.is_set(HookKind::Got1xxResponse) {
-        *keep = capture.clone();
+    let watched = capture.take();
+    if let Some(keep) = keep {
+        *keep = watched;
     }
-    *capture = None;
     if let Some(conn) = conn.filter(ConnectionHandle::is_http2) {
         stream_started(state, &conn, seq);
     }
@@ -162,6 +217,8 @@ fn respond<B: http_body::Body>(
     state: Arc<RequestState>,
     request_close: bool,
     seq: u64,
+    withheld: bool,
+    gate: Option<Arc<ExpectGate>>,
 ) -> Response<TracedResponseBody<B>> {
     if !state.has(Once::GotConn) {
         // The request's connection was not named before its response came: report what is
@@ -185,8 +242,16 @@ fn respond<B: http_body::Body>(
     if state.first(Once::FirstByte) {
         state.trace.got_first_response_byte();
     }
-    let returns_to_pool = returns_to_pool(&res, request_close);
-    res.map(|body| TracedResponseBody::new(body, state, returns_to_pool))
+    if withheld && state.first(Once::WroteRequest) {
+        // The decision not to send the body is the end of writing the request.
+        state.trace.wrote_request(&WroteRequestInfo::new(None));
+    }
+    let put_idle = match (returns_to_pool(&res, request_close), withheld) {
+        (true, false) => PutIdle::Returns,
+        (true, true) => PutIdle::NotReused(BODY_WITHHELD),
+        (false, _) => PutIdle::Never,
+    };
+    res.map(|body| TracedResponseBody::new(body, Some(state), put_idle, gate))
 }
 
 /// Whether the connection goes back to the pool once the body ends: HTTP/1 keep-alive.
@@ -217,6 +282,7 @@ impl<F> std::fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseFuture")
             .field("traced", &self.state.is_some())
+            .field("expect_continue", &self.gate)
             .finish()
     }
 }

@@ -163,6 +163,10 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
     if state.first(Once::WroteHeaders) {
         trace.wrote_headers();
     }
+    // hyper reports no 1xx on HTTP/2: the body waits for the timeout or a final response.
+    if state.expects_continue && state.first(Once::Wait100Continue) {
+        trace.wait_100_continue();
+    }
     state.first(Once::HeadersReported);
     wrote_request_if_body_done(state);
 }

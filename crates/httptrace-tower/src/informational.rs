@@ -11,15 +11,28 @@ use std::sync::{Arc, Weak};
 use http::{Request, StatusCode};
 use httptrace::Got1xxResponseInfo;
 
+use crate::expect_continue::ExpectGate;
 use crate::request_state::RequestState;
 
-/// Adds the 1xx callback for `state`'s request to `probe` (merged into the request by the
-/// caller, so that a callback the caller set stays theirs).
-pub(crate) fn watch_informational(probe: &mut Request<()>, state: &Arc<RequestState>) {
-    let state: Weak<RequestState> = Arc::downgrade(state);
+/// Adds the 1xx callback for a request to `probe` (merged into the request by the caller, so
+/// that a callback the caller set stays theirs): its hooks, if traced, and its
+/// `Expect: 100-continue` gate, if any.
+pub(crate) fn watch_informational(
+    probe: &mut Request<()>,
+    state: Option<&Arc<RequestState>>,
+    gate: Option<&Arc<ExpectGate>>,
+) {
+    let state: Option<Weak<RequestState>> = state.map(Arc::downgrade);
+    let gate = gate.cloned();
     hyper::ext::on_informational(probe, move |res| {
-        let Some(state) = state.upgrade() else { return };
-        informational(&state, res.status(), res.headers());
+        if res.status() == StatusCode::CONTINUE {
+            if let Some(gate) = &gate {
+                gate.open();
+            }
+        }
+        if let Some(state) = state.as_ref().and_then(Weak::upgrade) {
+            informational(&state, res.status(), res.headers());
+        }
     });
 }
 

@@ -1,6 +1,10 @@
 //! [`HttpTraceLayer`]: traces every request through a stack.
 
+use std::time::Duration;
+
 use httptrace::ClientTrace;
+
+use crate::expect_continue::DEFAULT_TIMEOUT;
 use tower_layer::Layer;
 
 use crate::service::HttpTrace;
@@ -11,15 +15,36 @@ use crate::service::HttpTrace;
 /// ([`ClientTrace::scope`]); those more specific ones run first.
 ///
 /// A layer with an empty trace still lets per-request traces work.
-#[derive(Debug, Clone, Default)]
+/// Requests with `Expect: 100-continue` and a body hold the body back until the server
+/// answers `100 Continue`, a final response comes (then the body is not sent), or
+/// [`expect_continue_timeout`](HttpTraceLayer::expect_continue_timeout) passes (then it is
+/// sent): what Go's client does and hyper's does not. This works with or without a trace.
+#[derive(Debug, Clone)]
 pub struct HttpTraceLayer {
     trace: ClientTrace,
+    expect_continue_timeout: Duration,
+}
+
+impl Default for HttpTraceLayer {
+    fn default() -> Self {
+        Self::new(ClientTrace::new())
+    }
 }
 
 impl HttpTraceLayer {
     /// A layer that applies `trace` to every request.
     pub fn new(trace: ClientTrace) -> Self {
-        HttpTraceLayer { trace }
+        HttpTraceLayer {
+            trace,
+            expect_continue_timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// How long a request with `Expect: 100-continue` waits for the server's answer before
+    /// sending its body anyway (Go's `ExpectContinueTimeout`; 1 s by default).
+    pub fn expect_continue_timeout(mut self, timeout: Duration) -> Self {
+        self.expect_continue_timeout = timeout;
+        self
     }
 }
 
@@ -28,5 +53,6 @@ impl<S> Layer<S> for HttpTraceLayer {
 
     fn layer(&self, inner: S) -> HttpTrace<S> {
         HttpTrace::new(inner, self.trace.clone())
+            .expect_continue_timeout(self.expect_continue_timeout)
     }
 }

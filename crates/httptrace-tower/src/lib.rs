@@ -51,8 +51,12 @@
 //!   report them for HTTP/2). A `Got1xxResponse` hook's error fails the request with
 //!   [`Error::Aborted`]; the connection is then closed, as hyper closes a connection whose
 //!   request was dropped.
-//! - `Wait100Continue`: not fired yet (holding the body for `Expect: 100-continue` is issue
-//!   #4's second half).
+//! - `Wait100Continue`: right after `WroteHeaders` for a request with
+//!   `Expect: 100-continue` and a body; the layer then holds the body back until `100
+//!   Continue`, a final response (the body is then not sent, and an HTTP/1 connection is not
+//!   reused: `PutIdleConn` says why), or the timeout (then it is sent). `WroteRequest` fires
+//!   after the body, or when the decision not to send it is made. Over HTTP/2 hyper reports no
+//!   1xx, so the body waits for the timeout or a final response.
 //!
 //! # HTTP/2
 //! A stream's `GotConn`, `WroteHeaderField` (pseudo-headers first, one value per call) and
@@ -68,6 +72,7 @@
 mod client;
 pub mod connect;
 mod error;
+mod expect_continue;
 mod future;
 mod h2_stream;
 mod handoff;

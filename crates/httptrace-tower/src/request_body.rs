@@ -1,6 +1,8 @@
 //! [`TracedRequestBody`]: tells the connection when the request body has ended, so that
-//! `WroteRequest` fires once the last of it is on the wire.
+//! `WroteRequest` fires once the last of it is on the wire; holds the body back for
+//! `Expect: 100-continue` (`expect_continue.rs`).
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -9,27 +11,40 @@ use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
+use crate::expect_continue::{ExpectGate, Phase};
 use crate::h2_stream::wrote_request_if_body_done;
 use crate::request_state::{Once, RequestState};
 
 pin_project! {
     /// A request body as the traced stack sends it. Frames, size hint and end of stream are
-    /// the inner body's, unchanged.
+    /// the inner body's, unchanged; for `Expect: 100-continue` they wait for the server's
+    /// answer, and are not sent at all if a final response comes first.
     pub struct TracedRequestBody<B> {
         #[pin]
         inner: B,
         state: Option<Arc<RequestState>>,
+        gate: Option<Arc<ExpectGate>>,
+        timer: Option<Pin<Box<tokio::time::Sleep>>>,
     }
 }
 
 impl<B> TracedRequestBody<B> {
-    pub(crate) fn new(inner: B, state: Option<Arc<RequestState>>) -> Self {
-        TracedRequestBody { inner, state }
+    pub(crate) fn new(
+        inner: B,
+        state: Option<Arc<RequestState>>,
+        gate: Option<Arc<ExpectGate>>,
+    ) -> Self {
+        TracedRequestBody {
+            inner,
+            state,
+            gate,
+            timer: None,
+        }
     }
 
-    /// A body that reports to nobody (for requests sent without a trace).
+    /// A body that reports to nobody and never waits (for requests sent without a trace).
     pub fn untraced(inner: B) -> Self {
-        Self::new(inner, None)
+        Self::new(inner, None, None)
     }
 
     /// The wrapped body.
@@ -63,6 +78,41 @@ fn ended(state: &Option<Arc<RequestState>>) {
     }
 }
 
+/// What the gate lets the body do now.
+enum Go {
+    Send,
+    Withheld,
+}
+
+/// Waits on `gate`; the timer starts at the first poll (hyper polls the body only once the
+/// head is encoded), and opens the gate when it fires.
+fn poll_gate(
+    gate: &ExpectGate,
+    timer: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    started: bool,
+    cx: &mut Context<'_>,
+) -> Poll<Go> {
+    if !started {
+        *timer = Some(Box::pin(tokio::time::sleep(gate.timeout())));
+    }
+    loop {
+        match gate.poll_phase(cx) {
+            Poll::Ready(Phase::Send) => return Poll::Ready(Go::Send),
+            Poll::Ready(Phase::Withheld { .. }) => return Poll::Ready(Go::Withheld),
+            Poll::Ready(Phase::Waiting) => unreachable!("poll_phase is pending while waiting"),
+            Poll::Pending => {
+                let Some(sleep) = timer.as_mut() else {
+                    return Poll::Pending;
+                };
+                ready!(sleep.as_mut().poll(cx));
+                *timer = None;
+                // The server did not answer in time: send the body (Go does the same).
+                gate.open();
+            }
+        }
+    }
+}
+
 impl<B: Body> Body for TracedRequestBody<B>
 where
     B::Data: Buf,
@@ -75,6 +125,21 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let mut this = self.project();
+        if let Some(gate) = this.gate.as_ref() {
+            let started = this.timer.is_some();
+            match ready!(poll_gate(gate, this.timer, started, cx)) {
+                Go::Send => {
+                    *this.gate = None;
+                    *this.timer = None;
+                }
+                Go::Withheld => {
+                    // Not a byte of it: the end now (hyper then closes an HTTP/1 connection
+                    // whose request was announced with a length it did not get).
+                    ended(this.state);
+                    return Poll::Ready(None);
+                }
+            }
+        }
         let frame = ready!(this.inner.as_mut().poll_frame(cx));
         match &frame {
             None => ended(this.state),
@@ -102,6 +167,7 @@ impl<B> std::fmt::Debug for TracedRequestBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TracedRequestBody")
             .field("traced", &self.state.is_some())
+            .field("expect_continue", &self.gate)
             .finish()
     }
 }

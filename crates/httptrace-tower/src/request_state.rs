@@ -2,7 +2,7 @@
 //! carries it: the effective trace and which once-only hooks have fired.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::task::Waker;
 
@@ -16,7 +16,9 @@ pub(crate) type RequestId = u64;
 pub(crate) struct RequestState {
     pub(crate) id: RequestId,
     pub(crate) trace: ClientTrace,
-    fired: AtomicU8,
+    fired: AtomicU16,
+    /// The request said `Expect: 100-continue` and has a body to hold back.
+    pub(crate) expects_continue: bool,
     /// For `WroteHeaderField` if the request goes out as an HTTP/2 stream.
     h2_head: Option<H2Head>,
     /// The HTTP/2 stream this request has open, until its response ends.
@@ -45,15 +47,17 @@ pub(crate) enum Once {
     /// Not a hook: `WroteHeaders` has returned (so `WroteRequest`, fired from another task,
     /// cannot overtake it).
     HeadersReported = 128,
+    Wait100Continue = 256,
 }
 
 impl RequestState {
-    pub(crate) fn new(trace: ClientTrace, h2_head: Option<H2Head>) -> Self {
+    pub(crate) fn new(trace: ClientTrace, h2_head: Option<H2Head>, expects_continue: bool) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         RequestState {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             trace,
-            fired: AtomicU8::new(0),
+            fired: AtomicU16::new(0),
+            expects_continue,
             h2_head,
             stream: Mutex::new(None),
             abort: Mutex::new(Abort::default()),
@@ -97,12 +101,12 @@ impl RequestState {
 
     /// Marks `event`; true the first time only.
     pub(crate) fn first(&self, event: Once) -> bool {
-        let bit = event as u8;
+        let bit = event as u16;
         self.fired.fetch_or(bit, Ordering::AcqRel) & bit == 0
     }
 
     pub(crate) fn has(&self, event: Once) -> bool {
-        self.fired.load(Ordering::Acquire) & event as u8 != 0
+        self.fired.load(Ordering::Acquire) & event as u16 != 0
     }
 
     /// Runs the request's synchronous work (a `poll` of the inner client) with its trace and

@@ -1,4 +1,5 @@
-//! [`TracedResponseBody`]: the response body's end decides `PutIdleConn`.
+//! [`TracedResponseBody`]: the response body's end decides `PutIdleConn`, ends the request's
+//! HTTP/2 stream, and lets a withheld `Expect: 100-continue` request body finish.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -8,12 +9,32 @@ use http_body::{Body, Frame, SizeHint};
 use httptrace::{PutIdleConnInfo, TraceError};
 use pin_project_lite::pin_project;
 
+use crate::expect_continue::ExpectGate;
 use crate::request_state::{Once, RequestState};
 
 /// Why the connection is not reused when the body is dropped before its end (Go fires no
 /// hook then; we say why, on purpose: see ARCHITECTURE.md).
 pub(crate) const DROPPED_UNREAD: &str =
     "response body dropped before its end: the connection is closed, not returned to the pool";
+
+/// Why the connection is not reused after the response body failed.
+const BODY_FAILED: &str =
+    "response body failed: the connection is closed, not returned to the pool";
+
+/// Why the connection is not reused after a request whose body was withheld.
+pub(crate) const BODY_WITHHELD: &str = "the request body was not sent (the server answered before \
+`100 Continue`): the connection is closed, not returned to the pool";
+
+/// What the end of the response means for the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PutIdle {
+    /// HTTP/1 keep-alive: back to the pool at the end (`PutIdleConn(None)`).
+    Returns,
+    /// HTTP/1, but not reused, for this reason.
+    NotReused(&'static str),
+    /// No `PutIdleConn` (HTTP/2; `Connection: close`; `101`).
+    Never,
+}
 
 pin_project! {
     /// A response body that fires `PutIdleConn` at its end: `None` when it reaches its end
@@ -23,20 +44,28 @@ pin_project! {
         #[pin]
         inner: B,
         end: Option<EndOfBody>,
+        gate: Option<GateRelease>,
     }
 }
 
-/// The response's end: fires `PutIdleConn` once (HTTP/1 keep-alive only) and ends the
-/// request's HTTP/2 stream; dropping it before the end reports the early drop.
+/// The response's end, for the traced request; dropping it before the end reports the
+/// early drop.
 pub(crate) struct EndOfBody {
     state: Arc<RequestState>,
-    returns_to_pool: bool,
+    put_idle: PutIdle,
 }
 
 impl EndOfBody {
     fn ended(&self, err: Option<TraceError>) {
-        if self.returns_to_pool && self.state.first(Once::PutIdle) {
-            self.state.trace.put_idle_conn(&PutIdleConnInfo::new(err));
+        let err = match self.put_idle {
+            PutIdle::Returns => Some(err),
+            PutIdle::NotReused(why) => Some(Some(TraceError::msg(why))),
+            PutIdle::Never => None,
+        };
+        if let Some(err) = err {
+            if self.state.first(Once::PutIdle) {
+                self.state.trace.put_idle_conn(&PutIdleConnInfo::new(err));
+            }
         }
         self.state.end_stream();
     }
@@ -48,16 +77,26 @@ impl Drop for EndOfBody {
     }
 }
 
+/// Lets a withheld request body finish once this response is over (at its end, or dropped).
+pub(crate) struct GateRelease(Arc<ExpectGate>);
+
+impl Drop for GateRelease {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
 impl<B: Body> TracedResponseBody<B> {
-    /// `returns_to_pool`: whether reaching the end returns the connection to the pool
-    /// (HTTP/1 with keep-alive); when false the end fires no `PutIdleConn`.
-    pub(crate) fn new(inner: B, state: Arc<RequestState>, returns_to_pool: bool) -> Self {
+    pub(crate) fn new(
+        inner: B,
+        state: Option<Arc<RequestState>>,
+        put_idle: PutIdle,
+        gate: Option<Arc<ExpectGate>>,
+    ) -> Self {
         let body = TracedResponseBody {
             inner,
-            end: Some(EndOfBody {
-                state,
-                returns_to_pool,
-            }),
+            end: state.map(|state| EndOfBody { state, put_idle }),
+            gate: gate.map(GateRelease),
         };
         // No body at all (HEAD, 204, Content-Length: 0): as in Go, the connection is back in
         // the pool before the response reaches the caller.
@@ -71,12 +110,19 @@ impl<B: Body> TracedResponseBody<B> {
 impl<B> TracedResponseBody<B> {
     /// A body that reports to nobody.
     pub fn untraced(inner: B) -> Self {
-        TracedResponseBody { inner, end: None }
+        TracedResponseBody {
+            inner,
+            end: None,
+            gate: None,
+        }
     }
 
     fn reached_end(&self) {
         if let Some(end) = &self.end {
             end.ended(None);
+        }
+        if let Some(gate) = &self.gate {
+            gate.0.release();
         }
     }
 
@@ -111,18 +157,21 @@ impl<B: Body> Body for TracedResponseBody<B> {
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let mut this = self.project();
         let frame = ready!(this.inner.as_mut().poll_frame(cx));
-        if let Some(end) = this.end.as_ref() {
-            match &frame {
-                None => end.ended(None),
-                Some(Ok(f)) if f.is_trailers() => end.ended(None),
-                // A data frame that leaves the body at its end (Content-Length reached):
-                // the end, even if the caller never polls again.
-                Some(Ok(_)) if this.inner.is_end_stream() => end.ended(None),
-                Some(Ok(_)) => {}
-                Some(Err(_)) => end.ended(Some(TraceError::msg(
-                    "response body failed: the connection is closed, not returned to the pool",
-                ))),
+        let at_end = match &frame {
+            None => true,
+            Some(Ok(f)) if f.is_trailers() => true,
+            // A data frame that leaves the body at its end (Content-Length reached): the
+            // end, even if the caller never polls again.
+            Some(Ok(_)) => this.inner.is_end_stream(),
+            Some(Err(_)) => false,
+        };
+        let failed = matches!(frame, Some(Err(_)));
+        if at_end || failed {
+            if let Some(end) = this.end.as_ref() {
+                end.ended((!at_end).then(|| TraceError::msg(BODY_FAILED)));
             }
+            // The response is over: a withheld request body may finish now.
+            drop(this.gate.take());
         }
         Poll::Ready(frame)
     }

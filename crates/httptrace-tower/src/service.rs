@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::{header, Request, Version};
 use httptrace::{current_trace, extensions_client_trace, ClientTrace, GetConnInfo, HookKind};
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 use tower_service::Service;
 
+use crate::expect_continue::{expects_continue, ExpectGate, DEFAULT_TIMEOUT};
 use crate::future::ResponseFuture;
 use crate::h2_stream::H2Head;
 use crate::handoff::HeadMarker;
@@ -30,12 +32,28 @@ use crate::request_state::RequestState;
 pub struct HttpTrace<S> {
     inner: S,
     trace: ClientTrace,
+    expect_continue_timeout: Duration,
 }
 
 impl<S> HttpTrace<S> {
     /// Traces `inner` with `trace`.
     pub fn new(inner: S, trace: ClientTrace) -> Self {
-        HttpTrace { inner, trace }
+        HttpTrace {
+            inner,
+            trace,
+            expect_continue_timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// How long a request with `Expect: 100-continue` holds its body back waiting for the
+    /// server's answer before sending it anyway (Go's `ExpectContinueTimeout`; 1 s).
+    pub fn expect_continue_timeout(mut self, timeout: Duration) -> Self {
+        self.expect_continue_timeout = timeout;
+        self
+    }
+
+    pub(crate) fn expect_timeout(&self) -> Duration {
+        self.expect_continue_timeout
     }
 
     /// The wrapped service.
@@ -63,6 +81,7 @@ impl<S> HttpTrace<S> {
 /// it on. Shared by [`Service::call`] and the `request` of a traced client.
 pub(crate) fn start<B: http_body::Body, F>(
     layer_trace: &ClientTrace,
+    expect_timeout: Duration,
     mut req: Request<B>,
     send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,
 ) -> ResponseFuture<F> {
@@ -79,8 +98,16 @@ pub(crate) fn start<B: http_body::Body, F>(
     if let Some(own) = extensions_client_trace(req.extensions()) {
         trace = own.compose(&trace);
     }
+    // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
+    let gate = (expects_continue(req.headers()) && !req.body().is_end_stream())
+        .then(|| Arc::new(ExpectGate::new(expect_timeout)));
     if trace.is_empty() {
-        return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+        let Some(gate) = gate else {
+            return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+        };
+        let capture = watch_without_replacing(&mut req, None, Some(&gate));
+        let req = req.map(|body| TracedRequestBody::new(body, None, Some(gate.clone())));
+        return ResponseFuture::gated(send(req), gate, capture);
     }
     let request_close = req
         .headers()
@@ -90,16 +117,16 @@ pub(crate) fn start<B: http_body::Body, F>(
     let h2_head = trace
         .is_set(HookKind::WroteHeaderField)
         .then(|| H2Head::of(&req));
-    let state = Arc::new(RequestState::new(trace, h2_head));
+    let state = Arc::new(RequestState::new(trace, h2_head, gate.is_some()));
     state.trace.get_conn(&GetConnInfo::new(host_port));
-    let capture = watch_without_replacing(&mut req, &state);
+    let capture = watch_without_replacing(&mut req, Some(&state), gate.as_ref());
     req.extensions_mut().insert(HeadMarker(state.clone()));
-    let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone())));
+    let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone()), gate.clone()));
     let fut = {
         let _entered = state.enter();
         send(req)
     };
-    ResponseFuture::traced(fut, state, request_close, capture)
+    ResponseFuture::traced(fut, state, request_close, gate, capture)
 }
 
 impl<S, B, ResBody> Service<Request<B>> for HttpTrace<S>
@@ -119,7 +146,9 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let inner = &mut self.inner;
-        start(&self.trace, req, |req| inner.call(req))
+        start(&self.trace, self.expect_continue_timeout, req, |req| {
+            inner.call(req)
+        })
     }
 }
 
@@ -130,13 +159,16 @@ where
 /// HTTP/2 stream's hooks then fire when its response arrives; 1xx hooks not at all).
 fn watch_without_replacing<B>(
     req: &mut Request<B>,
-    state: &Arc<RequestState>,
+    state: Option<&Arc<RequestState>>,
+    gate: Option<&Arc<ExpectGate>>,
 ) -> CaptureConnection {
     let mut probe = Request::new(());
     let capture = capture_connection(&mut probe);
-    if state.trace.is_set(HookKind::Got1xxResponse) || state.trace.is_set(HookKind::Got100Continue)
-    {
-        watch_informational(&mut probe, state);
+    let hooks = state.is_some_and(|s| {
+        s.trace.is_set(HookKind::Got1xxResponse) || s.trace.is_set(HookKind::Got100Continue)
+    });
+    if hooks || gate.is_some() {
+        watch_informational(&mut probe, state, gate);
     }
     let mut merged = std::mem::take(probe.extensions_mut());
     merged.extend(std::mem::take(req.extensions_mut()));

@@ -115,6 +115,9 @@ impl Http1Tracker {
                     if req.first(Once::WroteHeaders) {
                         req.trace.wrote_headers()
                     }
+                    if req.expects_continue && req.first(Once::Wait100Continue) {
+                        req.trace.wait_100_continue()
+                    }
                 }
             });
         }
