@@ -255,3 +255,105 @@ pub async fn scripted_server(
     });
     (addr, task)
 }
+
+/// The invariants every request's log must hold, whatever went wrong (issue #5): every
+/// `*Start` has exactly one matching `*Done` after it; `GotConn` at most once (one attempt);
+/// `PutIdleConn` at most once, and only after a `GotConn`; `WroteRequest` at most once and
+/// only after a `GotConn`; nothing before `GetConn`.
+pub fn assert_well_formed(events: &[Event]) {
+    let names = names(events);
+    let count = |n: &str| names.iter().filter(|m| *m == n).count();
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some("GetConn"),
+        "{names:?}"
+    );
+    assert_eq!(count("GetConn"), 1, "{names:?}");
+    for (start, done) in [
+        ("DNSStart", "DNSDone"),
+        ("ConnectStart", "ConnectDone"),
+        ("TLSHandshakeStart", "TLSHandshakeDone"),
+    ] {
+        assert_eq!(count(start), count(done), "{start}/{done} in {names:?}");
+        let mut open = 0i32;
+        for n in &names {
+            if n == start {
+                open += 1;
+            } else if n == done {
+                open -= 1;
+                assert!(open >= 0, "{done} before its {start} in {names:?}");
+            }
+        }
+    }
+    // Dials are per address: each ConnectDone names an address a ConnectStart named.
+    let mut dialling = std::collections::HashMap::new();
+    for e in events {
+        match &e.kind {
+            EventKind::ConnectStart(s) => *dialling.entry(s.addr).or_insert(0) += 1,
+            EventKind::ConnectDone(d) => {
+                let n = dialling
+                    .get_mut(&d.addr)
+                    .expect("ConnectDone for an address never dialled");
+                *n -= 1;
+                assert!(*n >= 0);
+            }
+            _ => {}
+        }
+    }
+    assert!(count("GotConn") <= 1, "{names:?}");
+    for once in [
+        "PutIdleConn",
+        "WroteRequest",
+        "WroteHeaders",
+        "GotFirstResponseByte",
+    ] {
+        assert!(count(once) <= 1, "{once} twice in {names:?}");
+        if count(once) == 1 {
+            let at = names.iter().position(|n| n == once).unwrap();
+            let got = names.iter().position(|n| n == "GotConn");
+            assert!(
+                got.is_some_and(|g| g < at),
+                "{once} without a GotConn before it in {names:?}"
+            );
+        }
+    }
+}
+
+/// A raw server that, on each connection, reads one request head and then writes `bytes`;
+/// `reset` ends with a TCP reset (SO_LINGER 0) rather than a close; `hold` keeps the
+/// connection open without a word.
+pub async fn misbehaving_server(
+    bytes: &'static [u8],
+    reset: bool,
+    hold: bool,
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let _ = stream.write_all(bytes).await;
+                let _ = stream.flush().await;
+                // Let the client read what was sent before the connection ends.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if hold {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                }
+                if reset {
+                    let _ = stream.set_zero_linger();
+                }
+                drop(stream);
+            });
+        }
+    });
+    (addr, task)
+}
