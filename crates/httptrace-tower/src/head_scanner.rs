@@ -178,4 +178,75 @@ mod tests {
         let (events, _) = scan(&[b"GET / HTTP/1.1\r\nHost:   a \r\nUser-Agent:\tx\r\n\r\n"]);
         assert_eq!(events, ["host=a", "user-agent=x", "END"]);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A request head as hyper writes it: a request line, `name: value` lines (names
+        /// repeat, values may be empty), a blank line; then some body.
+        fn head() -> impl Strategy<Value = (Vec<u8>, Vec<(String, String)>, usize)> {
+            let name =
+                prop::sample::select(vec!["host", "accept", "x-id", "cookie", "content-length"]);
+            let value = "[ -~&&[^:]]{0,20}".prop_map(|v| v.trim().to_owned());
+            (
+                prop::collection::vec((name, value), 0..12),
+                prop::collection::vec(any::<u8>(), 0..64),
+            )
+                .prop_map(|(fields, body)| {
+                    let mut bytes = b"POST /p?q=1 HTTP/1.1\r\n".to_vec();
+                    for (n, v) in &fields {
+                        bytes.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+                    }
+                    bytes.extend_from_slice(b"\r\n");
+                    let head_len = bytes.len();
+                    bytes.extend_from_slice(&body);
+                    let fields = fields.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
+                    (bytes, fields, head_len)
+                })
+        }
+
+        /// Consecutive lines of one name make one field, as the scanner reports them.
+        fn grouped(fields: &[(String, String)]) -> Vec<String> {
+            let mut out: Vec<(String, Vec<String>)> = Vec::new();
+            for (n, v) in fields {
+                match out.last_mut() {
+                    Some((last, values)) if last == n => values.push(v.clone()),
+                    _ => out.push((n.clone(), vec![v.clone()])),
+                }
+            }
+            out.into_iter()
+                .map(|(n, v)| format!("{n}={}", v.join("|")))
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn any_chunking_of_any_head_gives_its_fields_and_its_length(
+                (bytes, fields, head_len) in head(),
+                cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+            ) {
+                let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+                cuts.sort();
+                let mut chunks = Vec::new();
+                let mut from = 0;
+                for c in cuts.into_iter().chain([bytes.len()]) {
+                    chunks.push(&bytes[from..c]);
+                    from = c;
+                }
+                let (events, consumed) = scan(&chunks);
+                let mut expected = grouped(&fields);
+                expected.push("END".into());
+                prop_assert_eq!(events, expected);
+                prop_assert_eq!(consumed, head_len);
+            }
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+                let mut s = HeadScanner::new(true);
+                let n = s.feed(&bytes, |_| {});
+                prop_assert!(n <= bytes.len());
+            }
+        }
+    }
 }

@@ -29,6 +29,8 @@ pub(crate) struct Http1Tracker {
     read_since_write: bool,
     /// Exchanges the connection carried before the current one.
     exchanges_before: u64,
+    /// A traced request is bound to the current exchange.
+    exchange_bound: bool,
 }
 
 impl Http1Tracker {
@@ -39,6 +41,7 @@ impl Http1Tracker {
             last_read: None,
             read_since_write: true,
             exchanges_before: 0,
+            exchange_bound: false,
         }
     }
 
@@ -49,11 +52,15 @@ impl Http1Tracker {
     /// upload early) makes the rest of that request count as one more exchange: the count can
     /// run high then, never low, so `reused` stays right.
     pub(crate) fn before_write(&mut self, conn: &ConnShared) {
-        if self.read_since_write {
+        let offered = handoff::take_offered();
+        // A second request handed over before any answer (pipelining, which hyper's client
+        // does not do) is a new exchange too.
+        if self.read_since_write || (offered.is_some() && self.exchange_bound) {
             self.read_since_write = false;
+            self.exchange_bound = false;
             self.exchanges_before = conn.served.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(req) = handoff::take_offered() {
+        if let Some(req) = offered {
             self.bind(conn, req);
         }
     }
@@ -75,6 +82,7 @@ impl Http1Tracker {
         } else {
             Duration::ZERO
         };
+        self.exchange_bound = true;
         req.trace.got_conn(&GotConnInfo::new(
             conn.info.clone(),
             reused,
@@ -159,6 +167,111 @@ impl Http1Tracker {
     fn release_if_finished(&mut self, req: &RequestState) {
         if req.has(Once::WroteRequest) && req.has(Once::FirstByte) {
             self.owner = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handoff::HeadMarker;
+    use httptrace::{ConnectionId, ConnectionInfo, EventLog};
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// hyper encoded request `i`'s head (its marker is dropped) and, in the same poll,
+        /// the connection writes it (`true`) or the poll ends first (`false`).
+        Encode(usize, bool),
+        /// The connection writes a head no marker announced.
+        WriteHead(usize),
+        WriteBody,
+        Flush,
+        BodyEnds(usize),
+        Read(usize),
+        WriteFails,
+        /// The caller dropped request `i`.
+        DropRequest(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..4usize, any::<bool>()).prop_map(|(i, w)| Op::Encode(i, w)),
+            (0..4usize).prop_map(Op::WriteHead),
+            Just(Op::WriteBody),
+            Just(Op::Flush),
+            (0..4usize).prop_map(Op::BodyEnds),
+            (0..3usize).prop_map(Op::Read),
+            Just(Op::WriteFails),
+            (0..4usize).prop_map(Op::DropRequest),
+        ]
+    }
+
+    fn write_head(tracker: &mut Http1Tracker, conn: &ConnShared, i: usize) {
+        let head = format!("GET /{i} HTTP/1.1\r\nhost: h\r\n\r\n");
+        tracker.before_write(conn);
+        tracker.after_write([head.as_bytes()], head.len());
+    }
+
+    proptest! {
+        /// Whatever the order of hand-offs, writes, reads, body ends, failures and dropped
+        /// requests, each request's hooks are well formed, a request that was never handed
+        /// over hears nothing, and reuse never runs ahead of the exchanges counted.
+        #[test]
+        fn any_interleaving_keeps_every_request_well_formed(ops in prop::collection::vec(op(), 0..60)) {
+            let conn = ConnShared::new(ConnectionInfo::new(ConnectionId::next(), None, None), None);
+            let mut tracker = Http1Tracker::new();
+            let logs: Vec<EventLog> = (0..4).map(|_| EventLog::new()).collect();
+            let mut requests: Vec<Option<Arc<RequestState>>> =
+                logs.iter().map(|l| Some(Arc::new(RequestState::new(l.trace(), None, false)))).collect();
+            let mut encoded = [false; 4];
+            for op in ops {
+                match op {
+                    Op::Encode(i, write) => {
+                        if let Some(r) = &requests[i] {
+                            encoded[i] = true;
+                            drop(HeadMarker(r.clone()));
+                        }
+                        if write {
+                            write_head(&mut tracker, &conn, i);
+                        }
+                    }
+                    Op::WriteHead(i) => write_head(&mut tracker, &conn, i),
+                    Op::WriteBody => {
+                        tracker.before_write(&conn);
+                        tracker.after_write([&b"body"[..]], 4);
+                    }
+                    Op::Flush => tracker.after_flush(),
+                    Op::BodyEnds(i) => {
+                        if let Some(r) = &requests[i] {
+                            r.first(Once::BodyDone);
+                        }
+                    }
+                    Op::Read(n) => tracker.after_read(n),
+                    Op::WriteFails => tracker.write_failed(&std::io::Error::other("reset")),
+                    Op::DropRequest(i) => requests[i] = None,
+                }
+                handoff::discard_offered(); // an offer never outlives its task's poll
+            }
+            let mut got_conns = 0;
+            for (i, log) in logs.iter().enumerate() {
+                let names = log.names();
+                let count = |n: &str| names.iter().filter(|m| **m == n).count();
+                if !encoded[i] {
+                    prop_assert!(names.is_empty(), "request {} was never handed over: {:?}", i, names);
+                }
+                prop_assert!(count("GotConn") <= 1);
+                got_conns += count("GotConn");
+                for once in ["WroteHeaders", "WroteRequest", "GotFirstResponseByte"] {
+                    prop_assert!(count(once) <= 1, "{} twice: {:?}", once, names);
+                    if count(once) == 1 {
+                        let at = names.iter().position(|n| *n == once).unwrap();
+                        prop_assert_eq!(names[0], "GotConn", "{:?}", names);
+                        prop_assert!(at > 0);
+                    }
+                }
+            }
+            prop_assert!(got_conns as u64 <= conn.served.load(Ordering::Relaxed));
         }
     }
 }

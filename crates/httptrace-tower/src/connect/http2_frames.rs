@@ -285,4 +285,45 @@ mod tests {
         );
         assert_eq!((t.open_streams(), t.oldest_open()), (0, None));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Random frames in random chunks: the counts match a frame-by-frame reading, the
+            /// reader never panics, and a stream is open only between its HEADERS and its
+            /// close.
+            #[test]
+            fn frame_reading_does_not_depend_on_chunking(
+                frames in prop::collection::vec((0u8..10, any::<u8>(), 0u32..8, prop::collection::vec(any::<u8>(), 0..40)), 0..30),
+                chunk in 1usize..64,
+            ) {
+                let mut bytes = Vec::new();
+                for (kind, flags, stream, payload) in &frames {
+                    bytes.extend(frame(*kind, *flags, stream * 2 + 1, payload));
+                }
+                let mut whole = Http2Frames::new(true);
+                let a = whole.feed(Direction::Sent, &bytes, seq());
+                let mut split = Http2Frames::new(true);
+                let mut b = Changes::default();
+                let mut numbering = seq();
+                for c in bytes.chunks(chunk) {
+                    let ch = split.feed(Direction::Sent, c, &mut numbering);
+                    b.opened += ch.opened;
+                    b.closed += ch.closed;
+                }
+                prop_assert_eq!(&a, &b);
+                prop_assert_eq!(whole.open_streams(), split.open_streams());
+                prop_assert_eq!(a.opened - a.closed, whole.open_streams() as u64);
+            }
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+                let mut t = Http2Frames::new(false);
+                t.feed(Direction::Sent, &bytes, seq());
+                t.feed(Direction::Received, &bytes, seq());
+            }
+        }
+    }
 }
