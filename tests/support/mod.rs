@@ -357,3 +357,16 @@ pub async fn misbehaving_server(
     });
     (addr, task)
 }
+
+/// Waits until every dial and lookup in `log` has its end: a dial that lost the race to an
+/// idle connection finishes in the background, after its request (as in Go), and reports late.
+pub async fn settle(log: &httptrace::EventLog) {
+    let balanced = || {
+        let n = log.names();
+        let count = |x: &str| n.iter().filter(|m| **m == x).count();
+        count("DNSStart") == count("DNSDone")
+            && count("ConnectStart") == count("ConnectDone")
+            && count("TLSHandshakeStart") == count("TLSHandshakeDone")
+    };
+    eventually("background dials to finish", balanced).await;
+}
