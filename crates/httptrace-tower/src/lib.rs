@@ -79,6 +79,7 @@ mod handoff;
 mod head_scanner;
 mod informational;
 mod layer;
+mod panic_report;
 mod request_body;
 mod request_state;
 mod response_body;

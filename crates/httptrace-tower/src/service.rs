@@ -38,6 +38,7 @@ pub struct HttpTrace<S> {
 impl<S> HttpTrace<S> {
     /// Traces `inner` with `trace`.
     pub fn new(inner: S, trace: ClientTrace) -> Self {
+        crate::panic_report::install();
         HttpTrace {
             inner,
             trace,

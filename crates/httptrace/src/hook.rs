@@ -1,8 +1,9 @@
 //! One hook slot: an optional shared closure, how it is called and how two are chained.
 
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::BoxError;
 
@@ -14,35 +15,83 @@ pub(crate) type FallibleHook<A> = Option<Arc<dyn Fn(&A) -> Result<(), BoxError> 
 
 static PANICS: AtomicU64 = AtomicU64::new(0);
 
+static REPORTER: OnceLock<fn(&HookPanic)> = OnceLock::new();
+
+thread_local! {
+    static CALLING: Cell<&'static str> = const { Cell::new("") };
+}
+
 /// How many hook calls have panicked in this process.
 ///
 /// A panicking hook is caught where it is called: the panic is printed by the process's
-/// panic hook as usual, counted here, and the request carries on as if the hook had returned.
+/// panic hook as usual, counted here, handed to the reporter set with
+/// [`set_panic_reporter`], and the request carries on as if the hook had returned.
 pub fn hook_panics() -> u64 {
     PANICS.load(Ordering::Relaxed)
+}
+
+/// A hook that panicked, as given to the panic reporter.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HookPanic {
+    /// The Go name of the hook (`"GotConn"`, ...).
+    pub hook: &'static str,
+    /// The panic's message, when it was a string.
+    pub message: String,
+}
+
+/// Sets, once per process, what is told of each hook that panics (`httptrace-tower` sets one
+/// that emits a `tracing` event). Returns false if one was already set.
+pub fn set_panic_reporter(report: fn(&HookPanic)) -> bool {
+    REPORTER.set(report).is_ok()
 }
 
 /// Runs `f`, containing a panic.
 pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Option<R> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => Some(r),
-        Err(_) => {
+        Err(payload) => {
             PANICS.fetch_add(1, Ordering::Relaxed);
+            if let Some(report) = REPORTER.get() {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let panic = HookPanic {
+                    hook: CALLING.with(Cell::get),
+                    message,
+                };
+                // A reporter that panics is not reported again.
+                let _ = catch_unwind(AssertUnwindSafe(|| report(&panic)));
+            }
             None
         }
     }
 }
 
-pub(crate) fn call<A>(hook: &Hook<A>, arg: &A) {
+/// Names the hook being called on this thread while `f` runs.
+fn calling<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
+    let previous = CALLING.with(|c| c.replace(name));
+    let r = f();
+    CALLING.with(|c| c.set(previous));
+    r
+}
+
+pub(crate) fn call<A>(name: &'static str, hook: &Hook<A>, arg: &A) {
     if let Some(h) = hook {
-        guarded(|| h(arg));
+        calling(name, || guarded(|| h(arg)));
     }
 }
 
 /// A panicking veto hook counts as no veto.
-pub(crate) fn call_fallible<A>(hook: &FallibleHook<A>, arg: &A) -> Result<(), BoxError> {
+pub(crate) fn call_fallible<A>(
+    name: &'static str,
+    hook: &FallibleHook<A>,
+    arg: &A,
+) -> Result<(), BoxError> {
     match hook {
-        Some(h) => guarded(|| h(arg)).unwrap_or(Ok(())),
+        Some(h) => calling(name, || guarded(|| h(arg))).unwrap_or(Ok(())),
         None => Ok(()),
     }
 }

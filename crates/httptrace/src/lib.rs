@@ -63,7 +63,7 @@ pub use attach::{
 };
 pub use error::{BoxError, TraceError};
 pub use event_log::{Event, EventKind, EventLog};
-pub use hook::hook_panics;
+pub use hook::{hook_panics, set_panic_reporter, HookPanic};
 pub use info::{
     ConnectDoneInfo, ConnectStartInfo, ConnectionId, ConnectionInfo, DnsDoneInfo, DnsStartInfo,
     GetConnInfo, Got1xxResponseInfo, GotConnInfo, PutIdleConnInfo, TlsHandshakeDoneInfo,

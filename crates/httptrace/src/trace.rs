@@ -330,67 +330,71 @@ impl ClientTrace {
 
     /// Calls the `GetConn` hook.
     pub fn get_conn(&self, info: &GetConnInfo) {
-        call(&self.hooks.get_conn, info)
+        call("GetConn", &self.hooks.get_conn, info)
     }
     /// Calls the `GotConn` hook.
     pub fn got_conn(&self, info: &GotConnInfo) {
-        call(&self.hooks.got_conn, info)
+        call("GotConn", &self.hooks.got_conn, info)
     }
     /// Calls the `PutIdleConn` hook.
     pub fn put_idle_conn(&self, info: &PutIdleConnInfo) {
-        call(&self.hooks.put_idle_conn, info)
+        call("PutIdleConn", &self.hooks.put_idle_conn, info)
     }
     /// Calls the `GotFirstResponseByte` hook.
     pub fn got_first_response_byte(&self) {
-        call(&self.hooks.got_first_response_byte, &())
+        call(
+            "GotFirstResponseByte",
+            &self.hooks.got_first_response_byte,
+            &(),
+        )
     }
     /// Calls the `Got100Continue` hook.
     pub fn got_100_continue(&self) {
-        call(&self.hooks.got_100_continue, &())
+        call("Got100Continue", &self.hooks.got_100_continue, &())
     }
     /// Calls the `Got1xxResponse` hook; an error means: abort the request with it.
     pub fn got_1xx_response(&self, info: &Got1xxResponseInfo) -> Result<(), BoxError> {
-        call_fallible(&self.hooks.got_1xx_response, info)
+        call_fallible("Got1xxResponse", &self.hooks.got_1xx_response, info)
     }
     /// Calls the `DNSStart` hook.
     pub fn dns_start(&self, info: &DnsStartInfo) {
-        call(&self.hooks.dns_start, info)
+        call("DNSStart", &self.hooks.dns_start, info)
     }
     /// Calls the `DNSDone` hook.
     pub fn dns_done(&self, info: &DnsDoneInfo) {
-        call(&self.hooks.dns_done, info)
+        call("DNSDone", &self.hooks.dns_done, info)
     }
     /// Calls the `ConnectStart` hook.
     pub fn connect_start(&self, info: &ConnectStartInfo) {
-        call(&self.hooks.connect_start, info)
+        call("ConnectStart", &self.hooks.connect_start, info)
     }
     /// Calls the `ConnectDone` hook.
     pub fn connect_done(&self, info: &ConnectDoneInfo) {
-        call(&self.hooks.connect_done, info)
+        call("ConnectDone", &self.hooks.connect_done, info)
     }
     /// Calls the `TLSHandshakeStart` hook.
     pub fn tls_handshake_start(&self) {
-        call(&self.hooks.tls_handshake_start, &())
+        call("TLSHandshakeStart", &self.hooks.tls_handshake_start, &())
     }
     /// Calls the `TLSHandshakeDone` hook.
     pub fn tls_handshake_done(&self, info: &TlsHandshakeDoneInfo) {
-        call(&self.hooks.tls_handshake_done, info)
+        call("TLSHandshakeDone", &self.hooks.tls_handshake_done, info)
     }
     /// Calls the `WroteHeaderField` hook.
     pub fn wrote_header_field(&self, info: &WroteHeaderFieldInfo) {
-        call(&self.hooks.wrote_header_field, info)
+        call("WroteHeaderField", &self.hooks.wrote_header_field, info)
     }
     /// Calls the `WroteHeaders` hook.
     pub fn wrote_headers(&self) {
-        call(&self.hooks.wrote_headers, &())
+        call("WroteHeaders", &self.hooks.wrote_headers, &())
     }
     /// Calls the `Wait100Continue` hook.
     pub fn wait_100_continue(&self) {
-        call(&self.hooks.wait_100_continue, &())
+        call("Wait100Continue", &self.hooks.wait_100_continue, &())
     }
     /// Calls the `WroteRequest` hook.
     pub fn wrote_request(&self, info: &WroteRequestInfo) {
-        call(&self.hooks.wrote_request, info)
+        call("WroteRequest", &self.hooks.wrote_request, info)
     }
 }
 

@@ -33,6 +33,7 @@ pub struct TraceConnector<C> {
 impl<C> TraceConnector<C> {
     /// Traces the connections made by `inner`.
     pub fn new(inner: C) -> Self {
+        crate::panic_report::install();
         TraceConnector { inner }
     }
 
