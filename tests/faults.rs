@@ -145,3 +145,72 @@ async fn a_connection_the_server_closed_while_idle_is_not_used_again() {
         assert!(!got_conn(&events).reused, "a fresh connection each time");
     }
 }
+
+/// An HTTP/2 (prior knowledge) server that sends GOAWAY after answering its first request on
+/// each connection (hyper's graceful shutdown).
+async fn goaway_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (answered_tx, answered) = tokio::sync::oneshot::channel::<()>();
+                let answered_tx = std::sync::Mutex::new(Some(answered_tx));
+                let service = hyper::service::service_fn(move |_req| {
+                    if let Some(tx) = answered_tx.lock().unwrap().take() {
+                        let _ = tx.send(());
+                    }
+                    async {
+                        Ok::<_, std::convert::Infallible>(http::Response::new(
+                            http_body_util::Full::new(bytes::Bytes::from_static(b"ok")),
+                        ))
+                    }
+                });
+                let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service);
+                tokio::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => return,
+                    _ = answered => {}
+                }
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn goaway_on_http2_moves_the_next_request_to_a_new_connection() {
+    let (addr, _s) = goaway_server().await;
+    let log = EventLog::new();
+    let client = tls_client(
+        TestResolver::new(),
+        log.trace(),
+        TestPki::new("unused").client_config(&[b"h2"]),
+        true,
+    );
+    let mut conns = Vec::new();
+    for _ in 0..2 {
+        let res = within(
+            "the request",
+            client.request(get(&format!("http://{addr}/"))),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.version(), http::Version::HTTP_2);
+        assert_eq!(read_body(res.into_body()).await, "ok");
+        tokio::time::sleep(Duration::from_millis(100)).await; // the GOAWAY arrives
+        let events = log.take();
+        assert_well_formed(&events);
+        let got = got_conn(&events);
+        assert!(!got.reused, "{got:?}");
+        conns.push(got.conn.id);
+    }
+    assert_ne!(
+        conns[0], conns[1],
+        "the second request went to a new connection"
+    );
+}
