@@ -86,7 +86,7 @@ pub(crate) fn start<B: http_body::Body, F>(
     mut req: Request<B>,
     send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,
 ) -> ResponseFuture<F> {
-    let Some(host_port) = host_port(&req) else {
+    let Some(port) = target_port(&req) else {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     };
     if req.extensions().get::<HeadMarker>().is_some() {
@@ -119,7 +119,10 @@ pub(crate) fn start<B: http_body::Body, F>(
         .is_set(HookKind::WroteHeaderField)
         .then(|| H2Head::of(&req));
     let state = Arc::new(RequestState::new(trace, h2_head, gate.is_some()));
-    state.trace.get_conn(&GetConnInfo::new(host_port));
+    let host = req.uri().host().unwrap_or_default();
+    state
+        .trace
+        .get_conn(&GetConnInfo::new(format!("{host}:{port}")));
     let capture = watch_without_replacing(&mut req, Some(&state), gate.as_ref());
     req.extensions_mut().insert(HeadMarker(state.clone()));
     let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone()), gate.clone()));
@@ -177,8 +180,9 @@ fn watch_without_replacing<B>(
     capture
 }
 
-/// `host:port` for `GetConn`, or `None` for a request the client will refuse.
-fn host_port<B>(req: &Request<B>) -> Option<String> {
+/// The port for `GetConn`'s `host:port` (defaulted from the scheme), or `None` for a request
+/// the client will refuse.
+fn target_port<B>(req: &Request<B>) -> Option<u16> {
     if ![Version::HTTP_10, Version::HTTP_11, Version::HTTP_2].contains(&req.version()) {
         return None;
     }
@@ -188,8 +192,8 @@ fn host_port<B>(req: &Request<B>) -> Option<String> {
         "https" => 443,
         _ => return None,
     };
-    let host = uri.host().filter(|h| !h.is_empty())?;
-    Some(format!("{host}:{}", uri.port_u16().unwrap_or(default_port)))
+    uri.host().filter(|h| !h.is_empty())?;
+    Some(uri.port_u16().unwrap_or(default_port))
 }
 
 pub(crate) fn is_close(value: &http::HeaderValue) -> bool {

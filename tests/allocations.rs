@@ -1,0 +1,158 @@
+//! Allocations per request on a warm keep-alive connection, counted with a counting global
+//! allocator (alone in this test binary):
+//! - the layer with no trace attached adds nothing to the connector stack under it;
+//! - our connector stack adds exactly one to the plain hyper-util client: hyper-util boxes
+//!   every `Connected` extra into each response's extensions, and we add a `ConnectionHandle`
+//!   beside `HttpInfo` (issue #6 weighs dropping that);
+//! - a trace with every hook set costs what `FULL_TRACE_BUDGET` allows: measured at 29 when
+//!   written, against issue #6's target of 4. This bound only keeps it from growing.
+
+mod support;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use httptrace::ClientTrace;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use support::*;
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static COUNTING: AtomicBool = AtomicBool::new(false);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const ROUNDS: u64 = 200;
+
+/// See the module docs: a guard against growth, not the target.
+const FULL_TRACE_BUDGET: f64 = 30.0;
+
+/// Allocations per request over `ROUNDS` requests on a warm keep-alive connection, counting
+/// everything in the process (client and server alike: the server is the same in every mode).
+async fn per_request<F, Fut>(mut send: F) -> f64
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for _ in 0..20 {
+        send().await; // warm up: the connection, the pool, the buffers
+    }
+    ALLOCS.store(0, Ordering::Relaxed);
+    COUNTING.store(true, Ordering::Relaxed);
+    for _ in 0..ROUNDS {
+        send().await;
+    }
+    COUNTING.store(false, Ordering::Relaxed);
+    ALLOCS.load(Ordering::Relaxed) as f64 / ROUNDS as f64
+}
+
+#[tokio::test]
+async fn no_trace_allocates_what_the_plain_client_does() {
+    let server = TestServer::start().await;
+    let url = server.url("127.0.0.1", "/");
+
+    let plain: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    let none = per_request(|| {
+        let fut = plain.request(get(&url));
+        async move {
+            fut.await.unwrap().into_body().collect().await.unwrap();
+        }
+    })
+    .await;
+
+    let bare_stack = untraced_client(TestResolver::new());
+    let connector_only = per_request(|| {
+        let fut = bare_stack.request(get(&url));
+        async move {
+            fut.await.unwrap().into_body().collect().await.unwrap();
+        }
+    })
+    .await;
+
+    let traced_stack = client(TestResolver::new(), ClientTrace::new());
+    let noop = per_request(|| {
+        let fut = traced_stack.request(get(&url));
+        async move {
+            fut.await.unwrap().into_body().collect().await.unwrap();
+        }
+    })
+    .await;
+
+    let full_trace = everything_counted();
+    let full_stack = client(TestResolver::new(), full_trace);
+    let full = per_request(|| {
+        let fut = full_stack.request(get(&url));
+        async move {
+            fut.await.unwrap().into_body().collect().await.unwrap();
+        }
+    })
+    .await;
+    println!(
+        "allocations per request: none {none:.2}, connector stack {connector_only:.2}, noop {noop:.2}, full {full:.2}"
+    );
+    assert!(
+        noop <= connector_only,
+        "the layer without a trace allocates: {noop} vs {connector_only}"
+    );
+    assert!(
+        connector_only <= none + 1.0,
+        "connector stack {connector_only} vs none {none}"
+    );
+    assert!(
+        full - none <= FULL_TRACE_BUDGET,
+        "full {full} vs none {none}"
+    );
+}
+
+/// Every hook set, each a relaxed atomic increment (the `full` mode of the load generator).
+fn everything_counted() -> ClientTrace {
+    static HITS: AtomicU64 = AtomicU64::new(0);
+    let hit = || {
+        HITS.fetch_add(1, Ordering::Relaxed);
+    };
+    ClientTrace::new()
+        .on_get_conn(move |_| hit())
+        .on_got_conn(move |_| hit())
+        .on_put_idle_conn(move |_| hit())
+        .on_got_first_response_byte(hit)
+        .on_got_100_continue(hit)
+        .on_got_1xx_response(move |_| {
+            hit();
+            Ok(())
+        })
+        .on_dns_start(move |_| hit())
+        .on_dns_done(move |_| hit())
+        .on_connect_start(move |_| hit())
+        .on_connect_done(move |_| hit())
+        .on_tls_handshake_start(hit)
+        .on_tls_handshake_done(move |_| hit())
+        .on_wrote_header_field(move |_| hit())
+        .on_wrote_headers(hit)
+        .on_wait_100_continue(hit)
+        .on_wrote_request(move |_| hit())
+}
