@@ -89,33 +89,6 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     Ok(o)
 }
 
-/// Every hook set, each a relaxed atomic increment.
-fn full_trace() -> ClientTrace {
-    let hit = || {
-        HOOKS.fetch_add(1, Ordering::Relaxed);
-    };
-    ClientTrace::new()
-        .on_get_conn(move |_| hit())
-        .on_got_conn(move |_| hit())
-        .on_put_idle_conn(move |_| hit())
-        .on_got_first_response_byte(hit)
-        .on_got_100_continue(hit)
-        .on_got_1xx_response(move |_| {
-            hit();
-            Ok(())
-        })
-        .on_dns_start(move |_| hit())
-        .on_dns_done(move |_| hit())
-        .on_connect_start(move |_| hit())
-        .on_connect_done(move |_| hit())
-        .on_tls_handshake_start(hit)
-        .on_tls_handshake_done(move |_| hit())
-        .on_wrote_header_field(move |_| hit())
-        .on_wrote_headers(hit)
-        .on_wait_100_continue(hit)
-        .on_wrote_request(move |_| hit())
-}
-
 type Plain = Client<HttpConnector, Empty<Bytes>>;
 type Traced =
     HttpTrace<Client<TraceConnector<TraceHttpConnector>, TracedRequestBody<Empty<Bytes>>>>;
@@ -154,7 +127,7 @@ async fn run(o: Options, url: String) -> Result<(), String> {
         Mode::None => Clients::Plain(builder.build_http()),
         Mode::Noop | Mode::Full => {
             let trace = if o.mode == Mode::Full {
-                full_trace()
+                httptrace_suite::every_hook_counting(&HOOKS)
             } else {
                 ClientTrace::new()
             };

@@ -103,7 +103,8 @@ async fn no_trace_allocates_what_the_plain_client_does() {
     })
     .await;
 
-    let full_trace = everything_counted();
+    static HITS: AtomicU64 = AtomicU64::new(0);
+    let full_trace = httptrace_suite::every_hook_counting(&HITS);
     let full_stack = client(TestResolver::new(), full_trace);
     let full = per_request(|| {
         let fut = full_stack.request(get(&url));
@@ -127,32 +128,4 @@ async fn no_trace_allocates_what_the_plain_client_does() {
         full - none <= FULL_TRACE_BUDGET,
         "full {full} vs none {none}"
     );
-}
-
-/// Every hook set, each a relaxed atomic increment (the `full` mode of the load generator).
-fn everything_counted() -> ClientTrace {
-    static HITS: AtomicU64 = AtomicU64::new(0);
-    let hit = || {
-        HITS.fetch_add(1, Ordering::Relaxed);
-    };
-    ClientTrace::new()
-        .on_get_conn(move |_| hit())
-        .on_got_conn(move |_| hit())
-        .on_put_idle_conn(move |_| hit())
-        .on_got_first_response_byte(hit)
-        .on_got_100_continue(hit)
-        .on_got_1xx_response(move |_| {
-            hit();
-            Ok(())
-        })
-        .on_dns_start(move |_| hit())
-        .on_dns_done(move |_| hit())
-        .on_connect_start(move |_| hit())
-        .on_connect_done(move |_| hit())
-        .on_tls_handshake_start(hit)
-        .on_tls_handshake_done(move |_| hit())
-        .on_wrote_header_field(move |_| hit())
-        .on_wrote_headers(hit)
-        .on_wait_100_continue(hit)
-        .on_wrote_request(move |_| hit())
 }

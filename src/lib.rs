@@ -1,0 +1,35 @@
+//! Pieces shared by this workspace's examples and end-to-end tests (not published).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use httptrace::ClientTrace;
+
+/// A trace with every one of the 16 hooks set, each a relaxed increment of `hits`: the `full`
+/// mode of `examples/load.rs`, and what `tests/allocations.rs` counts.
+pub fn every_hook_counting(hits: &'static AtomicU64) -> ClientTrace {
+    let hit = move || {
+        hits.fetch_add(1, Ordering::Relaxed);
+    };
+    ClientTrace::new()
+        .on_get_conn(move |_| hit())
+        .on_got_conn(move |_| hit())
+        .on_put_idle_conn(move |_| hit())
+        .on_got_first_response_byte(hit)
+        .on_got_100_continue(hit)
+        .on_got_1xx_response(move |_| {
+            hit();
+            Ok(())
+        })
+        .on_dns_start(move |_| hit())
+        .on_dns_done(move |_| hit())
+        .on_connect_start(move |_| hit())
+        .on_connect_done(move |_| hit())
+        .on_tls_handshake_start(hit)
+        .on_tls_handshake_done(move |_| hit())
+        .on_wrote_header_field(move |_| hit())
+        .on_wrote_headers(hit)
+        .on_wait_100_continue(hit)
+        .on_wrote_request(move |_| hit())
+}
