@@ -9,9 +9,16 @@ use http_body_util::BodyExt;
 use httptrace::{EventKind, EventLog};
 use support::*;
 
-/// What the caller saw: the status and the body's outcome, or the error chain.
-async fn outcome(client: &TestClient, url: &str) -> String {
-    match within("the request", client.request(get(url))).await {
+/// What the caller saw of `sent`: the status and the body's outcome, or the error chain.
+async fn outcome_of<B, E>(
+    sent: impl std::future::Future<Output = Result<http::Response<B>, E>>,
+) -> String
+where
+    B: http_body::Body,
+    B::Error: std::error::Error + 'static,
+    E: std::error::Error + 'static,
+{
+    match within("the request", sent).await {
         Ok(res) => {
             let status = res.status();
             match res.into_body().collect().await {
@@ -23,18 +30,12 @@ async fn outcome(client: &TestClient, url: &str) -> String {
     }
 }
 
+async fn outcome(client: &TestClient, url: &str) -> String {
+    outcome_of(client.request(get(url))).await
+}
+
 async fn plain_outcome(url: &str) -> String {
-    let client = untraced_client(TestResolver::new());
-    match within("the request", client.request(get(url))).await {
-        Ok(res) => {
-            let status = res.status();
-            match res.into_body().collect().await {
-                Ok(body) => format!("{status} body {:?}", body.to_bytes()),
-                Err(e) => format!("{status} body error {:?}", error_chain(&e)),
-            }
-        }
-        Err(e) => format!("error {:?}", error_chain(&e)),
-    }
+    outcome_of(untraced_client(TestResolver::new()).request(get(url))).await
 }
 
 /// Runs `url` traced and untraced; returns the traced log after checking both agree.

@@ -382,7 +382,7 @@ async fn body_dropped_unread_reports_put_idle_error_and_next_request_dials_again
 
 #[tokio::test]
 async fn server_closing_without_answer_ends_after_wrote_request_with_the_same_error() {
-    let (addr, _task) = closing_server().await;
+    let (addr, _task) = misbehaving_server(b"", false, false).await; // reads the head, closes
     let url = format!("http://{addr}/");
     let log = EventLog::new();
     let err = client(TestResolver::new(), log.trace())

@@ -101,27 +101,6 @@ pub async fn refused_port() -> u16 {
     port
 }
 
-/// A server that reads one request head and closes the connection without answering.
-pub async fn closing_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    use tokio::io::AsyncReadExt;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 1024];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut chunk).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                }
-            }
-            drop(stream);
-        }
-    });
-    (addr, task)
-}
-
 /// An error's message followed by its sources' messages.
 pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
     let mut out = vec![err.to_string()];
