@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use http::{header, Response, StatusCode, Version};
+use http::{Response, StatusCode, Version};
 use httptrace::{GotConnInfo, HookKind, TraceError, WroteRequestInfo};
 use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
@@ -17,7 +17,7 @@ use crate::expect_continue::ExpectGate;
 use crate::h2_stream::stream_started;
 use crate::request_state::{Once, RequestState};
 use crate::response_body::{PutIdle, TracedResponseBody, BODY_WITHHELD};
-use crate::service::is_close;
+use crate::service::connection_has;
 
 pin_project! {
     /// The future of [`HttpTrace`](crate::HttpTrace).
@@ -256,24 +256,14 @@ fn respond<B: http_body::Body>(
 
 /// Whether the connection goes back to the pool once the body ends: HTTP/1 keep-alive.
 fn returns_to_pool<B>(res: &Response<B>, request_close: bool) -> bool {
-    let keep_alive_token = || {
-        res.headers().get_all(header::CONNECTION).iter().any(|v| {
-            v.to_str().is_ok_and(|v| {
-                v.split(',')
-                    .any(|t| t.trim().eq_ignore_ascii_case("keep-alive"))
-            })
-        })
-    };
-    let response_close = res
-        .headers()
-        .get_all(header::CONNECTION)
-        .iter()
-        .any(is_close);
+    let response_close = connection_has(res.headers(), "close");
     match res.version() {
         Version::HTTP_11 => {
             !request_close && !response_close && res.status() != StatusCode::SWITCHING_PROTOCOLS
         }
-        Version::HTTP_10 => !request_close && !response_close && keep_alive_token(),
+        Version::HTTP_10 => {
+            !request_close && !response_close && connection_has(res.headers(), "keep-alive")
+        }
         _ => false,
     }
 }

@@ -110,11 +110,7 @@ pub(crate) fn start<B: http_body::Body, F>(
         let req = req.map(|body| TracedRequestBody::new(body, None, Some(gate.clone())));
         return ResponseFuture::gated(send(req), gate, capture);
     }
-    let request_close = req
-        .headers()
-        .get_all(header::CONNECTION)
-        .iter()
-        .any(is_close);
+    let request_close = connection_has(req.headers(), "close");
     let h2_head = trace
         .is_set(HookKind::WroteHeaderField)
         .then(|| H2Head::of(&req));
@@ -196,8 +192,11 @@ fn target_port<B>(req: &Request<B>) -> Option<u16> {
     Some(uri.port_u16().unwrap_or(default_port))
 }
 
-pub(crate) fn is_close(value: &http::HeaderValue) -> bool {
-    value
-        .to_str()
-        .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")))
+/// Whether the `Connection` fields of `headers` list `token` (`close`, `keep-alive`).
+pub(crate) fn connection_has(headers: &http::HeaderMap, token: &str) -> bool {
+    headers.get_all(header::CONNECTION).iter().any(|value| {
+        value
+            .to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    })
 }
