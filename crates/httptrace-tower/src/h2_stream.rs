@@ -23,17 +23,32 @@ use crate::request_state::{Once, RequestState};
 pub(crate) struct H2Head {
     method: Method,
     uri: Uri,
+    /// The regular fields as hyper will send them (see [`H2Head::of`]).
     headers: HeaderMap,
-    body_len: Option<u64>,
 }
 
 impl H2Head {
+    /// Keeps `req`'s head with hyper's HTTP/2 changes already made: the connection-specific
+    /// fields stripped, `content-length` added where hyper adds it.
     pub(crate) fn of<B: http_body::Body>(req: &Request<B>) -> Self {
+        let method = req.method().clone();
+        let mut headers = req.headers().clone();
+        strip_connection_headers(&mut headers);
+        if let Some(len) = req.body().size_hint().exact() {
+            let defined_payload = !matches!(
+                method,
+                Method::GET | Method::HEAD | Method::DELETE | Method::CONNECT
+            );
+            if len != 0 || defined_payload {
+                headers
+                    .entry(header::CONTENT_LENGTH)
+                    .or_insert_with(|| HeaderValue::from(len));
+            }
+        }
         H2Head {
-            method: req.method().clone(),
+            method,
             uri: req.uri().clone(),
-            headers: req.headers().clone(),
-            body_len: req.body().size_hint().exact(),
+            headers,
         }
     }
 
@@ -68,20 +83,7 @@ impl H2Head {
             pseudo(":path", path);
         }
 
-        let mut headers = self.headers.clone();
-        strip_connection_headers(&mut headers);
-        if let Some(len) = self.body_len {
-            let defined_payload = !matches!(
-                self.method,
-                Method::GET | Method::HEAD | Method::DELETE | Method::CONNECT
-            );
-            if len != 0 || defined_payload {
-                headers
-                    .entry(header::CONTENT_LENGTH)
-                    .or_insert_with(|| HeaderValue::from(len));
-            }
-        }
-        for (name, value) in &headers {
+        for (name, value) in &self.headers {
             out.push(WroteHeaderFieldInfo::new(
                 name.as_str(),
                 vec![value.clone()],
