@@ -46,7 +46,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-const ROUNDS: u64 = 200;
+const ROUNDS: u64 = 1000;
 
 /// See the module docs: a guard against growth, not the target.
 const FULL_TRACE_BUDGET: f64 = 30.0;
@@ -116,12 +116,15 @@ async fn no_trace_allocates_what_the_plain_client_does() {
     println!(
         "allocations per request: none {none:.2}, connector stack {connector_only:.2}, noop {noop:.2}, full {full:.2}"
     );
+    // Whole allocations per request: the runtime also allocates for itself now and then (a
+    // timer slot, a buffer that grows), which shows as the same fraction in every mode and
+    // varies by one allocation over a run.
     assert!(
-        noop <= connector_only,
+        noop.round() <= connector_only.round(),
         "the layer without a trace allocates: {noop} vs {connector_only}"
     );
     assert!(
-        connector_only <= none + 1.0,
+        connector_only.round() <= none.round() + 1.0,
         "connector stack {connector_only} vs none {none}"
     );
     assert!(
