@@ -12,16 +12,25 @@ pub fn every_hook_counting(hits: &'static AtomicU64) -> ClientTrace {
     let hit = move || {
         hits.fetch_add(1, Ordering::Relaxed);
     };
-    ClientTrace::new()
-        .on_get_conn(move |_| hit())
-        .on_got_conn(move |_| hit())
-        .on_put_idle_conn(move |_| hit())
-        .on_got_first_response_byte(hit)
+    every_hook_but_1xx_counting(hits)
         .on_got_100_continue(hit)
         .on_got_1xx_response(move |_| {
             hit();
             Ok(())
         })
+}
+
+/// [`every_hook_counting`] without the two 1xx hooks (`Got100Continue`, `Got1xxResponse`):
+/// what a trace that cannot veto a 1xx costs (`tests/allocations.rs`).
+pub fn every_hook_but_1xx_counting(hits: &'static AtomicU64) -> ClientTrace {
+    let hit = move || {
+        hits.fetch_add(1, Ordering::Relaxed);
+    };
+    ClientTrace::new()
+        .on_get_conn(move |_| hit())
+        .on_got_conn(move |_| hit())
+        .on_put_idle_conn(move |_| hit())
+        .on_got_first_response_byte(hit)
         .on_dns_start(move |_| hit())
         .on_dns_done(move |_| hit())
         .on_connect_start(move |_| hit())

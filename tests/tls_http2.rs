@@ -364,6 +364,29 @@ async fn http2_prior_knowledge_over_plain_tcp() {
     assert_eq!(server.seen()[0].version, http::Version::HTTP_2);
     assert_eq!(server.seen()[0].body, "hello");
     assert!(server.seen()[0].headers.get("connection").is_none());
+
+    // The layer did not know this plain-HTTP request would be a stream, so it did not watch
+    // for the hand-off: the stream's hooks fired, in order, once its response had come. Now
+    // it knows: the next stream's `GotConn` comes before the server answers it.
+    let at = |e: &httptrace::Event| log.started_at() + e.at;
+    let got_conn = |events: &[httptrace::Event]| {
+        at(events
+            .iter()
+            .find(|e| matches!(e.kind, httptrace::EventKind::GotConn(_)))
+            .unwrap())
+    };
+    assert!(got_conn(&events) > server.seen()[0].answered_at);
+    let res = client
+        .request(get(&server.url("127.0.0.1", "/")))
+        .await
+        .unwrap();
+    read_body(res.into_body()).await;
+    let events = log.take();
+    assert_eq!(
+        names(&events)[..3],
+        ["GetConn", "GotConn", "WroteHeaderField(:method)"]
+    );
+    assert!(got_conn(&events) < server.seen()[1].answered_at);
 }
 
 /// A TLS failure: `TLSHandshakeDone` carries the error, no `GotConn`, and the request fails

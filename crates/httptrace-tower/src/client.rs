@@ -94,8 +94,12 @@ where
         req: Request<B>,
     ) -> ResponseFuture<hyper_util::client::legacy::ResponseFuture> {
         let client = self.get_ref();
-        start(self.trace(), self.expect_timeout(), req, |req| {
-            client.request(req)
-        })
+        start(
+            self.trace(),
+            self.expect_timeout(),
+            self.cleartext_http2(),
+            req,
+            |req| client.request(req),
+        )
     }
 }

@@ -17,7 +17,7 @@ use crate::expect_continue::ExpectGate;
 use crate::h2_stream::stream_started;
 use crate::request_state::{Once, RequestState};
 use crate::response_body::{PutIdle, TracedResponseBody, BODY_WITHHELD};
-use crate::service::connection_has;
+use crate::service::{connection_has, CleartextHttp2};
 
 pin_project! {
     /// The future of [`HttpTrace`](crate::HttpTrace).
@@ -38,6 +38,8 @@ pin_project! {
         // first began (see `h2_stream::stream_started`).
         seq_this_poll: u64,
         seq_first_poll: Option<u64>,
+        // Not watched for an HTTP/2 hand-off: the layer's flag to set if it went out as one.
+        learn_http2: Option<CleartextHttp2>,
     }
 }
 
@@ -58,9 +60,12 @@ impl<F> ResponseFuture<F> {
         state: Arc<RequestState>,
         request_close: bool,
         gate: Option<Arc<ExpectGate>>,
-        capture: CaptureConnection,
+        capture: Option<CaptureConnection>,
+        learn_http2: Option<CleartextHttp2>,
     ) -> Self {
-        Self::new(inner, Some(state), request_close, gate, Some(capture))
+        let mut fut = Self::new(inner, Some(state), request_close, gate, capture);
+        fut.learn_http2 = learn_http2;
+        fut
     }
 
     fn new(
@@ -79,6 +84,7 @@ impl<F> ResponseFuture<F> {
             connected: None,
             seq_this_poll: 0,
             seq_first_poll: None,
+            learn_http2: None,
         }
     }
 }
@@ -141,6 +147,7 @@ where
             this.capture,
             keep.then_some(this.connected),
             *this.seq_this_poll,
+            this.learn_http2.is_none(),
         );
         // Checked after polling: a 1xx always comes before its final response, so a veto
         // made while the response was arriving is seen here, before the response is given.
@@ -164,6 +171,11 @@ where
         let seq = this.seq_first_poll.unwrap_or(0);
         Poll::Ready(match result {
             Ok(res) => {
+                if res.version() == Version::HTTP_2 {
+                    if let Some(flag) = this.learn_http2 {
+                        flag.see();
+                    }
+                }
                 let withheld = withheld(this.gate, &res, this.connected);
                 Ok(respond(
                     res,
@@ -190,18 +202,25 @@ where
 /// Once hyper-util names the request's connection: an HTTP/2 stream starts now; an HTTP/1
 /// request is its connection's I/O's business (`handoff.rs`), so stop watching (but `keep`
 /// the connection, where given, to poison it later).
+///
+/// Unless ALPN says h2, the connection is only looked at when `cleartext_http2` may be
+/// spoken (reading our handle out of hyper-util's `Connected` costs four allocations).
 fn watch_handoff(
     state: &Arc<RequestState>,
     capture: &mut Option<CaptureConnection>,
     keep: Option<&mut Option<CaptureConnection>>,
     seq: u64,
+    cleartext_http2: bool,
 ) {
     let Some(watched) = capture.as_ref() else {
         return;
     };
     let conn = match watched.connection_metadata().as_ref() {
         None => return,
-        Some(connected) => ConnectionHandle::from_connected(connected),
+        Some(connected) if connected.is_negotiated_h2() || cleartext_http2 => {
+            ConnectionHandle::from_connected(connected)
+        }
+        Some(_) => None,
     };
     let watched = capture.take();
     if let Some(keep) = keep {

@@ -52,26 +52,26 @@ impl H2Head {
         }
     }
 
-    /// The fields in the order the `h2` crate encodes them: the pseudo-headers `:method`,
-    /// `:scheme`, `:authority`, `:path`, then the regular fields without the
+    /// Reports the fields in the order the `h2` crate encodes them: the pseudo-headers
+    /// `:method`, `:scheme`, `:authority`, `:path`, then the regular fields without the
     /// connection-specific ones hyper strips, with the `content-length` hyper adds; one call
     /// per value, as Go's HTTP/2 transport does.
-    pub(crate) fn fields(&self) -> Vec<WroteHeaderFieldInfo> {
-        let mut out = Vec::new();
-        let mut pseudo = |name: &str, value: &str| {
-            if let Ok(v) = HeaderValue::from_str(value) {
-                out.push(WroteHeaderFieldInfo::new(name, vec![v]));
-            }
+    pub(crate) fn report_fields(&self, mut report: impl FnMut(&WroteHeaderFieldInfo<'_>)) {
+        let mut field = |name: &str, value: &[u8]| {
+            report(&WroteHeaderFieldInfo::new(
+                name,
+                std::slice::from_ref(&value),
+            ));
         };
-        pseudo(":method", self.method.as_str());
+        field(":method", self.method.as_str().as_bytes());
         let connect = self.method == Method::CONNECT;
         if !connect {
             if let Some(scheme) = self.uri.scheme_str() {
-                pseudo(":scheme", scheme);
+                field(":scheme", scheme.as_bytes());
             }
         }
         if let Some(authority) = self.uri.authority() {
-            pseudo(":authority", authority.as_str());
+            field(":authority", authority.as_str().as_bytes());
         }
         if !connect {
             let path = self.uri.path_and_query().map_or("", |p| p.as_str());
@@ -80,16 +80,11 @@ impl H2Head {
                 "" => "/",
                 p => p,
             };
-            pseudo(":path", path);
+            field(":path", path.as_bytes());
         }
-
         for (name, value) in &self.headers {
-            out.push(WroteHeaderFieldInfo::new(
-                name.as_str(),
-                vec![value.clone()],
-            ));
+            field(name.as_str(), value.as_bytes());
         }
-        out
     }
 }
 
@@ -158,9 +153,7 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
         idle_time,
     ));
     if let Some(head) = state.h2_head() {
-        for field in head.fields() {
-            trace.wrote_header_field(&field);
-        }
+        head.report_fields(|field| trace.wrote_header_field(field));
     }
     if state.first(Once::WroteHeaders) {
         trace.wrote_headers();

@@ -2,24 +2,33 @@
 //! header field as it was really sent (names as on the wire, the fields hyper and hyper-util
 //! add included) and the moment the head was fully written.
 
-use http::HeaderValue;
+use std::ops::Range;
+
 use httptrace::WroteHeaderFieldInfo;
 
 /// What the scanner found in a chunk of written bytes.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum HeadEvent {
+pub(crate) enum HeadEvent<'a> {
     /// A header field, with all the values of consecutive lines of the same name.
-    Field(WroteHeaderFieldInfo),
+    Field(WroteHeaderFieldInfo<'a>),
     /// The blank line that ends the head.
     End,
 }
 
-/// Incremental: chunks may split anywhere, even inside `\r\n`.
+/// Incremental: chunks may split anywhere, even inside `\r\n`. Its buffers are kept from one
+/// request to the next ([`HeadScanner::restart`]), so scanning allocates nothing once they
+/// have grown to the size of a head's longest line and field.
 #[derive(Debug, Default)]
 pub(crate) struct HeadScanner {
+    /// The current line, when fields are collected (else only its length counts).
     line: Vec<u8>,
+    line_len: usize,
+    last_was_cr: bool,
     seen_request_line: bool,
-    pending: Option<WroteHeaderFieldInfo>,
+    /// The field being grouped: its lowercased name, then its values back to back.
+    pending: Vec<u8>,
+    pending_name: usize,
+    pending_values: Vec<Range<usize>>,
     collect_fields: bool,
     done: bool,
 }
@@ -29,11 +38,22 @@ const MAX_LINE: usize = 64 * 1024;
 
 impl HeadScanner {
     /// `collect_fields` false only finds the end of the head (no hook wants the fields).
+    #[cfg(test)]
     pub(crate) fn new(collect_fields: bool) -> Self {
-        HeadScanner {
-            collect_fields,
-            ..Self::default()
-        }
+        let mut scanner = Self::default();
+        scanner.restart(collect_fields);
+        scanner
+    }
+
+    /// Ready for the next request's head, keeping the buffers.
+    pub(crate) fn restart(&mut self, collect_fields: bool) {
+        self.line.clear();
+        self.line_len = 0;
+        self.last_was_cr = false;
+        self.seen_request_line = false;
+        self.pending_values.clear();
+        self.collect_fields = collect_fields;
+        self.done = false;
     }
 
     pub(crate) fn is_done(&self) -> bool {
@@ -41,61 +61,91 @@ impl HeadScanner {
     }
 
     /// Feeds written bytes; returns how many belong to the head (the rest is body).
-    pub(crate) fn feed(&mut self, bytes: &[u8], mut emit: impl FnMut(HeadEvent)) -> usize {
+    pub(crate) fn feed(&mut self, bytes: &[u8], mut emit: impl FnMut(HeadEvent<'_>)) -> usize {
         if self.done {
             return 0;
         }
         for (i, &b) in bytes.iter().enumerate() {
             if b != b'\n' {
-                if self.line.len() < MAX_LINE {
+                if self.collect_fields && self.line.len() < MAX_LINE {
                     self.line.push(b);
                 }
+                self.line_len += 1;
+                self.last_was_cr = b == b'\r';
                 continue;
             }
-            if self.line.last() == Some(&b'\r') {
-                self.line.pop();
-            }
-            if self.line.is_empty() && self.seen_request_line {
-                if let Some(field) = self.pending.take() {
-                    emit(HeadEvent::Field(field));
+            if self.last_was_cr {
+                if self.line.last() == Some(&b'\r') {
+                    self.line.pop();
                 }
+                self.line_len -= 1;
+            }
+            if self.line_len == 0 && self.seen_request_line {
+                self.flush_pending(&mut emit);
                 self.done = true;
                 emit(HeadEvent::End);
                 return i + 1;
             }
-            self.finish_line(&mut emit);
+            if self.seen_request_line {
+                self.finish_field_line(&mut emit);
+            }
+            self.seen_request_line |= self.line_len > 0;
+            self.line.clear();
+            self.line_len = 0;
+            self.last_was_cr = false;
         }
         bytes.len()
     }
 
-    fn finish_line(&mut self, emit: &mut impl FnMut(HeadEvent)) {
-        let line = std::mem::take(&mut self.line);
-        if !self.seen_request_line {
-            self.seen_request_line = !line.is_empty();
-            return;
-        }
+    fn finish_field_line(&mut self, emit: &mut impl FnMut(HeadEvent<'_>)) {
         if !self.collect_fields {
             return;
         }
+        // Taken out while the pending field changes (no allocation: the buffer goes back).
+        let line = std::mem::take(&mut self.line);
+        self.group(&line, emit);
+        self.line = line;
+    }
+
+    fn group(&mut self, line: &[u8], emit: &mut impl FnMut(HeadEvent<'_>)) {
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             return;
         };
-        let name = String::from_utf8_lossy(&line[..colon]).to_ascii_lowercase();
-        let value = trim(&line[colon + 1..]);
-        let Ok(value) = HeaderValue::from_bytes(value) else {
+        let (name, value) = (&line[..colon], trim(&line[colon + 1..]));
+        let grouping = !self.pending_values.is_empty()
+            && self.pending[..self.pending_name].eq_ignore_ascii_case(name);
+        if !grouping {
+            self.flush_pending(emit);
+            self.pending.clear();
+            self.pending.extend(name.iter().map(u8::to_ascii_lowercase));
+            self.pending_name = name.len();
+        }
+        let start = self.pending.len();
+        self.pending.extend_from_slice(value);
+        self.pending_values.push(start..self.pending.len());
+    }
+
+    /// Reports the field being grouped, if any.
+    fn flush_pending(&mut self, emit: &mut impl FnMut(HeadEvent<'_>)) {
+        if self.pending_values.is_empty() {
             return;
-        };
-        match &mut self.pending {
-            Some(field) if field.name == name => field.values.push(value),
-            _ => {
-                if let Some(field) = self
-                    .pending
-                    .replace(WroteHeaderFieldInfo::new(name, vec![value]))
-                {
-                    emit(HeadEvent::Field(field));
-                }
+        }
+        let pending = &self.pending[..];
+        let name = String::from_utf8_lossy(&pending[..self.pending_name]);
+        match &self.pending_values[..] {
+            [one] => {
+                let value = &pending[one.clone()];
+                emit(HeadEvent::Field(WroteHeaderFieldInfo::new(
+                    &name,
+                    std::slice::from_ref(&value),
+                )));
+            }
+            several => {
+                let values: Vec<&[u8]> = several.iter().map(|r| &pending[r.clone()]).collect();
+                emit(HeadEvent::Field(WroteHeaderFieldInfo::new(&name, &values)));
             }
         }
+        self.pending_values.clear();
     }
 }
 
@@ -124,11 +174,7 @@ mod tests {
                 HeadEvent::Field(f) => out.push(format!(
                     "{}={}",
                     f.name,
-                    f.values
-                        .iter()
-                        .map(|v| v.to_str().unwrap())
-                        .collect::<Vec<_>>()
-                        .join("|")
+                    f.value_strs().collect::<Vec<_>>().join("|")
                 )),
                 HeadEvent::End => out.push("END".into()),
             });
@@ -167,8 +213,8 @@ mod tests {
     fn without_fields_only_the_end_is_found() {
         let mut s = HeadScanner::new(false);
         let mut events = Vec::new();
-        s.feed(HEAD, |e| events.push(e));
-        assert_eq!(events, [HeadEvent::End]);
+        s.feed(HEAD, |e| events.push(matches!(e, HeadEvent::End)));
+        assert_eq!(events, [true]);
         assert!(s.is_done());
         assert_eq!(s.feed(b"more", |_| panic!("nothing after the end")), 0);
     }

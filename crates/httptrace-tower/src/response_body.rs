@@ -56,16 +56,17 @@ pub(crate) struct EndOfBody {
 }
 
 impl EndOfBody {
-    fn ended(&self, err: Option<TraceError>) {
-        let err = match self.put_idle {
-            PutIdle::Returns => Some(err),
-            PutIdle::NotReused(why) => Some(Some(TraceError::msg(why))),
-            PutIdle::Never => None,
-        };
-        if let Some(err) = err {
-            if self.state.first(Once::PutIdle) {
-                self.state.trace.put_idle_conn(&PutIdleConnInfo::new(err));
-            }
+    /// The body ended, cut short by `cut_short` if it did not reach its end. The error is
+    /// only made when it is reported (a body that ended normally is dropped after).
+    fn ended(&self, cut_short: Option<&'static str>) {
+        let report = !matches!(self.put_idle, PutIdle::Never) && self.state.first(Once::PutIdle);
+        if report {
+            let err = match self.put_idle {
+                PutIdle::NotReused(why) => Some(why),
+                _ => cut_short,
+            };
+            let err = err.map(TraceError::msg);
+            self.state.trace.put_idle_conn(&PutIdleConnInfo::new(err));
         }
         self.state.end_stream();
     }
@@ -73,7 +74,7 @@ impl EndOfBody {
 
 impl Drop for EndOfBody {
     fn drop(&mut self) {
-        self.ended(Some(TraceError::msg(DROPPED_UNREAD)));
+        self.ended(Some(DROPPED_UNREAD));
     }
 }
 
@@ -168,7 +169,7 @@ impl<B: Body> Body for TracedResponseBody<B> {
         let failed = matches!(frame, Some(Err(_)));
         if at_end || failed {
             if let Some(end) = this.end.as_ref() {
-                end.ended((!at_end).then(|| TraceError::msg(BODY_FAILED)));
+                end.ended((!at_end).then_some(BODY_FAILED));
             }
             // The response is over: a withheld request body may finish now.
             drop(this.gate.take());

@@ -1,9 +1,11 @@
 //! [`HttpTrace`]: the service that starts tracing a request.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use http::uri::Scheme;
 use http::{header, Request, Version};
 use httptrace::{current_trace, extensions_client_trace, ClientTrace, GetConnInfo, HookKind};
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
@@ -33,6 +35,24 @@ pub struct HttpTrace<S> {
     inner: S,
     trace: ClientTrace,
     expect_continue_timeout: Duration,
+    cleartext_http2: CleartextHttp2,
+}
+
+/// Whether requests through this layer (and its clones) have gone out as HTTP/2 over plain
+/// TCP (prior knowledge): until one has, a plain `http` HTTP/1.x request is not watched for an
+/// HTTP/2 hand-off, which costs several allocations per request (ARCHITECTURE.md, "HTTP/2").
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CleartextHttp2(Arc<AtomicBool>);
+
+impl CleartextHttp2 {
+    fn seen(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// A response came back over cleartext HTTP/2.
+    pub(crate) fn see(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 impl<S> HttpTrace<S> {
@@ -43,6 +63,7 @@ impl<S> HttpTrace<S> {
             inner,
             trace,
             expect_continue_timeout: DEFAULT_TIMEOUT,
+            cleartext_http2: CleartextHttp2::default(),
         }
     }
 
@@ -55,6 +76,10 @@ impl<S> HttpTrace<S> {
 
     pub(crate) fn expect_timeout(&self) -> Duration {
         self.expect_continue_timeout
+    }
+
+    pub(crate) fn cleartext_http2(&self) -> &CleartextHttp2 {
+        &self.cleartext_http2
     }
 
     /// The wrapped service.
@@ -83,6 +108,7 @@ impl<S> HttpTrace<S> {
 pub(crate) fn start<B: http_body::Body, F>(
     layer_trace: &ClientTrace,
     expect_timeout: Duration,
+    cleartext_http2: &CleartextHttp2,
     mut req: Request<B>,
     send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,
 ) -> ResponseFuture<F> {
@@ -106,27 +132,34 @@ pub(crate) fn start<B: http_body::Body, F>(
         let Some(gate) = gate else {
             return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
         };
-        let capture = watch_without_replacing(&mut req, None, Some(&gate));
+        let capture = watch_without_replacing(&mut req, None, Some(&gate), true)
+            .expect("a gated request is watched");
         let req = req.map(|body| TracedRequestBody::new(body, None, Some(gate.clone())));
         return ResponseFuture::gated(send(req), gate, capture);
     }
     let request_close = connection_has(req.headers(), "close");
+    // Only a request that may go out as an HTTP/2 stream needs watching for the hand-off:
+    // HTTPS (ALPN may pick h2), an HTTP/2 request, or plain HTTP once this layer has seen
+    // cleartext HTTP/2. The head is kept in any case: a stream that was not watched still
+    // reports its fields, when its response comes.
+    let may_be_http2 = req.version() == Version::HTTP_2
+        || req.uri().scheme() == Some(&Scheme::HTTPS)
+        || cleartext_http2.seen();
     let h2_head = trace
         .is_set(HookKind::WroteHeaderField)
         .then(|| H2Head::of(&req));
+    let learn = (!may_be_http2).then(|| cleartext_http2.clone());
     let state = Arc::new(RequestState::new(trace, h2_head, gate.is_some()));
-    let host = req.uri().host().unwrap_or_default();
-    state
-        .trace
-        .get_conn(&GetConnInfo::new(format!("{host}:{port}")));
-    let capture = watch_without_replacing(&mut req, Some(&state), gate.as_ref());
+    get_conn(&state.trace, req.uri(), port);
+    let capture = may_be_http2 || keeps_connection(&state.trace, gate.as_ref());
+    let capture = watch_without_replacing(&mut req, Some(&state), gate.as_ref(), capture);
     req.extensions_mut().insert(HeadMarker(state.clone()));
     let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone()), gate.clone()));
     let fut = {
         let _entered = state.enter();
         send(req)
     };
-    ResponseFuture::traced(fut, state, request_close, gate, capture)
+    ResponseFuture::traced(fut, state, request_close, gate, capture, learn)
 }
 
 impl<S, B, ResBody> Service<Request<B>> for HttpTrace<S>
@@ -146,28 +179,44 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let inner = &mut self.inner;
-        start(&self.trace, self.expect_continue_timeout, req, |req| {
-            inner.call(req)
-        })
+        start(
+            &self.trace,
+            self.expect_continue_timeout,
+            &self.cleartext_http2,
+            req,
+            |req| inner.call(req),
+        )
     }
 }
 
+/// Whether an HTTP/1 request must keep its connection at hand: to keep it out of the pool
+/// after a 1xx hook's veto, or after a withheld `Expect: 100-continue` body.
+fn keeps_connection(trace: &ClientTrace, gate: Option<&Arc<ExpectGate>>) -> bool {
+    gate.is_some() || trace.is_set(HookKind::Got1xxResponse)
+}
+
 /// Adds what the layer needs to watch the request inside hyper: hyper-util's
-/// `capture_connection` (how an HTTP/2 stream learns its connection) and, when a 1xx hook is
-/// set, hyper's informational callback. Neither replaces one the caller added: the caller's
-/// extensions are merged over ours, so theirs are kept, and ours then simply never fire (an
-/// HTTP/2 stream's hooks then fire when its response arrives; 1xx hooks not at all).
+/// `capture_connection` (how an HTTP/2 stream learns its connection, and how the layer can
+/// keep a connection out of the pool) and, when a 1xx hook is set, hyper's informational
+/// callback. Neither replaces one the caller added: the caller's extensions are merged over
+/// ours, so theirs are kept, and ours then simply never fire (an HTTP/2 stream's hooks then
+/// fire when its response arrives; 1xx hooks not at all).
 fn watch_without_replacing<B>(
     req: &mut Request<B>,
     state: Option<&Arc<RequestState>>,
     gate: Option<&Arc<ExpectGate>>,
-) -> CaptureConnection {
-    let mut probe = Request::new(());
-    let capture = capture_connection(&mut probe);
+    capture: bool,
+) -> Option<CaptureConnection> {
     let hooks = state.is_some_and(|s| {
         s.trace.is_set(HookKind::Got1xxResponse) || s.trace.is_set(HookKind::Got100Continue)
     });
-    if hooks || gate.is_some() {
+    let informational = hooks || gate.is_some();
+    if !capture && !informational {
+        return None;
+    }
+    let mut probe = Request::new(());
+    let capture = capture.then(|| capture_connection(&mut probe));
+    if informational {
         watch_informational(&mut probe, state, gate);
     }
     let mut merged = std::mem::take(probe.extensions_mut());
@@ -190,6 +239,22 @@ fn target_port<B>(req: &Request<B>) -> Option<u16> {
     };
     uri.host().filter(|h| !h.is_empty())?;
     Some(uri.port_u16().unwrap_or(default_port))
+}
+
+thread_local! {
+    /// Where `GetConn`'s `host:port` is written, reused from one request to the next.
+    static HOST_PORT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+/// Fires `GetConn` for `uri`'s `host:port`. The text is formatted into a buffer kept by the
+/// thread (taken out while the hook runs, so a hook that fires `GetConn` itself is safe).
+fn get_conn(trace: &ClientTrace, uri: &http::Uri, port: u16) {
+    use std::fmt::Write;
+    let mut buf = HOST_PORT.take();
+    buf.clear();
+    let _ = write!(buf, "{}:{port}", uri.host().unwrap_or_default());
+    trace.get_conn(&GetConnInfo::new(buf.as_str()));
+    HOST_PORT.set(buf);
 }
 
 /// Whether the `Connection` fields of `headers` list `token` (`close`, `keep-alive`).

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::info::{
     ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, GetConnInfo, Got1xxResponseInfo,
-    GotConnInfo, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
+    GotConnInfo, HeaderField, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteRequestInfo,
 };
 use crate::trace::ClientTrace;
 
@@ -25,7 +25,7 @@ pub struct Event {
 #[non_exhaustive]
 #[allow(missing_docs)] // Each variant is the Go hook (or mark) of the same name.
 pub enum EventKind {
-    GetConn(GetConnInfo),
+    GetConn(GetConnInfo<'static>),
     GotConn(GotConnInfo),
     PutIdleConn(PutIdleConnInfo),
     GotFirstResponseByte,
@@ -37,7 +37,7 @@ pub enum EventKind {
     ConnectDone(ConnectDoneInfo),
     TlsHandshakeStart,
     TlsHandshakeDone(TlsHandshakeDoneInfo),
-    WroteHeaderField(WroteHeaderFieldInfo),
+    WroteHeaderField(HeaderField),
     WroteHeaders,
     Wait100Continue,
     WroteRequest(WroteRequestInfo),
@@ -337,7 +337,7 @@ impl EventLog {
         let (a, b, c, d, e, f, g, h) = (r(), r(), r(), r(), r(), r(), r(), r());
         let (i, j, k, m, n, o, p, q) = (r(), r(), r(), r(), r(), r(), r(), r());
         ClientTrace::new()
-            .on_get_conn(move |x| a(EventKind::GetConn(x.clone())))
+            .on_get_conn(move |x| a(EventKind::GetConn(x.clone().into_owned())))
             .on_got_conn(move |x| b(EventKind::GotConn(x.clone())))
             .on_put_idle_conn(move |x| c(EventKind::PutIdleConn(x.clone())))
             .on_got_first_response_byte(move || d(EventKind::GotFirstResponseByte))
@@ -352,7 +352,7 @@ impl EventLog {
             .on_connect_done(move |x| j(EventKind::ConnectDone(x.clone())))
             .on_tls_handshake_start(move || k(EventKind::TlsHandshakeStart))
             .on_tls_handshake_done(move |x| m(EventKind::TlsHandshakeDone(x.clone())))
-            .on_wrote_header_field(move |x| n(EventKind::WroteHeaderField(x.clone())))
+            .on_wrote_header_field(move |x| n(EventKind::WroteHeaderField(x.to_owned_field())))
             .on_wrote_headers(move || o(EventKind::WroteHeaders))
             .on_wait_100_continue(move || p(EventKind::Wait100Continue))
             .on_wrote_request(move |x| q(EventKind::WroteRequest(x.clone())))

@@ -6,9 +6,53 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::error::BoxError;
+use crate::info::{GetConnInfo, WroteHeaderFieldInfo};
 
 /// A hook that takes an argument by reference.
 pub(crate) type Hook<A> = Option<Arc<dyn Fn(&A) + Send + Sync>>;
+
+/// Hooks whose argument borrows from the caller (so that firing them allocates nothing):
+/// a type, how it is called and how two are chained, as for [`Hook`].
+macro_rules! borrowed_hook {
+    ($hook:ident, $call:ident, $chain:ident, $info:ident, $name:literal) => {
+        pub(crate) type $hook = Option<Arc<dyn for<'a> Fn(&$info<'a>) + Send + Sync>>;
+
+        pub(crate) fn $call(hook: &$hook, arg: &$info<'_>) {
+            if let Some(h) = hook {
+                calling($name, || guarded(|| h(arg)));
+            }
+        }
+
+        pub(crate) fn $chain(newer: &$hook, older: &$hook) -> $hook {
+            match (newer, older) {
+                (Some(n), Some(o)) => {
+                    let (n, o) = (n.clone(), o.clone());
+                    Some(Arc::new(move |a: &$info<'_>| {
+                        guarded(|| n(a));
+                        guarded(|| o(a));
+                    }))
+                }
+                (Some(h), None) | (None, Some(h)) => Some(h.clone()),
+                (None, None) => None,
+            }
+        }
+    };
+}
+
+borrowed_hook!(
+    GetConnHook,
+    call_get_conn,
+    chain_get_conn,
+    GetConnInfo,
+    "GetConn"
+);
+borrowed_hook!(
+    FieldHook,
+    call_field,
+    chain_field,
+    WroteHeaderFieldInfo,
+    "WroteHeaderField"
+);
 
 /// A hook that may veto (`Got1xxResponse`).
 pub(crate) type FallibleHook<A> = Option<Arc<dyn Fn(&A) -> Result<(), BoxError> + Send + Sync>>;

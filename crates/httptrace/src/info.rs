@@ -4,6 +4,7 @@
 //! them. Instrumentation that fires hooks itself (a third-party connector, say) builds them
 //! with their `new` constructors.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -64,19 +65,29 @@ impl ConnectionInfo {
 }
 
 /// `GetConn`: a connection is about to be obtained for the request.
+///
+/// It may borrow its text from the caller (the layer formats it into a reused buffer, so
+/// firing `GetConn` allocates nothing); keep it with [`into_owned`](GetConnInfo::into_owned).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct GetConnInfo {
+pub struct GetConnInfo<'a> {
     /// `host:port` of the target (or proxy); the port is filled in from the scheme when the
     /// URL has none, IPv6 literals are bracketed: `[::1]:8080`.
-    pub host_port: String,
+    pub host_port: Cow<'a, str>,
 }
 
-impl GetConnInfo {
+impl<'a> GetConnInfo<'a> {
     /// `GetConn` for `host_port`.
-    pub fn new(host_port: impl Into<String>) -> Self {
+    pub fn new(host_port: impl Into<Cow<'a, str>>) -> Self {
         GetConnInfo {
             host_port: host_port.into(),
+        }
+    }
+
+    /// A copy that owns its text.
+    pub fn into_owned(self) -> GetConnInfo<'static> {
+        GetConnInfo {
+            host_port: Cow::Owned(self.host_port.into_owned()),
         }
     }
 }
@@ -215,24 +226,67 @@ impl TlsHandshakeDoneInfo {
 
 /// `WroteHeaderField`: one header field was written; all the values of consecutive lines
 /// with the same name come in one call, as in Go.
+///
+/// It borrows the bytes being written, so reporting a field costs no allocation; keep it
+/// with [`to_owned_field`](WroteHeaderFieldInfo::to_owned_field).
+///
+/// ```
+/// let value: &[u8] = b"example.com";
+/// let info = httptrace::WroteHeaderFieldInfo::new("host", std::slice::from_ref(&value));
+/// assert_eq!(info.value_strs().collect::<Vec<_>>(), ["example.com"]);
+/// assert_eq!(info.to_owned_field().values[0], "example.com");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WroteHeaderFieldInfo<'a> {
+    /// The field name, lowercased (HTTP/2 pseudo-headers keep their colon: `:authority`).
+    pub name: &'a str,
+    /// The values, in the order written, as the bytes sent.
+    pub values: &'a [&'a [u8]],
+}
+
+impl<'a> WroteHeaderFieldInfo<'a> {
+    /// `WroteHeaderField` for `name`.
+    pub fn new(name: &'a str, values: &'a [&'a [u8]]) -> Self {
+        WroteHeaderFieldInfo { name, values }
+    }
+
+    /// The name as an [`HeaderName`], `None` for pseudo-headers.
+    pub fn header_name(&self) -> Option<HeaderName> {
+        HeaderName::from_bytes(self.name.as_bytes()).ok()
+    }
+
+    /// The values as text (bytes that are not UTF-8 are replaced, as in
+    /// [`String::from_utf8_lossy`]).
+    pub fn value_strs(&self) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+        self.values.iter().map(|v| String::from_utf8_lossy(v))
+    }
+
+    /// An owned copy, to keep past the hook call. Values that are not valid header values
+    /// are left out.
+    pub fn to_owned_field(&self) -> HeaderField {
+        HeaderField {
+            name: self.name.to_owned(),
+            values: self
+                .values
+                .iter()
+                .filter_map(|v| HeaderValue::from_bytes(v).ok())
+                .collect(),
+        }
+    }
+}
+
+/// A header field as written, owned: what [`WroteHeaderFieldInfo::to_owned_field`] makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct WroteHeaderFieldInfo {
+pub struct HeaderField {
     /// The field name, lowercased (HTTP/2 pseudo-headers keep their colon: `:authority`).
     pub name: String,
     /// The values, in the order written.
     pub values: Vec<HeaderValue>,
 }
 
-impl WroteHeaderFieldInfo {
-    /// `WroteHeaderField` for `name`.
-    pub fn new(name: impl Into<String>, values: Vec<HeaderValue>) -> Self {
-        WroteHeaderFieldInfo {
-            name: name.into(),
-            values,
-        }
-    }
-
+impl HeaderField {
     /// The name as an [`HeaderName`], `None` for pseudo-headers.
     pub fn header_name(&self) -> Option<HeaderName> {
         HeaderName::from_bytes(self.name.as_bytes()).ok()

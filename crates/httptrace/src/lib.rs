@@ -66,8 +66,8 @@ pub use event_log::{Event, EventKind, EventLog};
 pub use hook::{hook_panics, set_panic_reporter, HookPanic};
 pub use info::{
     ConnectDoneInfo, ConnectStartInfo, ConnectionId, ConnectionInfo, DnsDoneInfo, DnsStartInfo,
-    GetConnInfo, Got1xxResponseInfo, GotConnInfo, PutIdleConnInfo, TlsHandshakeDoneInfo,
-    WroteHeaderFieldInfo, WroteRequestInfo,
+    GetConnInfo, Got1xxResponseInfo, GotConnInfo, HeaderField, PutIdleConnInfo,
+    TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
 };
 pub use scope::{current_trace, EnteredTrace, Scoped};
 pub use tls::TlsConnectionState;

@@ -4,7 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::BoxError;
-use crate::hook::{call, call_fallible, chain, chain_fallible, FallibleHook, Hook};
+use crate::hook::{
+    call, call_fallible, call_field, call_get_conn, chain, chain_fallible, chain_field,
+    chain_get_conn, FallibleHook, FieldHook, GetConnHook, Hook,
+};
 use crate::info::{
     ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, GetConnInfo, Got1xxResponseInfo,
     GotConnInfo, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
@@ -43,7 +46,7 @@ pub struct ClientTrace {
 
 #[derive(Clone, Default)]
 struct Hooks {
-    get_conn: Hook<GetConnInfo>,
+    get_conn: GetConnHook,
     got_conn: Hook<GotConnInfo>,
     put_idle_conn: Hook<PutIdleConnInfo>,
     got_first_response_byte: Hook<()>,
@@ -55,7 +58,7 @@ struct Hooks {
     connect_done: Hook<ConnectDoneInfo>,
     tls_handshake_start: Hook<()>,
     tls_handshake_done: Hook<TlsHandshakeDoneInfo>,
-    wrote_header_field: Hook<WroteHeaderFieldInfo>,
+    wrote_header_field: FieldHook,
     wrote_headers: Hook<()>,
     wait_100_continue: Hook<()>,
     wrote_request: Hook<WroteRequestInfo>,
@@ -158,7 +161,7 @@ impl ClientTrace {
         let (n, o) = (&*self.hooks, &*older.hooks);
         ClientTrace {
             hooks: Arc::new(Hooks {
-                get_conn: chain(&n.get_conn, &o.get_conn),
+                get_conn: chain_get_conn(&n.get_conn, &o.get_conn),
                 got_conn: chain(&n.got_conn, &o.got_conn),
                 put_idle_conn: chain(&n.put_idle_conn, &o.put_idle_conn),
                 got_first_response_byte: chain(
@@ -173,7 +176,7 @@ impl ClientTrace {
                 connect_done: chain(&n.connect_done, &o.connect_done),
                 tls_handshake_start: chain(&n.tls_handshake_start, &o.tls_handshake_start),
                 tls_handshake_done: chain(&n.tls_handshake_done, &o.tls_handshake_done),
-                wrote_header_field: chain(&n.wrote_header_field, &o.wrote_header_field),
+                wrote_header_field: chain_field(&n.wrote_header_field, &o.wrote_header_field),
                 wrote_headers: chain(&n.wrote_headers, &o.wrote_headers),
                 wait_100_continue: chain(&n.wait_100_continue, &o.wait_100_continue),
                 wrote_request: chain(&n.wrote_request, &o.wrote_request),
@@ -206,8 +209,8 @@ impl ClientTrace {
 
     /// `GetConn`: before a connection is created or taken from the idle pool, even when an
     /// idle one is waiting.
-    pub fn on_get_conn(mut self, f: impl Fn(&GetConnInfo) + Send + Sync + 'static) -> Self {
-        self.hooks_mut().get_conn = arc1(f);
+    pub fn on_get_conn(mut self, f: impl Fn(&GetConnInfo<'_>) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().get_conn = Some(Arc::new(f));
         self
     }
 
@@ -297,9 +300,9 @@ impl ClientTrace {
     /// `WroteHeaderField`: a header field was written, all values of one name in one call.
     pub fn on_wrote_header_field(
         mut self,
-        f: impl Fn(&WroteHeaderFieldInfo) + Send + Sync + 'static,
+        f: impl Fn(&WroteHeaderFieldInfo<'_>) + Send + Sync + 'static,
     ) -> Self {
-        self.hooks_mut().wrote_header_field = arc1(f);
+        self.hooks_mut().wrote_header_field = Some(Arc::new(f));
         self
     }
 
@@ -329,8 +332,8 @@ impl ClientTrace {
     // ----- callers -----
 
     /// Calls the `GetConn` hook.
-    pub fn get_conn(&self, info: &GetConnInfo) {
-        call("GetConn", &self.hooks.get_conn, info)
+    pub fn get_conn(&self, info: &GetConnInfo<'_>) {
+        call_get_conn(&self.hooks.get_conn, info)
     }
     /// Calls the `GotConn` hook.
     pub fn got_conn(&self, info: &GotConnInfo) {
@@ -381,8 +384,8 @@ impl ClientTrace {
         call("TLSHandshakeDone", &self.hooks.tls_handshake_done, info)
     }
     /// Calls the `WroteHeaderField` hook.
-    pub fn wrote_header_field(&self, info: &WroteHeaderFieldInfo) {
-        call("WroteHeaderField", &self.hooks.wrote_header_field, info)
+    pub fn wrote_header_field(&self, info: &WroteHeaderFieldInfo<'_>) {
+        call_field(&self.hooks.wrote_header_field, info)
     }
     /// Calls the `WroteHeaders` hook.
     pub fn wrote_headers(&self) {

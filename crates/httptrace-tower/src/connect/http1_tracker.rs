@@ -37,7 +37,7 @@ impl Http1Tracker {
     pub(crate) fn new() -> Self {
         Http1Tracker {
             owner: None,
-            scanner: HeadScanner::new(false),
+            scanner: HeadScanner::default(),
             last_read: None,
             read_since_write: true,
             exchanges_before: 0,
@@ -89,7 +89,8 @@ impl Http1Tracker {
             was_idle,
             idle_time,
         ));
-        self.scanner = HeadScanner::new(req.trace.is_set(HookKind::WroteHeaderField));
+        self.scanner
+            .restart(req.trace.is_set(HookKind::WroteHeaderField));
         self.owner = Some(Arc::downgrade(&req));
     }
 
