@@ -138,6 +138,7 @@ async fn run(o: Options, url: String) -> Result<(), String> {
         }
     });
     let next = Arc::new(AtomicUsize::new(0));
+    let cpu_before = cpu_time();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..o.concurrency {
@@ -154,16 +155,34 @@ async fn run(o: Options, url: String) -> Result<(), String> {
         t.await.map_err(|e| e.to_string())??;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = (cpu_time() - cpu_before).as_secs_f64();
     println!(
-        "mode={} requests={} concurrency={} http2={} seconds={seconds:.3} rps={:.0} hooks={}",
+        "mode={} requests={} concurrency={} http2={} seconds={seconds:.3} rps={:.0} cpu_us_per_request={:.2} hooks={}",
         format!("{:?}", o.mode).to_lowercase(),
         o.requests,
         o.concurrency,
         o.http2,
         o.requests as f64 / seconds,
+        cpu * 1e6 / o.requests as f64,
         HOOKS.load(Ordering::Relaxed)
     );
     Ok(())
+}
+
+/// User plus system CPU time of this process so far (the client only: the server runs in
+/// another process).
+fn cpu_time() -> std::time::Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `getrusage` fills the struct it is given; RUSAGE_SELF is always valid.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let time = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec as u64)
+            + std::time::Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 /// `load --serve`: answers "ok" to everything on 127.0.0.1 (HTTP/1.1, or HTTP/2 by prior
