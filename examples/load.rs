@@ -1,11 +1,12 @@
 //! `load`: throughput of the traced stack against the plain hyper-util client.
 //!
 //! ```text
-//! cargo run --release --example load -- --trace none|noop|full [--requests N]
+//! cargo run --release --example load -- --trace none|noop|full|timings [--requests N]
 //!     [--concurrency C] [--http2] [URL]
 //! ```
 //! `none` is hyper-util's client with no layer at all; `noop` our whole stack with no trace
-//! attached; `full` a trace with every hook set, each a relaxed atomic increment. It sends N
+//! attached; `full` a trace with every hook set, each a relaxed atomic increment; `timings` the
+//! per-request Timings recorder (`record_timings`). It sends N
 //! GETs with C in flight over keep-alive connections, reads each body, and prints one line.
 //! With no URL it starts a hyper server in another process of itself, so that client and
 //! server do not share an executor.
@@ -30,6 +31,7 @@ enum Mode {
     None,
     Noop,
     Full,
+    Timings,
 }
 
 struct Options {
@@ -41,7 +43,7 @@ struct Options {
 }
 
 const USAGE: &str =
-    "usage: load --trace none|noop|full [--requests N] [--concurrency C] [--http2] [URL]   (or: load --serve)";
+    "usage: load --trace none|noop|full|timings [--requests N] [--concurrency C] [--http2] [URL]   (or: load --serve)";
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut o = Options {
@@ -59,12 +61,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                     "none" => Mode::None,
                     "noop" => Mode::Noop,
                     "full" => Mode::Full,
-                    "timings" => {
-                        return Err(
-                            "--trace timings: the Timings recorder comes with issue #7".into()
-                        )
+                    "timings" => Mode::Timings,
+                    other => {
+                        return Err(format!(
+                            "--trace {other}: expected none, noop, full or timings"
+                        ))
                     }
-                    other => return Err(format!("--trace {other}: expected none, noop or full")),
                 }
             }
             "--requests" => {
@@ -125,16 +127,21 @@ async fn run(o: Options, url: String) -> Result<(), String> {
         .pool_max_idle_per_host(usize::MAX);
     let clients = Arc::new(match o.mode {
         Mode::None => Clients::Plain(builder.build_http()),
-        Mode::Noop | Mode::Full => {
+        Mode::Noop | Mode::Full | Mode::Timings => {
             let trace = if o.mode == Mode::Full {
                 httptrace_suite::every_hook_counting(&HOOKS)
             } else {
                 ClientTrace::new()
             };
-            Clients::Traced(HttpTrace::new(
+            let client = HttpTrace::new(
                 builder.build(TraceConnector::new(TraceHttpConnector::new())),
                 trace,
-            ))
+            );
+            Clients::Traced(if o.mode == Mode::Timings {
+                client.record_timings()
+            } else {
+                client
+            })
         }
     });
     let next = Arc::new(AtomicUsize::new(0));

@@ -98,6 +98,7 @@ where
             self.trace(),
             self.expect_timeout(),
             self.cleartext_http2(),
+            self.records_timings(),
             req,
             |req| client.request(req),
         )

@@ -261,6 +261,11 @@ fn respond<B: http_body::Body>(
     if state.first(Once::FirstByte) {
         state.trace.got_first_response_byte();
     }
+    let mut res = res;
+    if let Some(timings) = &state.timings {
+        timings.protocol(protocol_name(res.version()));
+        res.extensions_mut().insert(timings.clone());
+    }
     if withheld && state.first(Once::WroteRequest) {
         // The decision not to send the body is the end of writing the request.
         state.trace.wrote_request(&WroteRequestInfo::new(None));
@@ -271,6 +276,18 @@ fn respond<B: http_body::Body>(
         (false, _) => PutIdle::Never,
     };
     res.map(|body| TracedResponseBody::new(body, Some(state), put_idle, gate))
+}
+
+/// How `Timings::protocol` names `version`.
+fn protocol_name(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_11 => "HTTP/1.1",
+        Version::HTTP_2 => "HTTP/2",
+        Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP",
+    }
 }
 
 /// Whether the connection goes back to the pool once the body ends: HTTP/1 keep-alive.

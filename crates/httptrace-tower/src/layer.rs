@@ -23,6 +23,7 @@ use crate::service::HttpTrace;
 pub struct HttpTraceLayer {
     trace: ClientTrace,
     expect_continue_timeout: Duration,
+    record_timings: bool,
 }
 
 impl Default for HttpTraceLayer {
@@ -37,7 +38,16 @@ impl HttpTraceLayer {
         HttpTraceLayer {
             trace,
             expect_continue_timeout: DEFAULT_TIMEOUT,
+            record_timings: false,
         }
+    }
+
+    /// Records each request's [`Timings`](httptrace::Timings) into a
+    /// [`TimingsRecorder`](httptrace::TimingsRecorder) found in the response's extensions
+    /// (see [`HttpTrace::record_timings`]).
+    pub fn record_timings(mut self) -> Self {
+        self.record_timings = true;
+        self
     }
 
     /// How long a request with `Expect: 100-continue` waits for the server's answer before
@@ -52,7 +62,12 @@ impl<S> Layer<S> for HttpTraceLayer {
     type Service = HttpTrace<S>;
 
     fn layer(&self, inner: S) -> HttpTrace<S> {
-        HttpTrace::new(inner, self.trace.clone())
-            .expect_continue_timeout(self.expect_continue_timeout)
+        let service = HttpTrace::new(inner, self.trace.clone())
+            .expect_continue_timeout(self.expect_continue_timeout);
+        if self.record_timings {
+            service.record_timings()
+        } else {
+            service
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
@@ -69,9 +70,23 @@ impl<B: Default> Default for TracedRequestBody<B> {
     }
 }
 
+/// Adds a data frame's bytes to the request's count.
+fn count<D: Buf, E>(state: &Option<Arc<RequestState>>, frame: &Option<Result<Frame<D>, E>>) {
+    if let (Some(state), Some(Ok(frame))) = (state, frame) {
+        if let Some(data) = frame.data_ref() {
+            state
+                .request_bytes
+                .fetch_add(data.remaining() as u64, Ordering::Relaxed);
+        }
+    }
+}
+
 fn ended(state: &Option<Arc<RequestState>>) {
     if let Some(state) = state {
         if state.first(Once::BodyDone) {
+            if let Some(timings) = &state.timings {
+                timings.request_body_ended(state.request_bytes.load(Ordering::Relaxed));
+            }
             // HTTP/1 waits for the flush that puts the end on the wire (`http1_tracker.rs`).
             wrote_request_if_body_done(state);
         }
@@ -141,6 +156,7 @@ where
             }
         }
         let frame = ready!(this.inner.as_mut().poll_frame(cx));
+        count(this.state, &frame);
         match &frame {
             None => ended(this.state),
             Some(Ok(_)) if this.inner.is_end_stream() => ended(this.state),

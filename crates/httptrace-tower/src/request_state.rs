@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::task::Waker;
 
-use httptrace::{BoxError, ClientTrace};
+use httptrace::{BoxError, ClientTrace, TimingsRecorder};
 
 use crate::h2_stream::{H2Head, OpenStream};
 
@@ -25,6 +25,11 @@ pub(crate) struct RequestState {
     stream: Mutex<Option<OpenStream>>,
     /// A `Got1xxResponse` hook's veto, and the request future to wake with it.
     abort: Mutex<Abort>,
+    /// Where the request's timings go, when the layer records them.
+    pub(crate) timings: Option<TimingsRecorder>,
+    /// Body bytes, counted by the body wrappers.
+    pub(crate) request_bytes: AtomicU64,
+    pub(crate) response_bytes: AtomicU64,
 }
 
 #[derive(Default)]
@@ -51,7 +56,12 @@ pub(crate) enum Once {
 }
 
 impl RequestState {
-    pub(crate) fn new(trace: ClientTrace, h2_head: Option<H2Head>, expects_continue: bool) -> Self {
+    pub(crate) fn new(
+        trace: ClientTrace,
+        h2_head: Option<H2Head>,
+        expects_continue: bool,
+        timings: Option<TimingsRecorder>,
+    ) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         RequestState {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
@@ -61,6 +71,9 @@ impl RequestState {
             h2_head,
             stream: Mutex::new(None),
             abort: Mutex::new(Abort::default()),
+            timings,
+            request_bytes: AtomicU64::new(0),
+            response_bytes: AtomicU64::new(0),
         }
     }
 

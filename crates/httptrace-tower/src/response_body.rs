@@ -2,9 +2,11 @@
 //! HTTP/2 stream, and lets a withheld `Expect: 100-continue` request body finish.
 
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use httptrace::{PutIdleConnInfo, TraceError};
 use pin_project_lite::pin_project;
@@ -59,6 +61,10 @@ impl EndOfBody {
     /// The body ended, cut short by `cut_short` if it did not reach its end. The error is
     /// only made when it is reported (a body that ended normally is dropped after).
     fn ended(&self, cut_short: Option<&'static str>) {
+        if let Some(timings) = &self.state.timings {
+            let bytes = self.state.response_bytes.load(Ordering::Relaxed);
+            timings.response_ended(bytes, cut_short);
+        }
         let report = !matches!(self.put_idle, PutIdle::Never) && self.state.first(Once::PutIdle);
         if report {
             let err = match self.put_idle {
@@ -158,6 +164,13 @@ impl<B: Body> Body for TracedResponseBody<B> {
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let mut this = self.project();
         let frame = ready!(this.inner.as_mut().poll_frame(cx));
+        if let (Some(end), Some(Ok(frame))) = (this.end.as_ref(), &frame) {
+            if let Some(data) = frame.data_ref() {
+                end.state
+                    .response_bytes
+                    .fetch_add(data.remaining() as u64, Ordering::Relaxed);
+            }
+        }
         let at_end = match &frame {
             None => true,
             Some(Ok(f)) if f.is_trailers() => true,

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use http::uri::Scheme;
 use http::{header, Request, Version};
-use httptrace::{current_trace, extensions_client_trace, ClientTrace, GetConnInfo, HookKind};
+use httptrace::{
+    current_trace, extensions_client_trace, ClientTrace, GetConnInfo, HookKind, TimingsRecorder,
+};
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 use tower_service::Service;
 
@@ -36,6 +38,7 @@ pub struct HttpTrace<S> {
     trace: ClientTrace,
     expect_continue_timeout: Duration,
     cleartext_http2: CleartextHttp2,
+    record_timings: bool,
 }
 
 /// Whether requests through this layer (and its clones) have gone out as HTTP/2 over plain
@@ -64,6 +67,7 @@ impl<S> HttpTrace<S> {
             trace,
             expect_continue_timeout: DEFAULT_TIMEOUT,
             cleartext_http2: CleartextHttp2::default(),
+            record_timings: false,
         }
     }
 
@@ -74,8 +78,34 @@ impl<S> HttpTrace<S> {
         self
     }
 
+    /// Records each request's [`Timings`](httptrace::Timings): the response carries a
+    /// [`TimingsRecorder`] in its extensions, complete once the body has ended.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// use http_body_util::{BodyExt, Empty};
+    /// use httptrace::{ClientTrace, TimingsRecorder};
+    ///
+    /// let client = httptrace_tower::http_client::<Empty<bytes::Bytes>>(ClientTrace::new())
+    ///     .record_timings();
+    /// let res = client.request(http::Request::get("http://127.0.0.1:8080/").body(Empty::new())?).await?;
+    /// let recorder = res.extensions().get::<TimingsRecorder>().cloned();
+    /// res.into_body().collect().await?;
+    /// let timings = recorder.unwrap().timings();
+    /// println!("first byte after {:?}, total {:?}", timings.starttransfer(), timings.total());
+    /// # Ok(()) }
+    /// ```
+    pub fn record_timings(mut self) -> Self {
+        self.record_timings = true;
+        self
+    }
+
     pub(crate) fn expect_timeout(&self) -> Duration {
         self.expect_continue_timeout
+    }
+
+    pub(crate) fn records_timings(&self) -> bool {
+        self.record_timings
     }
 
     pub(crate) fn cleartext_http2(&self) -> &CleartextHttp2 {
@@ -109,6 +139,7 @@ pub(crate) fn start<B: http_body::Body, F>(
     layer_trace: &ClientTrace,
     expect_timeout: Duration,
     cleartext_http2: &CleartextHttp2,
+    record_timings: bool,
     mut req: Request<B>,
     send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,
 ) -> ResponseFuture<F> {
@@ -124,6 +155,11 @@ pub(crate) fn start<B: http_body::Body, F>(
     }
     if let Some(own) = extensions_client_trace(req.extensions()) {
         trace = own.compose(&trace);
+    }
+    // The recorder's hooks run after every other's.
+    let timings = record_timings.then(TimingsRecorder::new);
+    if let Some(timings) = &timings {
+        trace = trace.compose(&timings.trace());
     }
     // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
     let gate = (expects_continue(req.headers()) && !req.body().is_end_stream())
@@ -149,7 +185,7 @@ pub(crate) fn start<B: http_body::Body, F>(
         .is_set(HookKind::WroteHeaderField)
         .then(|| H2Head::of(&req));
     let learn = (!may_be_http2).then(|| cleartext_http2.clone());
-    let state = Arc::new(RequestState::new(trace, h2_head, gate.is_some()));
+    let state = Arc::new(RequestState::new(trace, h2_head, gate.is_some(), timings));
     get_conn(&state.trace, req.uri(), port);
     let capture = may_be_http2 || keeps_connection(&state.trace, gate.as_ref());
     let capture = watch_without_replacing(&mut req, Some(&state), gate.as_ref(), capture);
@@ -183,6 +219,7 @@ where
             &self.trace,
             self.expect_continue_timeout,
             &self.cleartext_http2,
+            self.record_timings,
             req,
             |req| inner.call(req),
         )

@@ -54,6 +54,7 @@ mod event_log;
 mod hook;
 mod info;
 mod scope;
+mod timings;
 mod tls;
 mod trace;
 
@@ -70,5 +71,6 @@ pub use info::{
     TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
 };
 pub use scope::{current_trace, EnteredTrace, Scoped};
+pub use timings::{Phase, Timings, TimingsRecorder};
 pub use tls::TlsConnectionState;
 pub use trace::{ClientTrace, HookKind};

@@ -1,0 +1,401 @@
+//! [`Timings`]: one request's phases, as curl and the browser's Resource Timing name them,
+//! recorded from the hooks by a [`TimingsRecorder`].
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::trace::ClientTrace;
+
+/// The instants of one request's phases, and what it went over.
+///
+/// The instants follow the browser's Resource Timing; the durations from
+/// [`fetch_start`](Timings::fetch_start) are curl's (`namelookup`, `connect`, ...). A phase
+/// that did not happen is `None`, not zero: a request on a reused connection has no DNS,
+/// connect or TLS instants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timings {
+    /// The request started (`GetConn`): every duration counts from here.
+    pub fetch_start: Instant,
+    /// The first lookup for the request's own connection began.
+    pub domain_lookup_start: Option<Instant>,
+    /// That lookup ended.
+    pub domain_lookup_end: Option<Instant>,
+    /// The first connect attempt began.
+    pub connect_start: Option<Instant>,
+    /// The TCP connection was established (the attempt that won).
+    pub connect_end: Option<Instant>,
+    /// The TLS handshake began.
+    pub secure_connection_start: Option<Instant>,
+    /// The TLS handshake ended (curl's `appconnect`).
+    pub secure_connection_end: Option<Instant>,
+    /// The request had its connection and began writing (`GotConn`).
+    pub request_start: Option<Instant>,
+    /// The request, body included, was written.
+    pub request_end: Option<Instant>,
+    /// The first 1xx response arrived.
+    pub first_interim_response_start: Option<Instant>,
+    /// The final response's first byte arrived.
+    pub response_start: Option<Instant>,
+    /// The response body ended (or was cut short or dropped: see `response_error`).
+    pub response_end: Option<Instant>,
+    /// The connection had carried an earlier request.
+    pub reused: bool,
+    /// The connection came from the idle pool.
+    pub was_idle: bool,
+    /// How long it sat idle there.
+    pub idle_time: Duration,
+    /// The server's (or proxy's) address.
+    pub remote_addr: Option<SocketAddr>,
+    /// The protocol spoken: `"HTTP/1.1"`, `"HTTP/2"`, ...
+    pub protocol: Option<String>,
+    /// Request body bytes written, once the body ended.
+    pub request_body_bytes: Option<u64>,
+    /// Response body bytes read, once the body ended.
+    pub response_body_bytes: Option<u64>,
+    /// Why the response body did not reach its end, if it did not.
+    pub response_error: Option<String>,
+}
+
+/// A stretch of a request's life, as [`Timings::phases`] cuts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Waiting for a connection: until the request's own lookup or dial began, or until it
+    /// got an idle one.
+    Queue,
+    /// DNS lookup.
+    Dns,
+    /// TCP connect.
+    Connect,
+    /// TLS handshake.
+    Tls,
+    /// Writing the request (from having the connection).
+    Send,
+    /// Waiting for the first byte of the response (the server's processing).
+    Wait,
+    /// Reading the response body.
+    Receive,
+}
+
+impl Phase {
+    /// The phase's name as httpstat prints it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Queue => "Queue",
+            Phase::Dns => "DNS Lookup",
+            Phase::Connect => "TCP Connection",
+            Phase::Tls => "TLS Handshake",
+            Phase::Send => "Request Sent",
+            Phase::Wait => "Server Processing",
+            Phase::Receive => "Content Transfer",
+        }
+    }
+}
+
+impl Timings {
+    fn since_start(&self, at: Option<Instant>) -> Option<Duration> {
+        at.map(|t| t.saturating_duration_since(self.fetch_start))
+    }
+
+    /// curl's `time_namelookup`: until the lookup ended.
+    pub fn namelookup(&self) -> Option<Duration> {
+        self.since_start(self.domain_lookup_end)
+    }
+
+    /// curl's `time_connect`: until the TCP connection was established.
+    pub fn connect(&self) -> Option<Duration> {
+        self.since_start(self.connect_end)
+    }
+
+    /// curl's `time_appconnect`: until the TLS handshake ended.
+    pub fn appconnect(&self) -> Option<Duration> {
+        self.since_start(self.secure_connection_end)
+    }
+
+    /// curl's `time_pretransfer`: until the request could be sent.
+    pub fn pretransfer(&self) -> Option<Duration> {
+        self.since_start(self.request_start)
+    }
+
+    /// curl's `time_starttransfer`: until the first response byte.
+    pub fn starttransfer(&self) -> Option<Duration> {
+        self.since_start(self.response_start)
+    }
+
+    /// curl's `time_total`: until the response body ended.
+    pub fn total(&self) -> Option<Duration> {
+        self.since_start(self.response_end)
+    }
+
+    /// Time spent waiting for a connection (see [`Phase::Queue`]).
+    pub fn queue(&self) -> Option<Duration> {
+        self.phases()
+            .into_iter()
+            .find(|(p, _)| *p == Phase::Queue)
+            .map(|(_, d)| d)
+    }
+
+    /// Whether the response body has ended (the timings are complete).
+    pub fn is_complete(&self) -> bool {
+        self.response_end.is_some()
+    }
+
+    /// The phases that happened, in order, back to back from
+    /// [`fetch_start`](Timings::fetch_start): their durations add up to the time to the last
+    /// instant recorded ([`total`](Timings::total) once complete). Short gaps between two
+    /// phases (a lookup's end and the dial's start, say) count in the later one.
+    pub fn phases(&self) -> Vec<(Phase, Duration)> {
+        let own_dial = self.domain_lookup_start.or(self.connect_start);
+        let marks = [
+            (Phase::Queue, own_dial.or(self.request_start)),
+            (Phase::Dns, self.domain_lookup_end),
+            (Phase::Connect, self.connect_end),
+            (Phase::Tls, self.secure_connection_end),
+            (Phase::Send, self.request_end),
+            (Phase::Wait, self.response_start),
+            (Phase::Receive, self.response_end),
+        ];
+        let mut out = Vec::new();
+        let mut from = self.fetch_start;
+        for (phase, until) in marks {
+            if let Some(until) = until {
+                let until = until.max(from);
+                out.push((phase, until - from));
+                from = until;
+            }
+        }
+        out
+    }
+}
+
+/// Records one request's [`Timings`] from the hooks of its [`trace`](TimingsRecorder::trace).
+///
+/// A clone refers to the same record. `httptrace-tower` makes one per request when asked
+/// (`HttpTrace::record_timings`), feeds it the body ends, and puts it in the response's
+/// extensions; it can also be attached to a request by hand, like any trace:
+///
+/// ```
+/// use httptrace::{GetConnInfo, GotConnInfo, ConnectionId, ConnectionInfo, TimingsRecorder};
+///
+/// let recorder = TimingsRecorder::new();
+/// let trace = recorder.trace();
+/// trace.get_conn(&GetConnInfo::new("example.com:80"));
+/// let conn = ConnectionInfo::new(ConnectionId::next(), None, None);
+/// trace.got_conn(&GotConnInfo::new(conn, true, true, Default::default()));
+/// trace.got_first_response_byte();
+/// recorder.response_ended(2, None);
+///
+/// let timings = recorder.timings();
+/// assert!(timings.reused && timings.is_complete());
+/// assert_eq!(timings.connect(), None, "no connection was made for this request");
+/// ```
+#[derive(Clone, Debug)]
+pub struct TimingsRecorder {
+    record: Arc<Mutex<Timings>>,
+}
+
+impl Default for TimingsRecorder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn first(slot: &mut Option<Instant>) {
+    slot.get_or_insert_with(Instant::now);
+}
+
+impl TimingsRecorder {
+    /// A record starting now.
+    pub fn new() -> Self {
+        TimingsRecorder {
+            record: Arc::new(Mutex::new(Timings {
+                fetch_start: Instant::now(),
+                domain_lookup_start: None,
+                domain_lookup_end: None,
+                connect_start: None,
+                connect_end: None,
+                secure_connection_start: None,
+                secure_connection_end: None,
+                request_start: None,
+                request_end: None,
+                first_interim_response_start: None,
+                response_start: None,
+                response_end: None,
+                reused: false,
+                was_idle: false,
+                idle_time: Duration::ZERO,
+                remote_addr: None,
+                protocol: None,
+                request_body_bytes: None,
+                response_body_bytes: None,
+                response_error: None,
+            })),
+        }
+    }
+
+    fn record(&self) -> MutexGuard<'_, Timings> {
+        self.record.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The timings so far (complete once the response body has ended).
+    pub fn timings(&self) -> Timings {
+        self.record().clone()
+    }
+
+    /// A trace that records into this recorder. Connection phases are only kept while the
+    /// request has no connection yet, and dropped if it got one it did not dial (a dial that
+    /// loses to an idle connection still reports to the request that started it).
+    pub fn trace(&self) -> ClientTrace {
+        let r = |rec: &Self| rec.clone();
+        let (a, b, c, d, e, f, g, h, i) = (
+            r(self),
+            r(self),
+            r(self),
+            r(self),
+            r(self),
+            r(self),
+            r(self),
+            r(self),
+            r(self),
+        );
+        let (j, k, l) = (r(self), r(self), r(self));
+        let dialing = |t: &Timings| t.request_start.is_none();
+        ClientTrace::new()
+            .on_get_conn(move |_| a.record().fetch_start = Instant::now())
+            .on_dns_start(move |_| {
+                let mut t = b.record();
+                if dialing(&t) {
+                    first(&mut t.domain_lookup_start);
+                }
+            })
+            .on_dns_done(move |_| {
+                let mut t = c.record();
+                if dialing(&t) {
+                    t.domain_lookup_end = Some(Instant::now());
+                }
+            })
+            .on_connect_start(move |_| {
+                let mut t = d.record();
+                if dialing(&t) {
+                    first(&mut t.connect_start);
+                }
+            })
+            .on_connect_done(move |info| {
+                let mut t = e.record();
+                if dialing(&t) && info.err.is_none() {
+                    t.connect_end = Some(Instant::now());
+                }
+            })
+            .on_tls_handshake_start(move || {
+                let mut t = f.record();
+                if dialing(&t) {
+                    first(&mut t.secure_connection_start);
+                }
+            })
+            .on_tls_handshake_done(move |info| {
+                let mut t = g.record();
+                if dialing(&t) && info.err.is_none() {
+                    t.secure_connection_end = Some(Instant::now());
+                }
+            })
+            .on_got_conn(move |info| {
+                let mut t = h.record();
+                t.request_start = Some(Instant::now());
+                t.reused = info.reused;
+                t.was_idle = info.was_idle;
+                t.idle_time = info.idle_time;
+                t.remote_addr = info.conn.remote_addr;
+                if info.was_idle {
+                    // Not this request's dial: none of its connection phases.
+                    t.domain_lookup_start = None;
+                    t.domain_lookup_end = None;
+                    t.connect_start = None;
+                    t.connect_end = None;
+                    t.secure_connection_start = None;
+                    t.secure_connection_end = None;
+                }
+            })
+            .on_wrote_request(move |_| {
+                first(&mut i.record().request_end);
+            })
+            .on_got_1xx_response(move |_| {
+                first(&mut j.record().first_interim_response_start);
+                Ok(())
+            })
+            .on_got_100_continue(move || first(&mut k.record().first_interim_response_start))
+            .on_got_first_response_byte(move || first(&mut l.record().response_start))
+    }
+
+    /// The request body ended after `bytes` bytes (called by the instrumentation).
+    pub fn request_body_ended(&self, bytes: u64) {
+        self.record().request_body_bytes = Some(bytes);
+    }
+
+    /// The response came back over `protocol` (`"HTTP/1.1"`, `"HTTP/2"`; called by the
+    /// instrumentation).
+    pub fn protocol(&self, protocol: &str) {
+        self.record().protocol = Some(protocol.to_owned());
+    }
+
+    /// The response body ended after `bytes` bytes, or was cut short by `err` (called by the
+    /// instrumentation; only the first end counts).
+    pub fn response_ended(&self, bytes: u64, err: Option<&str>) {
+        let mut t = self.record();
+        if t.response_end.is_none() {
+            t.response_end = Some(Instant::now());
+            t.response_body_bytes = Some(bytes);
+            t.response_error = err.map(str::to_owned);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ConnectDoneInfo, ConnectStartInfo, ConnectionId, ConnectionInfo, GotConnInfo};
+
+    fn conn() -> ConnectionInfo {
+        ConnectionInfo::new(ConnectionId::next(), None, None)
+    }
+
+    #[test]
+    fn phases_add_up_and_reuse_drops_the_connection_phases() {
+        let recorder = TimingsRecorder::new();
+        let trace = recorder.trace();
+        let addr: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        trace.connect_start(&ConnectStartInfo::new("tcp", addr));
+        trace.connect_done(&ConnectDoneInfo::new("tcp", addr, None));
+        let t = recorder.timings();
+        assert!(t.connect_start.is_some() && t.connect_end.is_some());
+        trace.got_conn(&GotConnInfo::new(conn(), false, false, Duration::ZERO));
+        trace.wrote_request(&crate::WroteRequestInfo::new(None));
+        trace.got_first_response_byte();
+        recorder.response_ended(5, None);
+        let t = recorder.timings();
+        let names: Vec<Phase> = t.phases().iter().map(|(p, _)| *p).collect();
+        assert_eq!(
+            names,
+            [
+                Phase::Queue,
+                Phase::Connect,
+                Phase::Send,
+                Phase::Wait,
+                Phase::Receive
+            ]
+        );
+        let sum: Duration = t.phases().iter().map(|(_, d)| *d).sum();
+        assert_eq!(Some(sum), t.total());
+
+        // A dial this request started but an idle connection served it: no connect phase.
+        let recorder = TimingsRecorder::new();
+        let trace = recorder.trace();
+        trace.connect_start(&ConnectStartInfo::new("tcp", addr));
+        trace.got_conn(&GotConnInfo::new(conn(), false, true, Duration::ZERO));
+        trace.connect_done(&ConnectDoneInfo::new("tcp", addr, None));
+        let t = recorder.timings();
+        assert_eq!((t.connect_start, t.connect_end), (None, None));
+        assert_eq!(t.connect(), None);
+    }
+}
