@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::info::{ConnectDoneInfo, GotConnInfo, TlsHandshakeDoneInfo};
 use crate::trace::ClientTrace;
 
 /// The instants of one request's phases, and what it went over.
@@ -248,60 +249,41 @@ impl TimingsRecorder {
     /// request has no connection yet, and dropped if it got one it did not dial (a dial that
     /// loses to an idle connection still reports to the request that started it).
     pub fn trace(&self) -> ClientTrace {
-        let r = |rec: &Self| rec.clone();
-        let (a, b, c, d, e, f, g, h, i) = (
-            r(self),
-            r(self),
-            r(self),
-            r(self),
-            r(self),
-            r(self),
-            r(self),
-            r(self),
-            r(self),
-        );
-        let (j, k, l) = (r(self), r(self), r(self));
         let dialing = |t: &Timings| t.request_start.is_none();
+        let get_conn = self.clone();
         ClientTrace::new()
-            .on_get_conn(move |_| a.record().fetch_start = Instant::now())
-            .on_dns_start(move |_| {
-                let mut t = b.record();
-                if dialing(&t) {
+            .on_get_conn(move |_| get_conn.record().fetch_start = Instant::now())
+            .on_dns_start(self.edit(move |t, _| {
+                if dialing(t) {
                     first(&mut t.domain_lookup_start);
                 }
-            })
-            .on_dns_done(move |_| {
-                let mut t = c.record();
-                if dialing(&t) {
+            }))
+            .on_dns_done(self.edit(move |t, _| {
+                if dialing(t) {
                     t.domain_lookup_end = Some(Instant::now());
                 }
-            })
-            .on_connect_start(move |_| {
-                let mut t = d.record();
-                if dialing(&t) {
+            }))
+            .on_connect_start(self.edit(move |t, _| {
+                if dialing(t) {
                     first(&mut t.connect_start);
                 }
-            })
-            .on_connect_done(move |info| {
-                let mut t = e.record();
-                if dialing(&t) && info.err.is_none() {
+            }))
+            .on_connect_done(self.edit(move |t, info: &ConnectDoneInfo| {
+                if dialing(t) && info.err.is_none() {
                     t.connect_end = Some(Instant::now());
                 }
-            })
-            .on_tls_handshake_start(move || {
-                let mut t = f.record();
-                if dialing(&t) {
+            }))
+            .on_tls_handshake_start(self.mark(move |t| {
+                if dialing(t) {
                     first(&mut t.secure_connection_start);
                 }
-            })
-            .on_tls_handshake_done(move |info| {
-                let mut t = g.record();
-                if dialing(&t) && info.err.is_none() {
+            }))
+            .on_tls_handshake_done(self.edit(move |t, info: &TlsHandshakeDoneInfo| {
+                if dialing(t) && info.err.is_none() {
                     t.secure_connection_end = Some(Instant::now());
                 }
-            })
-            .on_got_conn(move |info| {
-                let mut t = h.record();
+            }))
+            .on_got_conn(self.edit(|t, info: &GotConnInfo| {
                 t.request_start = Some(Instant::now());
                 t.reused = info.reused;
                 t.was_idle = info.was_idle;
@@ -316,16 +298,35 @@ impl TimingsRecorder {
                     t.secure_connection_start = None;
                     t.secure_connection_end = None;
                 }
+            }))
+            .on_wrote_request(self.edit(|t, _| first(&mut t.request_end)))
+            .on_got_1xx_response({
+                let interim = self.mark(|t| first(&mut t.first_interim_response_start));
+                move |_| {
+                    interim();
+                    Ok(())
+                }
             })
-            .on_wrote_request(move |_| {
-                first(&mut i.record().request_end);
-            })
-            .on_got_1xx_response(move |_| {
-                first(&mut j.record().first_interim_response_start);
-                Ok(())
-            })
-            .on_got_100_continue(move || first(&mut k.record().first_interim_response_start))
-            .on_got_first_response_byte(move || first(&mut l.record().response_start))
+            .on_got_100_continue(self.mark(|t| first(&mut t.first_interim_response_start)))
+            .on_got_first_response_byte(self.mark(|t| first(&mut t.response_start)))
+    }
+
+    /// A hook that edits the record with its argument.
+    fn edit<A>(
+        &self,
+        f: impl Fn(&mut Timings, &A) + Send + Sync + 'static,
+    ) -> impl Fn(&A) + Send + Sync + 'static {
+        let recorder = self.clone();
+        move |info| f(&mut recorder.record(), info)
+    }
+
+    /// A hook without argument that edits the record.
+    fn mark(
+        &self,
+        f: impl Fn(&mut Timings) + Send + Sync + 'static,
+    ) -> impl Fn() + Send + Sync + 'static {
+        let recorder = self.clone();
+        move || f(&mut recorder.record())
     }
 
     /// The request body ended after `bytes` bytes (called by the instrumentation).
