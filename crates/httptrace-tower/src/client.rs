@@ -94,13 +94,6 @@ where
         req: Request<B>,
     ) -> ResponseFuture<hyper_util::client::legacy::ResponseFuture> {
         let client = self.get_ref();
-        start(
-            self.trace(),
-            self.expect_timeout(),
-            self.cleartext_http2(),
-            self.records_timings(),
-            req,
-            |req| client.request(req),
-        )
+        start(self.settings(), req, |req| client.request(req))
     }
 }

@@ -35,6 +35,12 @@ use crate::request_state::RequestState;
 #[derive(Debug, Clone)]
 pub struct HttpTrace<S> {
     inner: S,
+    settings: Settings,
+}
+
+/// What [`start`] needs of the layer, for every request.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
     trace: ClientTrace,
     expect_continue_timeout: Duration,
     cleartext_http2: CleartextHttp2,
@@ -64,17 +70,19 @@ impl<S> HttpTrace<S> {
         crate::panic_report::install();
         HttpTrace {
             inner,
-            trace,
-            expect_continue_timeout: DEFAULT_TIMEOUT,
-            cleartext_http2: CleartextHttp2::default(),
-            record_timings: false,
+            settings: Settings {
+                trace,
+                expect_continue_timeout: DEFAULT_TIMEOUT,
+                cleartext_http2: CleartextHttp2::default(),
+                record_timings: false,
+            },
         }
     }
 
     /// How long a request with `Expect: 100-continue` holds its body back waiting for the
     /// server's answer before sending it anyway (Go's `ExpectContinueTimeout`; 1 s).
     pub fn expect_continue_timeout(mut self, timeout: Duration) -> Self {
-        self.expect_continue_timeout = timeout;
+        self.settings.expect_continue_timeout = timeout;
         self
     }
 
@@ -96,20 +104,12 @@ impl<S> HttpTrace<S> {
     /// # Ok(()) }
     /// ```
     pub fn record_timings(mut self) -> Self {
-        self.record_timings = true;
+        self.settings.record_timings = true;
         self
     }
 
-    pub(crate) fn expect_timeout(&self) -> Duration {
-        self.expect_continue_timeout
-    }
-
-    pub(crate) fn records_timings(&self) -> bool {
-        self.record_timings
-    }
-
-    pub(crate) fn cleartext_http2(&self) -> &CleartextHttp2 {
-        &self.cleartext_http2
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// The wrapped service.
@@ -129,20 +129,23 @@ impl<S> HttpTrace<S> {
 
     /// This layer's trace.
     pub fn trace(&self) -> &ClientTrace {
-        &self.trace
+        &self.settings.trace
     }
 }
 
 /// Prepares `req` for the inner service and, if it is traced, fires `GetConn`; `send` hands
 /// it on. Shared by [`Service::call`] and the `request` of a traced client.
 pub(crate) fn start<B: http_body::Body, F>(
-    layer_trace: &ClientTrace,
-    expect_timeout: Duration,
-    cleartext_http2: &CleartextHttp2,
-    record_timings: bool,
+    settings: &Settings,
     mut req: Request<B>,
     send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,
 ) -> ResponseFuture<F> {
+    let Settings {
+        trace: layer_trace,
+        expect_continue_timeout: expect_timeout,
+        cleartext_http2,
+        record_timings,
+    } = settings;
     let Some(port) = target_port(&req) else {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     };
@@ -163,7 +166,7 @@ pub(crate) fn start<B: http_body::Body, F>(
     }
     // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
     let gate = (expects_continue(req.headers()) && !req.body().is_end_stream())
-        .then(|| Arc::new(ExpectGate::new(expect_timeout)));
+        .then(|| Arc::new(ExpectGate::new(*expect_timeout)));
     if trace.is_empty() {
         let Some(gate) = gate else {
             return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
@@ -214,15 +217,7 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let inner = &mut self.inner;
-        start(
-            &self.trace,
-            self.expect_continue_timeout,
-            &self.cleartext_http2,
-            self.record_timings,
-            req,
-            |req| inner.call(req),
-        )
+        start(&self.settings, req, |req| self.inner.call(req))
     }
 }
 
