@@ -70,17 +70,6 @@ impl<B: Default> Default for TracedRequestBody<B> {
     }
 }
 
-/// Adds a data frame's bytes to the request's count.
-fn count<D: Buf, E>(state: &Option<Arc<RequestState>>, frame: &Option<Result<Frame<D>, E>>) {
-    if let (Some(state), Some(Ok(frame))) = (state, frame) {
-        if let Some(data) = frame.data_ref() {
-            state
-                .request_bytes
-                .fetch_add(data.remaining() as u64, Ordering::Relaxed);
-        }
-    }
-}
-
 fn ended(state: &Option<Arc<RequestState>>) {
     if let Some(state) = state {
         if state.first(Once::BodyDone) {
@@ -156,7 +145,9 @@ where
             }
         }
         let frame = ready!(this.inner.as_mut().poll_frame(cx));
-        count(this.state, &frame);
+        if let Some(state) = this.state {
+            state.count_bytes(&state.request_bytes, &frame);
+        }
         match &frame {
             None => ended(this.state),
             Some(Ok(_)) if this.inner.is_end_stream() => ended(this.state),

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::task::Waker;
 
+use bytes::Buf;
+use http_body::Frame;
 use httptrace::{BoxError, ClientTrace, TimingsRecorder};
 
 use crate::h2_stream::{H2Head, OpenStream};
@@ -27,7 +29,7 @@ pub(crate) struct RequestState {
     abort: Mutex<Abort>,
     /// Where the request's timings go, when the layer records them.
     pub(crate) timings: Option<TimingsRecorder>,
-    /// Body bytes, counted by the body wrappers.
+    /// Body bytes, counted by the body wrappers when timings are recorded.
     pub(crate) request_bytes: AtomicU64,
     pub(crate) response_bytes: AtomicU64,
 }
@@ -74,6 +76,21 @@ impl RequestState {
             timings,
             request_bytes: AtomicU64::new(0),
             response_bytes: AtomicU64::new(0),
+        }
+    }
+
+    /// Adds a polled body frame's data to `counter` (one of the byte counts), when the
+    /// request's timings are recorded.
+    pub(crate) fn count_bytes<D: Buf, E>(
+        &self,
+        counter: &AtomicU64,
+        frame: &Option<Result<Frame<D>, E>>,
+    ) {
+        if self.timings.is_none() {
+            return;
+        }
+        if let Some(data) = frame.as_ref().and_then(|f| f.as_ref().ok()?.data_ref()) {
+            counter.fetch_add(data.remaining() as u64, Ordering::Relaxed);
         }
     }
 

@@ -6,7 +6,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use httptrace::{PutIdleConnInfo, TraceError};
 use pin_project_lite::pin_project;
@@ -164,12 +163,8 @@ impl<B: Body> Body for TracedResponseBody<B> {
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let mut this = self.project();
         let frame = ready!(this.inner.as_mut().poll_frame(cx));
-        if let (Some(end), Some(Ok(frame))) = (this.end.as_ref(), &frame) {
-            if let Some(data) = frame.data_ref() {
-                end.state
-                    .response_bytes
-                    .fetch_add(data.remaining() as u64, Ordering::Relaxed);
-            }
+        if let Some(end) = this.end.as_ref() {
+            end.state.count_bytes(&end.state.response_bytes, &frame);
         }
         let at_end = match &frame {
             None => true,
