@@ -78,6 +78,17 @@ where
     ALLOCS.load(Ordering::Relaxed) as f64 / ROUNDS as f64
 }
 
+/// [`per_request`] through the traced stack of `client` (`tests/support`).
+async fn per_traced_request(client: &TestClient, url: &str) -> f64 {
+    per_request(|| {
+        let fut = client.request(get(url));
+        async move {
+            fut.await.unwrap().into_body().collect().await.unwrap();
+        }
+    })
+    .await
+}
+
 #[tokio::test]
 async fn no_trace_allocates_what_the_plain_client_does() {
     let server = TestServer::start().await;
@@ -102,35 +113,14 @@ async fn no_trace_allocates_what_the_plain_client_does() {
     })
     .await;
 
-    let traced_stack = client(TestResolver::new(), ClientTrace::new());
-    let noop = per_request(|| {
-        let fut = traced_stack.request(get(&url));
-        async move {
-            fut.await.unwrap().into_body().collect().await.unwrap();
-        }
-    })
-    .await;
+    let noop = per_traced_request(&client(TestResolver::new(), ClientTrace::new()), &url).await;
 
     static HITS: AtomicU64 = AtomicU64::new(0);
     let full_trace = httptrace_suite::every_hook_counting(&HITS);
-    let full_stack = client(TestResolver::new(), full_trace);
-    let full = per_request(|| {
-        let fut = full_stack.request(get(&url));
-        async move {
-            fut.await.unwrap().into_body().collect().await.unwrap();
-        }
-    })
-    .await;
+    let full = per_traced_request(&client(TestResolver::new(), full_trace), &url).await;
     static NO_1XX_HITS: AtomicU64 = AtomicU64::new(0);
     let no_1xx_trace = httptrace_suite::every_hook_but_1xx_counting(&NO_1XX_HITS);
-    let no_1xx_stack = client(TestResolver::new(), no_1xx_trace);
-    let no_1xx = per_request(|| {
-        let fut = no_1xx_stack.request(get(&url));
-        async move {
-            fut.await.unwrap().into_body().collect().await.unwrap();
-        }
-    })
-    .await;
+    let no_1xx = per_traced_request(&client(TestResolver::new(), no_1xx_trace), &url).await;
     println!(
         "allocations per request: none {none:.2}, connector stack {connector_only:.2}, noop {noop:.2}, all but 1xx hooks {no_1xx:.2}, full {full:.2}"
     );

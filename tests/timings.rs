@@ -74,9 +74,8 @@ async fn a_fresh_tls_request_has_every_phase_in_order_and_a_reused_one_none_of_t
         marks.windows(2).all(|w| w[0] <= w[1]),
         "in order: {marks:?}"
     );
-    let phase = |p: Phase| fresh.phases().into_iter().find(|(q, _)| *q == p).unwrap().1;
-    for p in [Phase::Connect, Phase::Tls, Phase::Receive] {
-        assert!(phase(p) > Duration::ZERO, "{p:?} took time");
+    for (p, took) in fresh.phases() {
+        assert!(took > Duration::ZERO, "{p:?} happened, so it took time");
     }
     assert_adds_up(&fresh);
     assert!(!fresh.reused && !fresh.was_idle);
