@@ -129,9 +129,9 @@ where
             }
             withheld(this.gate, &result, this.connected);
             let gate = this.gate.take();
-            return Poll::Ready(Ok(
-                result.map(|body| TracedResponseBody::new(body, None, PutIdle::Never, gate))
-            ));
+            return Poll::Ready(Ok(result.map(|body| {
+                TracedResponseBody::new(body, None, PutIdle::Never, None, gate)
+            })));
         };
         if this.capture.is_some() {
             *this.seq_this_poll = next_stream_seq();
@@ -157,7 +157,7 @@ where
             if state.has(Once::GotConn) && state.first(Once::WroteRequest) {
                 let err =
                     TraceError::msg(format!("request aborted by a Got1xxResponse hook: {veto}"));
-                state.trace.wrote_request(&WroteRequestInfo::new(Some(err)));
+                state.wrote_request(&WroteRequestInfo::new(Some(err)));
             }
             state.end_stream();
             // As Go, the connection is not reused after a veto (whatever the server sends next
@@ -188,9 +188,7 @@ where
             }
             Err(err) => {
                 if state.has(Once::GotConn) && state.first(Once::WroteRequest) {
-                    state
-                        .trace
-                        .wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&err))));
+                    state.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&err))));
                 }
                 state.end_stream();
                 Err(crate::Error::Service(err))
@@ -268,14 +266,23 @@ fn respond<B: http_body::Body>(
     }
     if withheld && state.first(Once::WroteRequest) {
         // The decision not to send the body is the end of writing the request.
-        state.trace.wrote_request(&WroteRequestInfo::new(None));
+        state.wrote_request(&WroteRequestInfo::new(None));
     }
     let put_idle = match (returns_to_pool(&res, request_close), withheld) {
         (true, false) => PutIdle::Returns,
         (true, true) => PutIdle::NotReused(BODY_WITHHELD),
         (false, _) => PutIdle::Never,
     };
-    res.map(|body| TracedResponseBody::new(body, Some(state), put_idle, gate))
+    // An HTTP/1 connection whose close is reported learns how this exchange ends.
+    let conn = match res.version() {
+        Version::HTTP_2 | Version::HTTP_3 => None,
+        _ => res
+            .extensions()
+            .get::<ConnectionHandle>()
+            .filter(|conn| conn.shared.reports_close())
+            .cloned(),
+    };
+    res.map(|body| TracedResponseBody::new(body, Some(state), put_idle, conn, gate))
 }
 
 /// How `Timings::protocol` names `version`.

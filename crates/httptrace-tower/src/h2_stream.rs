@@ -174,6 +174,6 @@ pub(crate) fn wrote_request_if_body_done(state: &RequestState) {
         && state.has(Once::BodyDone)
         && state.first(Once::WroteRequest)
     {
-        state.trace.wrote_request(&WroteRequestInfo::new(None));
+        state.wrote_request(&WroteRequestInfo::new(None));
     }
 }

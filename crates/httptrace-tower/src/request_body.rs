@@ -15,6 +15,7 @@ use pin_project_lite::pin_project;
 use crate::expect_continue::{ExpectGate, Phase};
 use crate::h2_stream::wrote_request_if_body_done;
 use crate::request_state::{Once, RequestState};
+use httptrace::HookKind;
 
 pin_project! {
     /// A request body as the traced stack sends it. Frames, size hint and end of stream are
@@ -26,6 +27,26 @@ pin_project! {
         state: Option<Arc<RequestState>>,
         gate: Option<Arc<ExpectGate>>,
         timer: Option<Pin<Box<tokio::time::Sleep>>>,
+        dropped: Option<DroppedEarly>,
+    }
+}
+
+/// Why a request body did not reach its end.
+const BODY_FAILED: &str = "request body failed";
+const BODY_DROPPED: &str =
+    "request body dropped before its end (the request failed or was cancelled)";
+const BODY_HELD_BACK: &str = "request body not sent: the server answered before `100 Continue`";
+
+/// Reports a body dropped before its end to `RequestBodyDone` (a body that ended has already
+/// reported, and reports once).
+struct DroppedEarly(Arc<RequestState>);
+
+impl Drop for DroppedEarly {
+    fn drop(&mut self) {
+        // A body that reached its end reports with `WroteRequest`.
+        if !self.0.has(Once::BodyDone) {
+            self.0.request_body_done(Some(BODY_DROPPED));
+        }
     }
 }
 
@@ -35,11 +56,16 @@ impl<B> TracedRequestBody<B> {
         state: Option<Arc<RequestState>>,
         gate: Option<Arc<ExpectGate>>,
     ) -> Self {
+        let dropped = state
+            .as_ref()
+            .filter(|s| s.trace.is_set(HookKind::RequestBodyDone))
+            .map(|s| DroppedEarly(s.clone()));
         TracedRequestBody {
             inner,
             state,
             gate,
             timer: None,
+            dropped,
         }
     }
 
@@ -58,8 +84,12 @@ impl<B> TracedRequestBody<B> {
         &mut self.inner
     }
 
-    /// Unwraps the body.
-    pub fn into_inner(self) -> B {
+    /// Unwraps the body; its end is then not reported.
+    pub fn into_inner(mut self) -> B {
+        if let Some(dropped) = self.dropped.take() {
+            // Marked as reported, its drop says nothing.
+            dropped.0.first(Once::RequestBodyDone);
+        }
         self.inner
     }
 }
@@ -70,11 +100,15 @@ impl<B: Default> Default for TracedRequestBody<B> {
     }
 }
 
-fn ended(state: &Option<Arc<RequestState>>) {
+/// The body ended (`cut_short`: without sending all of it).
+fn ended(state: &Option<Arc<RequestState>>, cut_short: Option<&'static str>) {
     if let Some(state) = state {
         if state.first(Once::BodyDone) {
             if let Some(timings) = &state.timings {
                 timings.request_body_ended(state.request_bytes.load(Ordering::Relaxed));
+            }
+            if cut_short.is_some() {
+                state.request_body_done(cut_short);
             }
             // HTTP/1 waits for the flush that puts the end on the wire (`http1_tracker.rs`).
             wrote_request_if_body_done(state);
@@ -139,7 +173,7 @@ where
                 Go::Withheld => {
                     // Not a byte of it: the end now (hyper then closes an HTTP/1 connection
                     // whose request was announced with a length it did not get).
-                    ended(this.state);
+                    ended(this.state, Some(BODY_HELD_BACK));
                     return Poll::Ready(None);
                 }
             }
@@ -149,10 +183,15 @@ where
             state.count_bytes(&state.request_bytes, &frame);
         }
         match &frame {
-            None => ended(this.state),
-            Some(Ok(_)) if this.inner.is_end_stream() => ended(this.state),
+            None => ended(this.state, None),
+            Some(Ok(_)) if this.inner.is_end_stream() => ended(this.state, None),
             // An error fails the request; the layer reports it in `WroteRequest`.
-            Some(_) => {}
+            Some(Err(_)) => {
+                if let Some(state) = this.state {
+                    state.request_body_done(Some(BODY_FAILED));
+                }
+            }
+            Some(Ok(_)) => {}
         }
         Poll::Ready(frame)
     }
@@ -160,7 +199,7 @@ where
     fn is_end_stream(&self) -> bool {
         let end = self.inner.is_end_stream();
         if end {
-            ended(&self.state);
+            ended(&self.state, None);
         }
         end
     }

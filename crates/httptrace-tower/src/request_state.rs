@@ -8,7 +8,9 @@ use std::task::Waker;
 
 use bytes::Buf;
 use http_body::Frame;
-use httptrace::{BoxError, ClientTrace, TimingsRecorder};
+use httptrace::{
+    BodyDoneInfo, BoxError, ClientTrace, HookKind, TimingsRecorder, TraceError, WroteRequestInfo,
+};
 
 use crate::h2_stream::{H2Head, OpenStream};
 
@@ -29,7 +31,9 @@ pub(crate) struct RequestState {
     abort: Mutex<Abort>,
     /// Where the request's timings go, when the layer records them.
     pub(crate) timings: Option<TimingsRecorder>,
-    /// Body bytes, counted by the body wrappers when timings are recorded.
+    /// Whether the body wrappers count bytes (for timings or a `*BodyDone` hook).
+    count: bool,
+    /// Body bytes, counted by the body wrappers when someone reads them.
     pub(crate) request_bytes: AtomicU64,
     pub(crate) response_bytes: AtomicU64,
 }
@@ -55,6 +59,10 @@ pub(crate) enum Once {
     /// cannot overtake it).
     HeadersReported = 128,
     Wait100Continue = 256,
+    /// The request body's end has been reported (`RequestBodyDone`).
+    RequestBodyDone = 512,
+    /// The response body's end has been reported (`PutIdleConn`, `ResponseBodyDone`).
+    ResponseEnded = 1024,
 }
 
 impl RequestState {
@@ -65,6 +73,9 @@ impl RequestState {
         timings: Option<TimingsRecorder>,
     ) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
+        let count = timings.is_some()
+            || trace.is_set(HookKind::RequestBodyDone)
+            || trace.is_set(HookKind::ResponseBodyDone);
         RequestState {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             trace,
@@ -74,24 +85,46 @@ impl RequestState {
             stream: Mutex::new(None),
             abort: Mutex::new(Abort::default()),
             timings,
+            count,
             request_bytes: AtomicU64::new(0),
             response_bytes: AtomicU64::new(0),
         }
     }
 
-    /// Adds a polled body frame's data to `counter` (one of the byte counts), when the
-    /// request's timings are recorded.
+    /// Adds a polled body frame's data to `counter` (one of the byte counts), when timings
+    /// or a `*BodyDone` hook read them.
     pub(crate) fn count_bytes<D: Buf, E>(
         &self,
         counter: &AtomicU64,
         frame: &Option<Result<Frame<D>, E>>,
     ) {
-        if self.timings.is_none() {
+        if !self.count {
             return;
         }
         if let Some(data) = frame.as_ref().and_then(|f| f.as_ref().ok()?.data_ref()) {
             counter.fetch_add(data.remaining() as u64, Ordering::Relaxed);
         }
+    }
+
+    /// `RequestBodyDone`, once: `cut_short` says why the body did not reach its end.
+    ///
+    /// A body that reached its end (`Once::BodyDone`) reports with `WroteRequest`
+    /// ([`wrote_request`](Self::wrote_request)), when its end is on the wire: hyper may take
+    /// a whole body before writing a byte of the head.
+    pub(crate) fn request_body_done(&self, cut_short: Option<&'static str>) {
+        if self.trace.is_set(HookKind::RequestBodyDone) && self.first(Once::RequestBodyDone) {
+            let bytes = self.request_bytes.load(Ordering::Relaxed);
+            let err = cut_short.map(TraceError::msg);
+            self.trace.request_body_done(&BodyDoneInfo::new(bytes, err));
+        }
+    }
+
+    /// `WroteRequest`, after the `RequestBodyDone` of a body that reached its end.
+    pub(crate) fn wrote_request(&self, info: &WroteRequestInfo) {
+        if self.has(Once::BodyDone) {
+            self.request_body_done(None);
+        }
+        self.trace.wrote_request(info);
     }
 
     /// A hook vetoed the request: its future fails with `veto` (the first veto wins).
@@ -163,6 +196,15 @@ pub(crate) fn current_request() -> Option<RequestId> {
 pub(crate) struct Entered {
     _trace: httptrace::EnteredTrace,
     previous: Option<RequestId>,
+}
+
+impl Drop for RequestState {
+    fn drop(&mut self) {
+        // A body that ended, on a request that never reported `WroteRequest`.
+        if self.has(Once::BodyDone) {
+            self.request_body_done(None);
+        }
+    }
 }
 
 impl Drop for Entered {

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use http_body::{Body, Frame, SizeHint};
-use httptrace::{PutIdleConnInfo, TraceError};
+use httptrace::{BodyDoneInfo, HookKind, PutIdleConnInfo, TraceError};
 use pin_project_lite::pin_project;
 
+use crate::connect::conn_state::ExchangeEnd;
+use crate::connect::ConnectionHandle;
 use crate::expect_continue::ExpectGate;
 use crate::request_state::{Once, RequestState};
 
@@ -42,9 +44,11 @@ pin_project! {
     /// (the connection goes back to the pool), an error when it is dropped first or fails.
     /// Frames and end of stream are the inner body's, unchanged.
     pub struct TracedResponseBody<B> {
+        // Before `inner`, so that it is dropped first: an HTTP/1 connection learns why it
+        // is closing before dropping the body closes it.
+        end: Option<EndOfBody>,
         #[pin]
         inner: B,
-        end: Option<EndOfBody>,
         gate: Option<GateRelease>,
     }
 }
@@ -54,18 +58,34 @@ pin_project! {
 pub(crate) struct EndOfBody {
     state: Arc<RequestState>,
     put_idle: PutIdle,
+    /// The HTTP/1 connection, when its close is reported: told how the exchange ended.
+    conn: Option<ConnectionHandle>,
 }
 
 impl EndOfBody {
     /// The body ended, cut short by `cut_short` if it did not reach its end. The error is
     /// only made when it is reported (a body that ended normally is dropped after).
     fn ended(&self, cut_short: Option<&'static str>) {
+        if self.state.first(Once::ResponseEnded) {
+            self.report(cut_short);
+        }
+        self.state.end_stream();
+    }
+
+    /// Timings, the connection's exchange, `PutIdleConn`, then `ResponseBodyDone`.
+    fn report(&self, cut_short: Option<&'static str>) {
+        let bytes = self.state.response_bytes.load(Ordering::Relaxed);
         if let Some(timings) = &self.state.timings {
-            let bytes = self.state.response_bytes.load(Ordering::Relaxed);
             timings.response_ended(bytes, cut_short);
         }
-        let report = !matches!(self.put_idle, PutIdle::Never) && self.state.first(Once::PutIdle);
-        if report {
+        if let Some(conn) = &self.conn {
+            conn.shared.set_exchange(match (self.put_idle, cut_short) {
+                (PutIdle::Returns, None) => ExchangeEnd::Returned,
+                (PutIdle::Returns, Some(DROPPED_UNREAD)) => ExchangeEnd::DroppedUnread,
+                _ => ExchangeEnd::NotReusable,
+            });
+        }
+        if !matches!(self.put_idle, PutIdle::Never) && self.state.first(Once::PutIdle) {
             let err = match self.put_idle {
                 PutIdle::NotReused(why) => Some(why),
                 _ => cut_short,
@@ -73,7 +93,12 @@ impl EndOfBody {
             let err = err.map(TraceError::msg);
             self.state.trace.put_idle_conn(&PutIdleConnInfo::new(err));
         }
-        self.state.end_stream();
+        if self.state.trace.is_set(HookKind::ResponseBodyDone) {
+            let err = cut_short.map(TraceError::msg);
+            self.state
+                .trace
+                .response_body_done(&BodyDoneInfo::new(bytes, err));
+        }
     }
 }
 
@@ -97,11 +122,16 @@ impl<B: Body> TracedResponseBody<B> {
         inner: B,
         state: Option<Arc<RequestState>>,
         put_idle: PutIdle,
+        conn: Option<ConnectionHandle>,
         gate: Option<Arc<ExpectGate>>,
     ) -> Self {
         let body = TracedResponseBody {
             inner,
-            end: state.map(|state| EndOfBody { state, put_idle }),
+            end: state.map(|state| EndOfBody {
+                state,
+                put_idle,
+                conn,
+            }),
             gate: gate.map(GateRelease),
         };
         // No body at all (HEAD, 204, Content-Length: 0): as in Go, the connection is back in
@@ -146,7 +176,7 @@ impl<B> TracedResponseBody<B> {
     pub fn into_inner(mut self) -> B {
         if let Some(end) = self.end.take() {
             // Nobody will see the end now: say nothing rather than something false.
-            end.state.first(Once::PutIdle);
+            end.state.first(Once::ResponseEnded);
             end.state.end_stream();
         }
         self.inner

@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::beyond_go::{
+    AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, ConnClosedInfo,
+};
 use crate::info::{
     ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, GetConnInfo, Got1xxResponseInfo,
     GotConnInfo, HeaderField, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteRequestInfo,
@@ -41,6 +44,12 @@ pub enum EventKind {
     WroteHeaders,
     Wait100Continue,
     WroteRequest(WroteRequestInfo),
+    RequestBodyDone(BodyDoneInfo),
+    ResponseBodyDone(BodyDoneInfo),
+    ConnClosed(ConnClosedInfo),
+    CallStart(CallStartInfo),
+    AttemptStart(AttemptStartInfo),
+    CallDone(CallDoneInfo),
     /// The caller sends request number `n`.
     Request {
         n: u64,
@@ -76,6 +85,12 @@ impl Event {
             EventKind::WroteHeaders => "WroteHeaders",
             EventKind::Wait100Continue => "Wait100Continue",
             EventKind::WroteRequest(_) => "WroteRequest",
+            EventKind::RequestBodyDone(_) => "RequestBodyDone",
+            EventKind::ResponseBodyDone(_) => "ResponseBodyDone",
+            EventKind::ConnClosed(_) => "ConnClosed",
+            EventKind::CallStart(_) => "CallStart",
+            EventKind::AttemptStart(_) => "AttemptStart",
+            EventKind::CallDone(_) => "CallDone",
             EventKind::Request { .. } => "Request",
             EventKind::Response { .. } => "Response",
             EventKind::Error { .. } => "Error",
@@ -179,6 +194,52 @@ impl Event {
                 json_list(&mut out, &values);
             }
             EventKind::WroteRequest(i) => err(&mut out, &i.err),
+            EventKind::RequestBodyDone(i) | EventKind::ResponseBodyDone(i) => {
+                let _ = write!(out, ",\"bytes\":{}", i.bytes);
+                err(&mut out, &i.err);
+            }
+            EventKind::ConnClosed(i) => {
+                let _ = write!(out, ",\"conn\":{},\"reason\":", i.conn.id.as_u64());
+                json_str(&mut out, i.reason.as_str());
+                if let crate::CloseReason::Error(e) = &i.reason {
+                    err(&mut out, &Some(e.clone()));
+                }
+                let _ = write!(
+                    out,
+                    ",\"requests_served\":{},\"lifetime_us\":{}",
+                    i.requests_served,
+                    i.lifetime.as_micros()
+                );
+            }
+            EventKind::CallStart(i) => {
+                out.push_str(",\"method\":");
+                json_str(&mut out, i.method.as_str());
+                out.push_str(",\"uri\":");
+                json_str(&mut out, &i.uri.to_string());
+            }
+            EventKind::AttemptStart(i) => {
+                let _ = write!(out, ",\"attempt\":{},\"method\":", i.attempt);
+                json_str(&mut out, i.method.as_str());
+                out.push_str(",\"uri\":");
+                json_str(&mut out, &i.uri.to_string());
+                match i.previous_status {
+                    Some(s) => {
+                        let _ = write!(out, ",\"previous_status\":{}", s.as_u16());
+                    }
+                    None => out.push_str(",\"previous_status\":null"),
+                }
+            }
+            EventKind::CallDone(i) => {
+                let _ = write!(out, ",\"attempts\":{},\"status\":", i.attempts);
+                match i.status {
+                    Some(s) => {
+                        let _ = write!(out, "{}", s.as_u16());
+                    }
+                    None => out.push_str("null"),
+                }
+                err(&mut out, &i.err);
+                let _ = write!(out, ",\"elapsed_us\":{}", i.elapsed.as_micros());
+            }
             EventKind::Request { n } => {
                 let _ = write!(out, ",\"n\":{n}");
             }
@@ -329,7 +390,8 @@ impl EventLog {
             .collect()
     }
 
-    /// A trace with every hook set, each recording into this log.
+    /// A trace with every one of Go's sixteen hooks set, each recording into this log (the
+    /// record then compares line for line with Go's event logs).
     pub fn trace(&self) -> ClientTrace {
         let l = self.clone();
         let rec = move |kind: EventKind| l.push(kind);
@@ -356,5 +418,22 @@ impl EventLog {
             .on_wrote_headers(move || o(EventKind::WroteHeaders))
             .on_wait_100_continue(move || p(EventKind::Wait100Continue))
             .on_wrote_request(move |x| q(EventKind::WroteRequest(x.clone())))
+    }
+
+    /// [`trace`](EventLog::trace) and the six hooks Go lacks (the ends of the bodies, the
+    /// connection's close, the call and its attempts).
+    pub fn trace_beyond_go(&self) -> ClientTrace {
+        let l = self.clone();
+        let rec = move |kind: EventKind| l.push(kind);
+        let r = || rec.clone();
+        let (a, b, c, d, e, f) = (r(), r(), r(), r(), r(), r());
+        ClientTrace::new()
+            .on_request_body_done(move |x| a(EventKind::RequestBodyDone(x.clone())))
+            .on_response_body_done(move |x| b(EventKind::ResponseBodyDone(x.clone())))
+            .on_conn_closed(move |x| c(EventKind::ConnClosed(x.clone())))
+            .on_call_start(move |x| d(EventKind::CallStart(x.clone())))
+            .on_attempt_start(move |x| e(EventKind::AttemptStart(x.clone())))
+            .on_call_done(move |x| f(EventKind::CallDone(x.clone())))
+            .compose(&self.trace())
     }
 }

@@ -26,6 +26,19 @@
 //! | `Got1xxResponse` | [`ClientTrace::on_got_1xx_response`] | [`Got1xxResponseInfo`] |
 //! | `PutIdleConn` | [`ClientTrace::on_put_idle_conn`] | [`PutIdleConnInfo`] |
 //!
+//! # The hooks Go lacks
+//! | hook | set with | argument |
+//! |---|---|---|
+//! | `CallStart` | [`ClientTrace::on_call_start`] | [`CallStartInfo`] |
+//! | `AttemptStart` | [`ClientTrace::on_attempt_start`] | [`AttemptStartInfo`] |
+//! | `RequestBodyDone` | [`ClientTrace::on_request_body_done`] | [`BodyDoneInfo`] |
+//! | `ResponseBodyDone` | [`ClientTrace::on_response_body_done`] | [`BodyDoneInfo`] |
+//! | `CallDone` | [`ClientTrace::on_call_done`] | [`CallDoneInfo`] |
+//! | `ConnClosed` | [`ClientTrace::on_conn_closed`] | [`ConnClosedInfo`] |
+//!
+//! `CallStart`, `AttemptStart` and `CallDone` follow a call across redirects and retries;
+//! `httptrace_tower::CallTraceLayer` fires them.
+//!
 //! # Attaching a trace
 //! - to every request through a stack: `httptrace_tower::HttpTraceLayer::new(trace)`;
 //! - to one request: [`with_client_trace`] (Go's `WithClientTrace`), read back with
@@ -49,6 +62,7 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 mod attach;
+mod beyond_go;
 mod error;
 mod event_log;
 mod hook;
@@ -61,6 +75,9 @@ mod trace;
 pub use attach::{
     attach_to_extensions, client_trace, extensions_client_trace, take_client_trace,
     with_client_trace,
+};
+pub use beyond_go::{
+    AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, CloseReason, ConnClosedInfo,
 };
 pub use error::{BoxError, TraceError};
 pub use event_log::{Event, EventKind, EventLog};

@@ -1,8 +1,11 @@
-//! [`ClientTrace`]: one optional hook for each of Go's sixteen.
+//! [`ClientTrace`]: one optional hook for each of Go's sixteen, and six Go lacks.
 
 use std::fmt;
 use std::sync::Arc;
 
+use crate::beyond_go::{
+    AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, ConnClosedInfo,
+};
 use crate::error::BoxError;
 use crate::hook::{
     call, call_fallible, call_field, call_get_conn, chain, chain_fallible, chain_field,
@@ -62,6 +65,12 @@ struct Hooks {
     wrote_headers: Hook<()>,
     wait_100_continue: Hook<()>,
     wrote_request: Hook<WroteRequestInfo>,
+    request_body_done: Hook<BodyDoneInfo>,
+    response_body_done: Hook<BodyDoneInfo>,
+    conn_closed: Hook<ConnClosedInfo>,
+    call_start: Hook<CallStartInfo>,
+    attempt_start: Hook<AttemptStartInfo>,
+    call_done: Hook<CallDoneInfo>,
 }
 
 /// Names one hook, to ask a trace whether it is set ([`ClientTrace::is_set`]).
@@ -100,6 +109,46 @@ pub enum HookKind {
     Wait100Continue,
     /// `WroteRequest`
     WroteRequest,
+    /// `RequestBodyDone` (not in Go)
+    RequestBodyDone,
+    /// `ResponseBodyDone` (not in Go)
+    ResponseBodyDone,
+    /// `ConnClosed` (not in Go)
+    ConnClosed,
+    /// `CallStart` (not in Go)
+    CallStart,
+    /// `AttemptStart` (not in Go)
+    AttemptStart,
+    /// `CallDone` (not in Go)
+    CallDone,
+}
+
+impl HookKind {
+    /// Every hook, Go's sixteen in the order of its struct, then ours.
+    pub const ALL: [HookKind; 22] = [
+        HookKind::GetConn,
+        HookKind::GotConn,
+        HookKind::PutIdleConn,
+        HookKind::GotFirstResponseByte,
+        HookKind::Got100Continue,
+        HookKind::Got1xxResponse,
+        HookKind::DnsStart,
+        HookKind::DnsDone,
+        HookKind::ConnectStart,
+        HookKind::ConnectDone,
+        HookKind::TlsHandshakeStart,
+        HookKind::TlsHandshakeDone,
+        HookKind::WroteHeaderField,
+        HookKind::WroteHeaders,
+        HookKind::Wait100Continue,
+        HookKind::WroteRequest,
+        HookKind::RequestBodyDone,
+        HookKind::ResponseBodyDone,
+        HookKind::ConnClosed,
+        HookKind::CallStart,
+        HookKind::AttemptStart,
+        HookKind::CallDone,
+    ];
 }
 
 fn arc1<A, F: Fn(&A) + Send + Sync + 'static>(f: F) -> Hook<A> {
@@ -140,6 +189,12 @@ impl ClientTrace {
             HookKind::WroteHeaders => h.wrote_headers.is_some(),
             HookKind::Wait100Continue => h.wait_100_continue.is_some(),
             HookKind::WroteRequest => h.wrote_request.is_some(),
+            HookKind::RequestBodyDone => h.request_body_done.is_some(),
+            HookKind::ResponseBodyDone => h.response_body_done.is_some(),
+            HookKind::ConnClosed => h.conn_closed.is_some(),
+            HookKind::CallStart => h.call_start.is_some(),
+            HookKind::AttemptStart => h.attempt_start.is_some(),
+            HookKind::CallDone => h.call_done.is_some(),
         }
     }
 
@@ -180,29 +235,19 @@ impl ClientTrace {
                 wrote_headers: chain(&n.wrote_headers, &o.wrote_headers),
                 wait_100_continue: chain(&n.wait_100_continue, &o.wait_100_continue),
                 wrote_request: chain(&n.wrote_request, &o.wrote_request),
+                request_body_done: chain(&n.request_body_done, &o.request_body_done),
+                response_body_done: chain(&n.response_body_done, &o.response_body_done),
+                conn_closed: chain(&n.conn_closed, &o.conn_closed),
+                call_start: chain(&n.call_start, &o.call_start),
+                attempt_start: chain(&n.attempt_start, &o.attempt_start),
+                call_done: chain(&n.call_done, &o.call_done),
             }),
         }
     }
 
     /// True when no hook is set.
     pub fn is_empty(&self) -> bool {
-        let h = &*self.hooks;
-        h.get_conn.is_none()
-            && h.got_conn.is_none()
-            && h.put_idle_conn.is_none()
-            && h.got_first_response_byte.is_none()
-            && h.got_100_continue.is_none()
-            && h.got_1xx_response.is_none()
-            && h.dns_start.is_none()
-            && h.dns_done.is_none()
-            && h.connect_start.is_none()
-            && h.connect_done.is_none()
-            && h.tls_handshake_start.is_none()
-            && h.tls_handshake_done.is_none()
-            && h.wrote_header_field.is_none()
-            && h.wrote_headers.is_none()
-            && h.wait_100_continue.is_none()
-            && h.wrote_request.is_none()
+        !HookKind::ALL.into_iter().any(|kind| self.is_set(kind))
     }
 
     // ----- setters, in the order of Go's struct -----
@@ -329,6 +374,64 @@ impl ClientTrace {
         self
     }
 
+    // ----- the hooks Go lacks -----
+
+    /// `RequestBodyDone` (not in Go): the request body ended, with the data bytes handed to
+    /// the connection, or the error that cut it short (it failed, it was dropped unsent, or
+    /// it was held back for `Expect: 100-continue` and never sent). Fires before
+    /// `WroteRequest`, which waits for the end to be on the wire.
+    pub fn on_request_body_done(
+        mut self,
+        f: impl Fn(&BodyDoneInfo) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks_mut().request_body_done = arc1(f);
+        self
+    }
+
+    /// `ResponseBodyDone` (not in Go): the response body ended, with the data bytes read,
+    /// or the error that cut it short (it failed, or it was dropped before its end). Fires
+    /// right after `PutIdleConn`, when that fires; once per response.
+    pub fn on_response_body_done(
+        mut self,
+        f: impl Fn(&BodyDoneInfo) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks_mut().response_body_done = arc1(f);
+        self
+    }
+
+    /// `ConnClosed` (not in Go): a connection closed, why, and how many requests it carried.
+    ///
+    /// It is told to the trace of the request whose connector call opened the connection
+    /// (so to a layer's trace for all its connections), usually long after that request
+    /// ended, from the connection's own task.
+    pub fn on_conn_closed(mut self, f: impl Fn(&ConnClosedInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().conn_closed = arc1(f);
+        self
+    }
+
+    /// `CallStart` (not in Go): a whole call begins, before its first attempt. Fired by a
+    /// call-tracing layer placed outside redirect and retry layers.
+    pub fn on_call_start(mut self, f: impl Fn(&CallStartInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().call_start = arc1(f);
+        self
+    }
+
+    /// `AttemptStart` (not in Go): one request of a call goes out, numbered from 1, before
+    /// its `GetConn`.
+    pub fn on_attempt_start(
+        mut self,
+        f: impl Fn(&AttemptStartInfo) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks_mut().attempt_start = arc1(f);
+        self
+    }
+
+    /// `CallDone` (not in Go): a whole call has its final response or its error.
+    pub fn on_call_done(mut self, f: impl Fn(&CallDoneInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().call_done = arc1(f);
+        self
+    }
+
     // ----- callers -----
 
     /// Calls the `GetConn` hook.
@@ -399,29 +502,38 @@ impl ClientTrace {
     pub fn wrote_request(&self, info: &WroteRequestInfo) {
         call("WroteRequest", &self.hooks.wrote_request, info)
     }
+    /// Calls the `RequestBodyDone` hook.
+    pub fn request_body_done(&self, info: &BodyDoneInfo) {
+        call("RequestBodyDone", &self.hooks.request_body_done, info)
+    }
+    /// Calls the `ResponseBodyDone` hook.
+    pub fn response_body_done(&self, info: &BodyDoneInfo) {
+        call("ResponseBodyDone", &self.hooks.response_body_done, info)
+    }
+    /// Calls the `ConnClosed` hook.
+    pub fn conn_closed(&self, info: &ConnClosedInfo) {
+        call("ConnClosed", &self.hooks.conn_closed, info)
+    }
+    /// Calls the `CallStart` hook.
+    pub fn call_start(&self, info: &CallStartInfo) {
+        call("CallStart", &self.hooks.call_start, info)
+    }
+    /// Calls the `AttemptStart` hook.
+    pub fn attempt_start(&self, info: &AttemptStartInfo) {
+        call("AttemptStart", &self.hooks.attempt_start, info)
+    }
+    /// Calls the `CallDone` hook.
+    pub fn call_done(&self, info: &CallDoneInfo) {
+        call("CallDone", &self.hooks.call_done, info)
+    }
 }
 
 impl fmt::Debug for ClientTrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const ALL: [HookKind; 16] = [
-            HookKind::GetConn,
-            HookKind::GotConn,
-            HookKind::PutIdleConn,
-            HookKind::GotFirstResponseByte,
-            HookKind::Got100Continue,
-            HookKind::Got1xxResponse,
-            HookKind::DnsStart,
-            HookKind::DnsDone,
-            HookKind::ConnectStart,
-            HookKind::ConnectDone,
-            HookKind::TlsHandshakeStart,
-            HookKind::TlsHandshakeDone,
-            HookKind::WroteHeaderField,
-            HookKind::WroteHeaders,
-            HookKind::Wait100Continue,
-            HookKind::WroteRequest,
-        ];
-        let set: Vec<HookKind> = ALL.into_iter().filter(|k| self.is_set(*k)).collect();
+        let set: Vec<HookKind> = HookKind::ALL
+            .into_iter()
+            .filter(|k| self.is_set(*k))
+            .collect();
         f.debug_struct("ClientTrace").field("hooks", &set).finish()
     }
 }

@@ -4,11 +4,11 @@
 //! not the requests were traced (a service that traces a sample of its requests still gets
 //! exact reuse).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use httptrace::ConnectionInfo;
+use httptrace::{ClientTrace, CloseReason, ConnClosedInfo, ConnectionInfo, TraceError};
 
 use crate::request_state::RequestId;
 
@@ -33,6 +33,54 @@ pub(crate) fn next_stream_seq() -> u64 {
     STREAM_SEQ.load(Ordering::Acquire)
 }
 
+/// How the latest HTTP/1 exchange on a connection ended, as far as the layer saw it: what
+/// explains a close that neither the server nor an error caused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum ExchangeEnd {
+    /// No traced request on it (or none yet).
+    Unknown = 0,
+    /// A traced request is on it, its response body not ended.
+    InFlight = 1,
+    /// Its response body ended and the connection went back to the pool.
+    Returned = 2,
+    /// It was not to be reused (`Connection: close`, a failed body, a withheld body).
+    NotReusable = 3,
+    /// Its response body was dropped before its end.
+    DroppedUnread = 4,
+}
+
+impl ExchangeEnd {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => ExchangeEnd::InFlight,
+            2 => ExchangeEnd::Returned,
+            3 => ExchangeEnd::NotReusable,
+            4 => ExchangeEnd::DroppedUnread,
+            _ => ExchangeEnd::Unknown,
+        }
+    }
+}
+
+/// Who hears of the connection's close, and how to tell that the client is gone.
+pub(crate) struct CloseWatch {
+    /// The trace in effect when the connection was dialled, if it has `ConnClosed`.
+    pub(crate) trace: Option<ClientTrace>,
+    /// Dead once every clone of the connector that made the connection is dropped.
+    pub(crate) connector: Weak<()>,
+}
+
+impl CloseWatch {
+    /// Nobody to tell.
+    #[cfg(test)]
+    pub(crate) fn none() -> Self {
+        CloseWatch {
+            trace: None,
+            connector: Weak::new(),
+        }
+    }
+}
+
 pub(crate) struct ConnShared {
     pub(crate) info: ConnectionInfo,
     /// The request whose connector call made this connection.
@@ -53,10 +101,20 @@ pub(crate) struct ConnShared {
     /// When the connection last went idle (its last open stream ended), in nanoseconds since
     /// `established`.
     idle_since_nanos: AtomicU64,
+    /// The latest exchange's end (`ExchangeEnd`), for `ConnClosed`.
+    exchange: AtomicU8,
+    close: CloseWatch,
+    /// The I/O closed while a traced exchange was in flight, without an error: whether it
+    /// read the server's end of stream. The exchange's end (or this state's drop) reports it.
+    close_pending: Mutex<Option<bool>>,
 }
 
 impl ConnShared {
-    pub(crate) fn new(info: ConnectionInfo, dialed_by: Option<RequestId>) -> Arc<Self> {
+    pub(crate) fn new(
+        info: ConnectionInfo,
+        dialed_by: Option<RequestId>,
+        close: CloseWatch,
+    ) -> Arc<Self> {
         LIVE.fetch_add(1, Ordering::Relaxed);
         Arc::new(ConnShared {
             info,
@@ -69,7 +127,85 @@ impl ConnShared {
             first_stream_seq: AtomicU64::new(NONE),
             oldest_open_seq: AtomicU64::new(NONE),
             idle_since_nanos: AtomicU64::new(0),
+            exchange: AtomicU8::new(ExchangeEnd::Unknown as u8),
+            close,
+            close_pending: Mutex::new(None),
         })
+    }
+
+    /// Whether anyone hears of this connection's close.
+    pub(crate) fn reports_close(&self) -> bool {
+        self.close.trace.is_some()
+    }
+
+    /// Records how the latest exchange stands; an exchange that ended reports a close that
+    /// was waiting for it.
+    pub(crate) fn set_exchange(&self, end: ExchangeEnd) {
+        if !self.reports_close() {
+            self.exchange.store(end as u8, Ordering::Relaxed);
+            return;
+        }
+        let pending = {
+            let mut pending = self.close_pending.lock().unwrap_or_else(|e| e.into_inner());
+            self.exchange.store(end as u8, Ordering::Relaxed);
+            match end {
+                ExchangeEnd::Unknown | ExchangeEnd::InFlight => None,
+                _ => pending.take(),
+            }
+        };
+        if let Some(read_eof) = pending {
+            self.report_close(self.close_reason(read_eof, end));
+        }
+    }
+
+    /// The connection's I/O is dropped: tell `ConnClosed` why, from what was seen on it.
+    ///
+    /// hyper may close an HTTP/1 connection (after `Connection: close`, or a body dropped
+    /// unread) before the layer has seen how the exchange ended; such a close waits for the
+    /// exchange's end to say why.
+    pub(crate) fn closed(&self, read_eof: bool, error: Option<TraceError>) {
+        if !self.reports_close() {
+            return;
+        }
+        let reason = if let Some(err) = error {
+            CloseReason::Error(err)
+        } else {
+            let mut pending = self.close_pending.lock().unwrap_or_else(|e| e.into_inner());
+            let exchange = ExchangeEnd::from_u8(self.exchange.load(Ordering::Relaxed));
+            if exchange == ExchangeEnd::InFlight {
+                *pending = Some(read_eof);
+                return;
+            }
+            self.close_reason(read_eof, exchange)
+        };
+        self.report_close(reason);
+    }
+
+    /// A decision of the layer's (not reusable, body dropped) explains a close the server may
+    /// have joined in; then the server's end of stream; then a client that went away; then a
+    /// request still in flight; else the pool dropped it while idle.
+    fn close_reason(&self, read_eof: bool, exchange: ExchangeEnd) -> CloseReason {
+        let streams_open = self.oldest_open_seq.load(Ordering::Acquire) != NONE;
+        match exchange {
+            ExchangeEnd::NotReusable => CloseReason::NotReusable,
+            ExchangeEnd::DroppedUnread => CloseReason::DroppedUnreadBody,
+            _ if read_eof => CloseReason::ServerClosed,
+            _ if self.close.connector.strong_count() == 0 => CloseReason::PoolShutdown,
+            ExchangeEnd::InFlight => CloseReason::Abandoned,
+            _ if streams_open => CloseReason::Abandoned,
+            _ => CloseReason::IdleTimeout,
+        }
+    }
+
+    fn report_close(&self, reason: CloseReason) {
+        if let Some(trace) = &self.close.trace {
+            trace.conn_closed(&ConnClosedInfo::new(
+                self.info.clone(),
+                reason,
+                self.served.load(Ordering::Relaxed),
+                self.established.elapsed(),
+            ));
+        }
     }
 
     pub(crate) fn is_http2(&self) -> bool {
@@ -118,6 +254,11 @@ impl ConnShared {
 
 impl Drop for ConnShared {
     fn drop(&mut self) {
+        // Closed in flight, and the exchange never ended (its request was dropped).
+        let pending = self.close_pending.get_mut().map_or(None, Option::take);
+        if let Some(read_eof) = pending {
+            self.report_close(self.close_reason(read_eof, ExchangeEnd::InFlight));
+        }
         LIVE.fetch_sub(1, Ordering::Relaxed);
     }
 }

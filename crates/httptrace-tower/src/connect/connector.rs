@@ -2,17 +2,18 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Weak};
 use std::task::{ready, Context, Poll};
 
 use http::{Extensions, Uri};
-use httptrace::{current_trace, ClientTrace, ConnectionId, ConnectionInfo};
+use httptrace::{current_trace, ClientTrace, ConnectionId, ConnectionInfo, HookKind};
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpInfo};
 use hyper_util::rt::TokioIo;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::conn_state::{ConnShared, ConnectionHandle};
+use super::conn_state::{CloseWatch, ConnShared, ConnectionHandle};
 use super::traced_io::TracedIo;
 use crate::request_state::{current_request, RequestId};
 
@@ -28,13 +29,19 @@ use crate::request_state::{current_request, RequestId};
 #[derive(Debug, Clone)]
 pub struct TraceConnector<C> {
     inner: C,
+    /// Alive while any clone of this connector is: a connection closing after it is gone
+    /// closes because its client went away (`CloseReason::PoolShutdown`).
+    alive: Arc<()>,
 }
 
 impl<C> TraceConnector<C> {
     /// Traces the connections made by `inner`.
     pub fn new(inner: C) -> Self {
         crate::panic_report::install();
-        TraceConnector { inner }
+        TraceConnector {
+            inner,
+            alive: Arc::new(()),
+        }
     }
 
     /// The wrapped connector.
@@ -74,6 +81,7 @@ where
             inner,
             trace,
             dialed_by,
+            connector: Arc::downgrade(&self.alive),
         }
     }
 }
@@ -86,6 +94,7 @@ pin_project! {
         inner: F,
         trace: Option<ClientTrace>,
         dialed_by: Option<RequestId>,
+        connector: Weak<()>,
     }
 }
 
@@ -111,7 +120,14 @@ where
             http_info.map(HttpInfo::local_addr),
             http_info.map(HttpInfo::remote_addr),
         );
-        let shared = ConnShared::new(info, *this.dialed_by);
+        let close = CloseWatch {
+            trace: this
+                .trace
+                .clone()
+                .filter(|t| t.is_set(HookKind::ConnClosed)),
+            connector: this.connector.clone(),
+        };
+        let shared = ConnShared::new(info, *this.dialed_by, close);
         let traced = TracedIo::new(TokioIo::new(io), shared, connected.is_negotiated_h2());
         Poll::Ready(Ok(TracedConnection {
             io: TokioIo::new(traced),

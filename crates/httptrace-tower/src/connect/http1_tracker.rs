@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use httptrace::{GotConnInfo, HookKind, TraceError, WroteRequestInfo};
 
-use super::conn_state::ConnShared;
+use super::conn_state::{ConnShared, ExchangeEnd};
 use crate::handoff;
 use crate::head_scanner::{HeadEvent, HeadScanner};
 use crate::request_state::{Once, RequestState};
@@ -59,6 +59,7 @@ impl Http1Tracker {
             self.read_since_write = false;
             self.exchange_bound = false;
             self.exchanges_before = conn.served.fetch_add(1, Ordering::Relaxed);
+            conn.set_exchange(ExchangeEnd::Unknown);
         }
         if let Some(req) = offered {
             self.bind(conn, req);
@@ -83,6 +84,7 @@ impl Http1Tracker {
             Duration::ZERO
         };
         self.exchange_bound = true;
+        conn.set_exchange(ExchangeEnd::InFlight);
         req.trace.got_conn(&GotConnInfo::new(
             conn.info.clone(),
             reused,
@@ -137,7 +139,7 @@ impl Http1Tracker {
     pub(crate) fn after_flush(&mut self) {
         let Some(req) = self.owner() else { return };
         if self.scanner.is_done() && req.has(Once::BodyDone) && req.first(Once::WroteRequest) {
-            req.trace.wrote_request(&WroteRequestInfo::new(None));
+            req.wrote_request(&WroteRequestInfo::new(None));
             self.release_if_finished(&req);
         }
     }
@@ -145,8 +147,7 @@ impl Http1Tracker {
     pub(crate) fn write_failed(&mut self, err: &std::io::Error) {
         let Some(req) = self.owner() else { return };
         if req.has(Once::GotConn) && req.first(Once::WroteRequest) {
-            req.trace
-                .wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(err))));
+            req.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(err))));
         }
     }
 
@@ -175,6 +176,7 @@ impl Http1Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connect::conn_state::CloseWatch;
     use crate::handoff::HeadMarker;
     use httptrace::{ConnectionId, ConnectionInfo, EventLog};
     use proptest::prelude::*;
@@ -220,7 +222,11 @@ mod tests {
         /// over hears nothing, and reuse never runs ahead of the exchanges counted.
         #[test]
         fn any_interleaving_keeps_every_request_well_formed(ops in prop::collection::vec(op(), 0..60)) {
-            let conn = ConnShared::new(ConnectionInfo::new(ConnectionId::next(), None, None), None);
+            let conn = ConnShared::new(
+                ConnectionInfo::new(ConnectionId::next(), None, None),
+                None,
+                CloseWatch::none(),
+            );
             let mut tracker = Http1Tracker::new();
             let logs: Vec<EventLog> = (0..4).map(|_| EventLog::new()).collect();
             let mut requests: Vec<Option<Arc<RequestState>>> =

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use httptrace::TraceError;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -36,6 +37,31 @@ pin_project! {
         inner: T,
         shared: Arc<ConnShared>,
         wire: Wire,
+        closing: Option<Closing>,
+    }
+}
+
+/// Reports the connection's close (`ConnClosed`) when the I/O is dropped, with what the I/O
+/// saw: the server's end of stream, or the first error.
+struct Closing {
+    shared: Option<Arc<ConnShared>>,
+    read_eof: bool,
+    error: Option<TraceError>,
+}
+
+impl Closing {
+    fn failed(&mut self, err: &std::io::Error) {
+        if self.error.is_none() && !self.read_eof {
+            self.error = Some(TraceError::describe(err));
+        }
+    }
+}
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.take() {
+            shared.closed(self.read_eof, self.error.take());
+        }
     }
 }
 
@@ -47,10 +73,16 @@ impl<T> TracedIo<T> {
         } else {
             Wire::Unknown
         };
+        let closing = shared.reports_close().then(|| Closing {
+            shared: Some(shared.clone()),
+            read_eof: false,
+            error: None,
+        });
         TracedIo {
             inner,
             shared,
             wire,
+            closing,
         }
     }
 
@@ -71,8 +103,11 @@ impl<T> TracedIo<T> {
         &mut self.inner
     }
 
-    /// Unwraps the stream.
-    pub fn into_inner(self) -> T {
+    /// Unwraps the stream; its close is then not reported.
+    pub fn into_inner(mut self) -> T {
+        if let Some(closing) = self.closing.as_mut() {
+            closing.shared = None;
+        }
         self.inner
     }
 }
@@ -154,8 +189,18 @@ impl<T: AsyncRead> AsyncRead for TracedIo<T> {
     ) -> Poll<std::io::Result<()>> {
         let this = self.project();
         let before = buf.filled().len();
-        ready!(this.inner.poll_read(cx, buf))?;
-        this.wire.after_read(this.shared, &buf.filled()[before..]);
+        let room = buf.remaining() > 0;
+        if let Err(err) = ready!(this.inner.poll_read(cx, buf)) {
+            if let Some(closing) = this.closing {
+                closing.failed(&err);
+            }
+            return Poll::Ready(Err(err));
+        }
+        let read = &buf.filled()[before..];
+        if let Some(closing) = this.closing.as_mut().filter(|_| read.is_empty() && room) {
+            closing.read_eof = true;
+        }
+        this.wire.after_read(this.shared, read);
         Poll::Ready(Ok(()))
     }
 }
@@ -175,6 +220,9 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
             }
             Err(err) => {
                 this.wire.write_failed(&err);
+                if let Some(closing) = this.closing {
+                    closing.failed(&err);
+                }
                 Poll::Ready(Err(err))
             }
         }
@@ -199,6 +247,9 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
             }
             Err(err) => {
                 this.wire.write_failed(&err);
+                if let Some(closing) = this.closing {
+                    closing.failed(&err);
+                }
                 Poll::Ready(Err(err))
             }
         }
@@ -217,6 +268,9 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
             }
             Err(err) => {
                 this.wire.write_failed(&err);
+                if let Some(closing) = this.closing {
+                    closing.failed(&err);
+                }
                 Poll::Ready(Err(err))
             }
         }

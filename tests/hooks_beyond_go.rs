@@ -1,0 +1,281 @@
+//! The hooks Go lacks, against real servers: both bodies' ends (bytes, and what cut them
+//! short) and the connection's close (why, and how many requests it served), for an early
+//! body drop, a server that closes, the pool's idle timeout, `Connection: close`, a reset and
+//! a client that goes away.
+
+mod support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use httptrace::{CloseReason, ConnClosedInfo, Event, EventKind, EventLog};
+use httptrace_tower::{HttpTrace, TraceConnector};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use support::*;
+
+/// The one `ConnClosed` of `log`, once it has come.
+async fn closed(log: &EventLog) -> ConnClosedInfo {
+    eventually("ConnClosed", || log.names().contains(&"ConnClosed")).await;
+    let events = log.events();
+    let mut closes = events.iter().filter_map(|e| match &e.kind {
+        EventKind::ConnClosed(i) => Some(i.clone()),
+        _ => None,
+    });
+    let first = closes.next().unwrap();
+    assert!(closes.next().is_none(), "one connection, one close");
+    first
+}
+
+/// `(bytes, error message)` of the event named `name`.
+fn body_done(events: &[Event], name: &str) -> (u64, Option<String>) {
+    events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::RequestBodyDone(i) if name == "RequestBodyDone" => Some(i.clone()),
+            EventKind::ResponseBodyDone(i) if name == "ResponseBodyDone" => Some(i.clone()),
+            _ => None,
+        })
+        .map(|i| (i.bytes, i.err.map(|e| e.to_string())))
+        .unwrap_or_else(|| panic!("no {name} in {:?}", names(events)))
+}
+
+/// Everything but the header fields, which other tests pin.
+fn without_fields(events: &[Event]) -> Vec<String> {
+    names(events)
+        .into_iter()
+        .filter(|n| !n.starts_with("WroteHeaderField"))
+        .collect()
+}
+
+#[tokio::test]
+async fn both_bodies_report_their_bytes_in_order_and_the_pool_timeout_closes_the_connection() {
+    let server = TestServer::start().await;
+    let log = EventLog::new();
+    let connector = TraceConnector::new(dialer(TestResolver::new()));
+    let client = HttpTrace::new(
+        Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_millis(200))
+            .pool_timer(TokioTimer::new())
+            .build(connector),
+        log.trace_beyond_go(),
+    );
+    let req = http::Request::post(server.url("127.0.0.1", "/big"))
+        .body(http_body_util::Full::new(Bytes::from_static(b"hello")))
+        .unwrap();
+    let res = within("the request", client.request(req)).await.unwrap();
+    assert_eq!(read_body(res.into_body()).await.len(), 1 << 20);
+
+    let events = log.events();
+    assert_eq!(
+        without_fields(&events),
+        [
+            "GetConn",
+            "ConnectStart",
+            "ConnectDone",
+            "GotConn",
+            "WroteHeaders",
+            "RequestBodyDone",
+            "WroteRequest",
+            "GotFirstResponseByte",
+            "PutIdleConn",
+            "ResponseBodyDone",
+        ]
+    );
+    assert_eq!(body_done(&events, "RequestBodyDone"), (5, None));
+    assert_eq!(body_done(&events, "ResponseBodyDone"), (1 << 20, None));
+
+    // Nobody uses the connection again: the pool drops it once its idle timeout passes.
+    let close = closed(&log).await;
+    assert!(
+        matches!(close.reason, CloseReason::IdleTimeout),
+        "{:?}",
+        close.reason
+    );
+    assert_eq!(close.requests_served, 1);
+    assert_eq!(close.conn, got_conn(&events).conn);
+    assert!(close.lifetime >= Duration::from_millis(200));
+}
+
+#[tokio::test]
+async fn a_response_body_dropped_early_reports_the_cut_and_closes_its_connection_for_it() {
+    let server = TestServer::start().await;
+    let log = EventLog::new();
+    let client = client(TestResolver::new(), log.trace_beyond_go());
+    let res = within(
+        "the request",
+        client.request(get(&server.url("127.0.0.1", "/big"))),
+    )
+    .await
+    .unwrap();
+    let mut body = res.into_body();
+    let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    drop(body);
+
+    let events = log.events();
+    assert!(
+        names(&events).ends_with(&[
+            "GotFirstResponseByte".to_owned(),
+            "PutIdleConn".to_owned(),
+            "ResponseBodyDone".to_owned()
+        ]),
+        "{:?}",
+        names(&events)
+    );
+    let (bytes, err) = body_done(&events, "ResponseBodyDone");
+    assert_eq!(bytes, first.len() as u64);
+    assert!(bytes < 1 << 20);
+    assert!(
+        err.as_deref()
+            .is_some_and(|e| e.starts_with("response body dropped before its end")),
+        "{err:?}"
+    );
+
+    let close = closed(&log).await;
+    assert!(
+        matches!(close.reason, CloseReason::DroppedUnreadBody),
+        "{:?}",
+        close.reason
+    );
+    assert_eq!(close.requests_served, 1);
+}
+
+#[tokio::test]
+async fn a_server_that_closes_an_idle_connection_is_reported_as_server_closed() {
+    // Answers one request with a keep-alive response, then closes 100 ms later.
+    let (addr, _server) = misbehaving_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+        false,
+        false,
+    )
+    .await;
+    let log = EventLog::new();
+    let client = client(TestResolver::new(), log.trace_beyond_go());
+    let res = within(
+        "the request",
+        client.request(get(&format!("http://{addr}/"))),
+    )
+    .await
+    .unwrap();
+    read_body(res.into_body()).await;
+    assert!(log.names().ends_with(&["PutIdleConn", "ResponseBodyDone"]));
+
+    let close = closed(&log).await;
+    assert!(
+        matches!(close.reason, CloseReason::ServerClosed),
+        "{:?}",
+        close.reason
+    );
+    assert_eq!(close.requests_served, 1);
+}
+
+#[tokio::test]
+async fn a_reset_is_reported_as_an_error_and_connection_close_as_not_reusable() {
+    let (addr, _server) = misbehaving_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+        true,
+        false,
+    )
+    .await;
+    let log = EventLog::new();
+    let client = client(TestResolver::new(), log.trace_beyond_go());
+    let res = within(
+        "the request",
+        client.request(get(&format!("http://{addr}/"))),
+    )
+    .await
+    .unwrap();
+    read_body(res.into_body()).await;
+    let close = closed(&log).await;
+    match &close.reason {
+        CloseReason::Error(err) => assert_eq!(
+            err.io_error_kind(),
+            Some(std::io::ErrorKind::ConnectionReset),
+            "{err}"
+        ),
+        other => panic!("a reset is an error, not {other:?}"),
+    }
+
+    // The server says `Connection: close` and keeps the connection open: the client closes.
+    let (addr, _server) = misbehaving_server(
+        b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok",
+        false,
+        true,
+    )
+    .await;
+    let log = EventLog::new();
+    let client = support::client(TestResolver::new(), log.trace_beyond_go());
+    let res = within(
+        "the request",
+        client.request(get(&format!("http://{addr}/"))),
+    )
+    .await
+    .unwrap();
+    read_body(res.into_body()).await;
+    assert!(!log.names().contains(&"PutIdleConn"), "{:?}", log.names());
+    let close = closed(&log).await;
+    assert!(
+        matches!(close.reason, CloseReason::NotReusable),
+        "{:?}",
+        close.reason
+    );
+}
+
+#[tokio::test]
+async fn dropping_the_client_closes_its_idle_connections_as_pool_shutdown() {
+    let server = TestServer::start().await;
+    let log = EventLog::new();
+    let client = client(TestResolver::new(), log.trace_beyond_go());
+    for _ in 0..2 {
+        let res = within(
+            "the request",
+            client.request(get(&server.url("127.0.0.1", "/"))),
+        )
+        .await
+        .unwrap();
+        read_body(res.into_body()).await;
+    }
+    assert!(!log.names().contains(&"ConnClosed"));
+    drop(client);
+    let close = closed(&log).await;
+    assert!(
+        matches!(close.reason, CloseReason::PoolShutdown),
+        "{:?}",
+        close.reason
+    );
+    assert_eq!(close.requests_served, 2);
+}
+
+#[tokio::test]
+async fn a_request_body_that_fails_reports_what_it_sent_and_why_it_stopped() {
+    let server = TestServer::start().await;
+    let log = EventLog::new();
+    let client = client_with::<http_body_util::channel::Channel<Bytes, std::io::Error>>(
+        TestResolver::new(),
+        log.trace_beyond_go(),
+    );
+    let (mut tx, body) = http_body_util::channel::Channel::new(1);
+    let req = http::Request::post(server.url("127.0.0.1", "/up"))
+        .body(body)
+        .unwrap();
+    let sending = tokio::spawn(async move {
+        tx.send_data(Bytes::from_static(b"abc")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tx.abort(std::io::Error::other("the upload broke"));
+    });
+    let result = within("the request", client.request(req)).await;
+    assert!(result.is_err());
+    sending.await.unwrap();
+
+    let events = log.events();
+    assert_eq!(
+        body_done(&events, "RequestBodyDone"),
+        (3, Some("request body failed".to_owned()))
+    );
+    let names = names(&events);
+    let done = names.iter().position(|n| n == "RequestBodyDone").unwrap();
+    let wrote = names.iter().position(|n| n == "WroteRequest").unwrap();
+    assert!(done < wrote, "{names:?}");
+    assert!(!names.contains(&"ResponseBodyDone".to_owned()));
+}
