@@ -160,6 +160,7 @@ where
                 state.wrote_request(&WroteRequestInfo::new(Some(err)));
             }
             state.end_stream();
+            state.answered(None);
             // As Go, the connection is not reused after a veto (whatever the server sends next
             // belongs to the abandoned exchange); the response is dropped unread.
             poison(this.connected);
@@ -171,6 +172,7 @@ where
         let seq = this.seq_first_poll.unwrap_or(0);
         Poll::Ready(match result {
             Ok(res) => {
+                state.answered(Some(res.status()));
                 if res.version() == Version::HTTP_2 {
                     if let Some(flag) = this.learn_http2 {
                         flag.see();
@@ -187,6 +189,7 @@ where
                 ))
             }
             Err(err) => {
+                state.answered(None);
                 if state.has(Once::GotConn) && state.first(Once::WroteRequest) {
                     state.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&err))));
                 }

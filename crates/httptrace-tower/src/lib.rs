@@ -65,10 +65,28 @@
 //! ended (at once for a request without one); `GotFirstResponseByte` when the response head
 //! arrives. `PutIdleConn` never fires for HTTP/2, as in Go. `Reused` is true for every stream
 //! after the connection's first; `WasIdle` when no other stream was open.
+//!
+//! # The hooks Go lacks
+//! - `RequestBodyDone`: with `WroteRequest`, just before it, for a body that reached its end
+//!   (hyper may take a whole body before it writes the head, so its end is reported when it
+//!   is on the wire); at once, with the reason, for one that failed, was dropped or was held
+//!   back after `Expect: 100-continue`.
+//! - `ResponseBodyDone`: at the response body's end, failure or drop, right after
+//!   `PutIdleConn` when that fires; with the data bytes read.
+//! - `ConnClosed`: when the connection's I/O is dropped, to the trace of the request that
+//!   dialled it; why ([`httptrace::CloseReason`]) comes from what the I/O saw (the server's
+//!   end of stream, an error) and how the layer saw the last exchange end (returned to the
+//!   pool, `Connection: close`, body dropped, still in flight); a connection dropped idle
+//!   while its connector (the client) lives was dropped by the pool's idle timeout. The
+//!   exchange-based reasons need the connection's requests to go through [`HttpTrace`].
+//! - `CallStart`, `AttemptStart`, `CallDone`: from [`CallTraceLayer`], placed outside the
+//!   layers that redirect or retry, with an [`HttpTrace`] inside them that numbers each
+//!   attempt; `CallDone` when the call has its final response (or error).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
+mod call;
 mod client;
 pub mod connect;
 mod error;
@@ -85,6 +103,7 @@ mod request_state;
 mod response_body;
 mod service;
 
+pub use call::{CallFuture, CallTrace, CallTraceLayer};
 pub use client::{http_client, TracedClient, TracedHttpConnector};
 #[cfg(feature = "rustls")]
 pub use client::{https_client, TracedHttpsConnector};

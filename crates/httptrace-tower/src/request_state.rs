@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::Waker;
 
 use bytes::Buf;
@@ -12,6 +12,7 @@ use httptrace::{
     BodyDoneInfo, BoxError, ClientTrace, HookKind, TimingsRecorder, TraceError, WroteRequestInfo,
 };
 
+use crate::call::CallState;
 use crate::h2_stream::{H2Head, OpenStream};
 
 /// Identifies a request to the connector, so that a connection knows who dialled it.
@@ -36,6 +37,8 @@ pub(crate) struct RequestState {
     /// Body bytes, counted by the body wrappers when someone reads them.
     pub(crate) request_bytes: AtomicU64,
     pub(crate) response_bytes: AtomicU64,
+    /// The traced call this request is an attempt of (`CallTraceLayer`).
+    call: Option<Arc<CallState>>,
 }
 
 #[derive(Default)]
@@ -88,6 +91,21 @@ impl RequestState {
             count,
             request_bytes: AtomicU64::new(0),
             response_bytes: AtomicU64::new(0),
+            call: None,
+        }
+    }
+
+    /// Makes the request an attempt of `call`.
+    pub(crate) fn in_call(mut self, call: Option<Arc<CallState>>) -> Self {
+        self.call = call;
+        self
+    }
+
+    /// The attempt has its answer: `status`, or `None` for an error. The call's next attempt
+    /// says what it follows.
+    pub(crate) fn answered(&self, status: Option<http::StatusCode>) {
+        if let Some(call) = &self.call {
+            call.attempt_answered(status);
         }
     }
 

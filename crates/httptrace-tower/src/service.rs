@@ -13,6 +13,7 @@ use httptrace::{
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 use tower_service::Service;
 
+use crate::call::current_call;
 use crate::expect_continue::{expects_continue, ExpectGate, DEFAULT_TIMEOUT};
 use crate::future::ResponseFuture;
 use crate::h2_stream::H2Head;
@@ -188,7 +189,12 @@ pub(crate) fn start<B: http_body::Body, F>(
         .is_set(HookKind::WroteHeaderField)
         .then(|| H2Head::of(&req));
     let learn = (!may_be_http2).then(|| cleartext_http2.clone());
-    let state = Arc::new(RequestState::new(trace, h2_head, gate.is_some(), timings));
+    // Inside a traced call (`CallTraceLayer`), this request is its next attempt.
+    let call = current_call();
+    if let Some(call) = &call {
+        call.attempt_started(&trace, &req);
+    }
+    let state = Arc::new(RequestState::new(trace, h2_head, gate.is_some(), timings).in_call(call));
     get_conn(&state.trace, req.uri(), port);
     let capture = may_be_http2 || keeps_connection(&state.trace, gate.as_ref());
     let capture = watch_without_replacing(&mut req, Some(&state), gate.as_ref(), capture);
