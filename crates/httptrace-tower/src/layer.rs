@@ -1,5 +1,6 @@
 //! [`HttpTraceLayer`]: traces every request through a stack.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use httptrace::ClientTrace;
@@ -7,7 +8,7 @@ use httptrace::ClientTrace;
 use crate::expect_continue::DEFAULT_TIMEOUT;
 use tower_layer::Layer;
 
-use crate::service::HttpTrace;
+use crate::service::{HttpTrace, PerRequest};
 
 /// Wraps a `Service<http::Request<B>>` (hyper-util's `Client`, say) in [`HttpTrace`]: every
 /// request through it is traced with this layer's trace, composed with the trace attached to
@@ -24,6 +25,7 @@ pub struct HttpTraceLayer {
     trace: ClientTrace,
     expect_continue_timeout: Duration,
     record_timings: bool,
+    per_request: Option<PerRequest>,
 }
 
 impl Default for HttpTraceLayer {
@@ -39,7 +41,18 @@ impl HttpTraceLayer {
             trace,
             expect_continue_timeout: DEFAULT_TIMEOUT,
             record_timings: false,
+            per_request: None,
         }
+    }
+
+    /// Calls `make` as each request starts, for a trace of that request's own (see
+    /// [`HttpTrace::trace_per_request`]).
+    pub fn trace_per_request(
+        mut self,
+        make: impl Fn() -> ClientTrace + Send + Sync + 'static,
+    ) -> Self {
+        self.per_request = Some(PerRequest(Arc::new(make)));
+        self
     }
 
     /// Records each request's [`Timings`](httptrace::Timings) into a
@@ -62,12 +75,14 @@ impl<S> Layer<S> for HttpTraceLayer {
     type Service = HttpTrace<S>;
 
     fn layer(&self, inner: S) -> HttpTrace<S> {
-        let service = HttpTrace::new(inner, self.trace.clone())
+        let mut service = HttpTrace::new(inner, self.trace.clone())
             .expect_continue_timeout(self.expect_continue_timeout);
         if self.record_timings {
-            service.record_timings()
-        } else {
-            service
+            service = service.record_timings();
         }
+        if let Some(make) = &self.per_request {
+            service = service.trace_per_request_shared(make.clone());
+        }
+        service
     }
 }

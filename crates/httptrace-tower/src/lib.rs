@@ -102,6 +102,8 @@ mod request_body;
 mod request_state;
 mod response_body;
 mod service;
+#[cfg(feature = "tracing")]
+mod tracing_events;
 
 pub use call::{CallFuture, CallTrace, CallTraceLayer};
 pub use client::{http_client, TracedClient, TracedHttpConnector};
@@ -122,3 +124,5 @@ pub use response_body::TracedResponseBody;
 #[cfg(feature = "rustls")]
 pub use rustls;
 pub use service::HttpTrace;
+#[cfg(feature = "tracing")]
+pub use tracing_events::TracingEvents;

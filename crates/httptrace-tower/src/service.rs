@@ -46,6 +46,17 @@ pub(crate) struct Settings {
     expect_continue_timeout: Duration,
     cleartext_http2: CleartextHttp2,
     record_timings: bool,
+    per_request: Option<PerRequest>,
+}
+
+/// Makes a trace for each request (`trace_per_request`).
+#[derive(Clone)]
+pub(crate) struct PerRequest(pub(crate) Arc<dyn Fn() -> ClientTrace + Send + Sync>);
+
+impl std::fmt::Debug for PerRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PerRequest")
+    }
 }
 
 /// Whether requests through this layer (and its clones) have gone out as HTTP/2 over plain
@@ -76,6 +87,7 @@ impl<S> HttpTrace<S> {
                 expect_continue_timeout: DEFAULT_TIMEOUT,
                 cleartext_http2: CleartextHttp2::default(),
                 record_timings: false,
+                per_request: None,
             },
         }
     }
@@ -106,6 +118,23 @@ impl<S> HttpTrace<S> {
     /// ```
     pub fn record_timings(mut self) -> Self {
         self.settings.record_timings = true;
+        self
+    }
+
+    /// Calls `make` as each request starts (in the caller's context: its `tracing` span, say)
+    /// for a trace of that request's own, composed over this layer's trace.
+    /// [`TracingEvents`](crate::TracingEvents) uses it to record each request's hooks in the
+    /// span it was sent from.
+    pub fn trace_per_request(
+        mut self,
+        make: impl Fn() -> ClientTrace + Send + Sync + 'static,
+    ) -> Self {
+        self.settings.per_request = Some(PerRequest(Arc::new(make)));
+        self
+    }
+
+    pub(crate) fn trace_per_request_shared(mut self, make: PerRequest) -> Self {
+        self.settings.per_request = Some(make);
         self
     }
 
@@ -146,6 +175,7 @@ pub(crate) fn start<B: http_body::Body, F>(
         expect_continue_timeout: expect_timeout,
         cleartext_http2,
         record_timings,
+        per_request,
     } = settings;
     let Some(port) = target_port(&req) else {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
@@ -154,6 +184,9 @@ pub(crate) fn start<B: http_body::Body, F>(
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     }
     let mut trace = layer_trace.clone();
+    if let Some(make) = per_request {
+        trace = (make.0)().compose(&trace);
+    }
     if let Some(ambient) = current_trace() {
         trace = ambient.compose(&trace);
     }

@@ -67,6 +67,7 @@ mod error;
 mod event_log;
 mod hook;
 mod info;
+mod redact;
 mod scope;
 mod timings;
 mod tls;
@@ -87,6 +88,7 @@ pub use info::{
     GetConnInfo, Got1xxResponseInfo, GotConnInfo, HeaderField, PutIdleConnInfo,
     TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
 };
+pub use redact::{is_sensitive_header, REDACTED, SENSITIVE_HEADERS};
 pub use scope::{current_trace, EnteredTrace, Scoped};
 pub use timings::{Phase, Timings, TimingsRecorder};
 pub use tls::TlsConnectionState;

@@ -1,0 +1,284 @@
+//! [`TracingEvents`]: a ready trace that records every hook as a `tracing` event, in the span
+//! the request was sent from.
+//!
+//! Every event has target `httptrace`, its hook's Go name (or ours) in the `hook` field and
+//! as its message, and the fields below. Levels: `DEBUG` for every hook, `TRACE` for
+//! `WroteHeaderField` (one per header line), `WARN` for a hook that reports an error (then
+//! an `err` field is present) and for `ConnClosed` with an error.
+//!
+//! | hook | fields |
+//! |---|---|
+//! | `CallStart` | `method`, `uri` |
+//! | `AttemptStart` | `attempt`, `method`, `uri`, `previous_status` (0: none) |
+//! | `GetConn` | `host_port` |
+//! | `DNSStart` | `host` |
+//! | `DNSDone` | `addrs` (comma-separated), `coalesced`, `err` |
+//! | `ConnectStart` | `network`, `addr` |
+//! | `ConnectDone` | `network`, `addr`, `err` |
+//! | `TLSHandshakeStart` | |
+//! | `TLSHandshakeDone` | `tls.version`, `tls.alpn`, `tls.cipher`, `tls.resumed`, `err` |
+//! | `GotConn` | `conn.id`, `conn.remote_addr`, `reused`, `was_idle`, `idle_us` |
+//! | `WroteHeaderField` | `name`, `value` (values joined by `, `; sensitive ones redacted) |
+//! | `WroteHeaders`, `Wait100Continue`, `Got100Continue`, `GotFirstResponseByte` | |
+//! | `WroteRequest` | `err` |
+//! | `Got1xxResponse` | `status` |
+//! | `PutIdleConn` | `err` |
+//! | `RequestBodyDone`, `ResponseBodyDone` | `bytes`, `err` |
+//! | `CallDone` | `attempts`, `status` (0: none), `elapsed_us`, `err` |
+//! | `ConnClosed` | `conn.id`, `reason`, `requests_served`, `lifetime_us`, `err` |
+//!
+//! The values of `authorization`, `proxy-authorization`, `cookie` and `set-cookie`
+//! ([`httptrace::SENSITIVE_HEADERS`]) are recorded as `[redacted]` unless
+//! [`reveal_sensitive_headers`](TracingEvents::reveal_sensitive_headers) says otherwise.
+
+use std::sync::Arc;
+
+use httptrace::{is_sensitive_header, ClientTrace, CloseReason, TraceError, REDACTED};
+use tracing::{event, Level, Span};
+
+use crate::layer::HttpTraceLayer;
+
+/// Records each hook of a request as a `tracing` event (see the module docs for targets,
+/// fields and levels).
+///
+/// ```
+/// use httptrace_tower::TracingEvents;
+///
+/// // Every request through this layer records its hooks in the span it was sent from.
+/// let layer = TracingEvents::new().layer();
+/// # let _ = layer;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct TracingEvents {
+    redaction: Arc<Redaction>,
+}
+
+#[derive(Debug, Default)]
+struct Redaction {
+    reveal_sensitive: bool,
+    also: Vec<String>,
+}
+
+impl Redaction {
+    fn hides(&self, name: &str) -> bool {
+        (!self.reveal_sensitive && is_sensitive_header(name))
+            || self.also.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+}
+
+fn err_text(err: &Option<TraceError>) -> Option<String> {
+    err.as_ref().map(ToString::to_string)
+}
+
+/// Emits one event for `hook`, at `WARN` with an `err` field when `err` is some, at `$level`
+/// otherwise.
+macro_rules! hook_event {
+    ($span:expr, $level:expr, $hook:literal, $err:expr $(, $($field:tt)*)?) => {
+        match $err {
+            Some(err) => event!(
+                target: "httptrace", parent: $span, Level::WARN,
+                hook = $hook, err = %err $(, $($field)*)?, $hook
+            ),
+            None => event!(
+                target: "httptrace", parent: $span, $level,
+                hook = $hook $(, $($field)*)?, $hook
+            ),
+        }
+    };
+}
+
+impl TracingEvents {
+    /// Records every hook; sensitive header values redacted.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the values of the sensitive headers as they are. Only for debugging a setup
+    /// whose logs nobody else reads.
+    pub fn reveal_sensitive_headers(self) -> Self {
+        self.with(|r| r.reveal_sensitive = true)
+    }
+
+    /// Redacts the values of header `name` (any case) too.
+    pub fn redact_header(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.with(move |r| r.also.push(name))
+    }
+
+    fn with(self, change: impl FnOnce(&mut Redaction)) -> Self {
+        let mut redaction = Redaction {
+            reveal_sensitive: self.redaction.reveal_sensitive,
+            also: self.redaction.also.clone(),
+        };
+        change(&mut redaction);
+        TracingEvents {
+            redaction: Arc::new(redaction),
+        }
+    }
+
+    /// A layer whose every request records its hooks in the span current where it is sent.
+    pub fn layer(&self) -> HttpTraceLayer {
+        let events = self.clone();
+        HttpTraceLayer::default().trace_per_request(move || events.trace())
+    }
+
+    /// A trace that records its hooks in the span current now (attach it to one request).
+    pub fn trace(&self) -> ClientTrace {
+        self.trace_in(Span::current())
+    }
+
+    /// A trace that records its hooks in `span`.
+    pub fn trace_in(&self, span: Span) -> ClientTrace {
+        let span = Arc::new(span);
+        let s = || span.clone();
+        let redaction = self.redaction.clone();
+        let (a, b, c, d, e, f, g, h) = (s(), s(), s(), s(), s(), s(), s(), s());
+        let (i, j, k, l, m, n, o, p) = (s(), s(), s(), s(), s(), s(), s(), s());
+        let (q, r, t, u, v, w) = (s(), s(), s(), s(), s(), s());
+        ClientTrace::new()
+            .on_call_start(move |info| {
+                event!(target: "httptrace", parent: &*a, Level::DEBUG,
+                    hook = "CallStart", method = %info.method, uri = %info.uri, "CallStart")
+            })
+            .on_attempt_start(move |info| {
+                event!(target: "httptrace", parent: &*b, Level::DEBUG,
+                    hook = "AttemptStart", attempt = info.attempt, method = %info.method,
+                    uri = %info.uri,
+                    previous_status = info.previous_status.map_or(0, |s| s.as_u16()),
+                    "AttemptStart")
+            })
+            .on_get_conn(move |info| {
+                event!(target: "httptrace", parent: &*c, Level::DEBUG,
+                    hook = "GetConn", host_port = %info.host_port, "GetConn")
+            })
+            .on_dns_start(move |info| {
+                event!(target: "httptrace", parent: &*d, Level::DEBUG,
+                    hook = "DNSStart", host = %info.host, "DNSStart")
+            })
+            .on_dns_done(move |info| {
+                let addrs = info
+                    .addrs
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                hook_event!(&*e, Level::DEBUG, "DNSDone", err_text(&info.err),
+                    addrs = %addrs, coalesced = info.coalesced)
+            })
+            .on_connect_start(move |info| {
+                event!(target: "httptrace", parent: &*f, Level::DEBUG,
+                    hook = "ConnectStart", network = info.network, addr = %info.addr,
+                    "ConnectStart")
+            })
+            .on_connect_done(move |info| {
+                hook_event!(&*g, Level::DEBUG, "ConnectDone", err_text(&info.err),
+                    network = info.network, addr = %info.addr)
+            })
+            .on_tls_handshake_start(move || {
+                event!(target: "httptrace", parent: &*h, Level::DEBUG,
+                    hook = "TLSHandshakeStart", "TLSHandshakeStart")
+            })
+            .on_tls_handshake_done(move |info| {
+                let state = &info.state;
+                let alpn = state
+                    .alpn_protocol
+                    .as_deref()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default();
+                hook_event!(&*i, Level::DEBUG, "TLSHandshakeDone", err_text(&info.err),
+                    tls.version = state.version.as_deref().unwrap_or(""),
+                    tls.alpn = %alpn,
+                    tls.cipher = state.cipher_suite.as_deref().unwrap_or(""),
+                    tls.resumed = state.resumed)
+            })
+            .on_got_conn(move |info| {
+                event!(target: "httptrace", parent: &*j, Level::DEBUG,
+                    hook = "GotConn", conn.id = info.conn.id.as_u64(),
+                    conn.remote_addr = ?info.conn.remote_addr, reused = info.reused,
+                    was_idle = info.was_idle, idle_us = info.idle_time.as_micros() as u64,
+                    "GotConn")
+            })
+            .on_wrote_header_field(move |info| {
+                let value = if redaction.hides(info.name) {
+                    REDACTED.to_owned()
+                } else {
+                    info.value_strs().collect::<Vec<_>>().join(", ")
+                };
+                event!(target: "httptrace", parent: &*k, Level::TRACE,
+                    hook = "WroteHeaderField", name = info.name, value = %value,
+                    "WroteHeaderField")
+            })
+            .on_wrote_headers(move || {
+                event!(target: "httptrace", parent: &*l, Level::DEBUG,
+                    hook = "WroteHeaders", "WroteHeaders")
+            })
+            .on_wait_100_continue(move || {
+                event!(target: "httptrace", parent: &*m, Level::DEBUG,
+                    hook = "Wait100Continue", "Wait100Continue")
+            })
+            .on_wrote_request(move |info| {
+                hook_event!(&*n, Level::DEBUG, "WroteRequest", err_text(&info.err))
+            })
+            .on_got_first_response_byte(move || {
+                event!(target: "httptrace", parent: &*o, Level::DEBUG,
+                    hook = "GotFirstResponseByte", "GotFirstResponseByte")
+            })
+            .on_got_100_continue(move || {
+                event!(target: "httptrace", parent: &*p, Level::DEBUG,
+                    hook = "Got100Continue", "Got100Continue")
+            })
+            .on_got_1xx_response(move |info| {
+                event!(target: "httptrace", parent: &*q, Level::DEBUG,
+                    hook = "Got1xxResponse", status = info.status.as_u16(), "Got1xxResponse");
+                Ok(())
+            })
+            .on_put_idle_conn(move |info| {
+                hook_event!(&*r, Level::DEBUG, "PutIdleConn", err_text(&info.err))
+            })
+            .on_request_body_done(move |info| {
+                hook_event!(
+                    &*t,
+                    Level::DEBUG,
+                    "RequestBodyDone",
+                    err_text(&info.err),
+                    bytes = info.bytes
+                )
+            })
+            .on_response_body_done(move |info| {
+                hook_event!(
+                    &*u,
+                    Level::DEBUG,
+                    "ResponseBodyDone",
+                    err_text(&info.err),
+                    bytes = info.bytes
+                )
+            })
+            .on_call_done(move |info| {
+                hook_event!(
+                    &*v,
+                    Level::DEBUG,
+                    "CallDone",
+                    err_text(&info.err),
+                    attempts = info.attempts,
+                    status = info.status.map_or(0, |s| s.as_u16()),
+                    elapsed_us = info.elapsed.as_micros() as u64
+                )
+            })
+            .on_conn_closed(move |info| {
+                let err = match &info.reason {
+                    CloseReason::Error(err) => Some(err.to_string()),
+                    _ => None,
+                };
+                hook_event!(
+                    &*w,
+                    Level::DEBUG,
+                    "ConnClosed",
+                    err,
+                    conn.id = info.conn.id.as_u64(),
+                    reason = info.reason.as_str(),
+                    requests_served = info.requests_served,
+                    lifetime_us = info.lifetime.as_micros() as u64
+                )
+            })
+    }
+}

@@ -1,0 +1,231 @@
+//! The `tracing` adapter against a real server: each hook is one event, target `httptrace`,
+//! in the span the request was sent from, with the documented fields and levels, and the
+//! values of sensitive headers redacted unless the user opts in.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use httptrace_tower::{TraceConnector, TracedRequestBody, TracingEvents};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use support::*;
+use tower::{Layer, ServiceExt};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Instrument, Level, Metadata, Subscriber};
+
+/// One event as the collector saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    target: String,
+    level: Level,
+    parent: Option<String>,
+    fields: BTreeMap<String, String>,
+}
+
+impl Seen {
+    fn hook(&self) -> &str {
+        &self.fields["hook"]
+    }
+}
+
+/// A subscriber that keeps every event, with its explicit parent span's name, and tracks
+/// the span entered (one thread: the tests run on tokio's current-thread runtime).
+#[derive(Default, Clone)]
+struct Collector {
+    spans: Arc<Mutex<Vec<&'static Metadata<'static>>>>,
+    entered: Arc<Mutex<Vec<Id>>>,
+    events: Arc<Mutex<Vec<Seen>>>,
+}
+
+struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+}
+
+impl Subscriber for Collector {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, attrs: &Attributes<'_>) -> Id {
+        let mut spans = self.spans.lock().unwrap();
+        spans.push(attrs.metadata());
+        Id::from_u64(spans.len() as u64)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut fields = BTreeMap::new();
+        event.record(&mut Fields(&mut fields));
+        let parent = event.parent().map(|id| {
+            self.spans.lock().unwrap()[id.into_u64() as usize - 1]
+                .name()
+                .to_owned()
+        });
+        self.events.lock().unwrap().push(Seen {
+            target: event.metadata().target().to_owned(),
+            level: *event.metadata().level(),
+            parent,
+            fields,
+        });
+    }
+    fn enter(&self, id: &Id) {
+        self.entered.lock().unwrap().push(id.clone());
+    }
+    fn exit(&self, _: &Id) {
+        self.entered.lock().unwrap().pop();
+    }
+    fn current_span(&self) -> tracing_core::span::Current {
+        match self.entered.lock().unwrap().last() {
+            Some(id) => {
+                let meta = self.spans.lock().unwrap()[id.into_u64() as usize - 1];
+                tracing_core::span::Current::new(id.clone(), meta)
+            }
+            None => tracing_core::span::Current::none(),
+        }
+    }
+}
+
+fn pool() -> Client<TestConnector, TracedRequestBody<Full<Bytes>>> {
+    Client::builder(TokioExecutor::new()).build(TraceConnector::new(dialer(TestResolver::new())))
+}
+
+fn request_with_secrets(url: &str) -> http::Request<Full<Bytes>> {
+    http::Request::get(url)
+        .header("authorization", "Bearer s3cret-token")
+        .header("cookie", "session=s3cret-cookie")
+        .header("x-visible", "plain")
+        .body(Full::default())
+        .unwrap()
+}
+
+/// Sends one request from inside span `upstream`, with `events`' layer; what was recorded.
+async fn send(events: TracingEvents, url: &str) -> (Vec<Seen>, Result<(), String>) {
+    let collector = Collector::default();
+    let _default = tracing::subscriber::set_default(collector.clone());
+    let client = events.layer().layer(pool());
+    let span = tracing::info_span!("upstream");
+    let fut = client.oneshot(request_with_secrets(url)).instrument(span);
+    let result = match within("the request", fut).await {
+        Ok(res) => {
+            read_body(res.into_body()).await;
+            Ok(())
+        }
+        Err(err) => Err(err.to_string()),
+    };
+    let seen = collector.events.lock().unwrap().clone();
+    let ours = seen
+        .into_iter()
+        .filter(|e| e.target == "httptrace")
+        .collect();
+    (ours, result)
+}
+
+fn field(seen: &[Seen], hook: &str, name: &str) -> String {
+    seen.iter()
+        .find(|e| e.hook() == hook)
+        .and_then(|e| e.fields.get(name).cloned())
+        .unwrap_or_else(|| panic!("no {name} on {hook}"))
+}
+
+#[tokio::test]
+async fn every_hook_is_an_event_in_the_senders_span_with_secrets_redacted() {
+    let server = TestServer::start().await;
+    let (seen, result) = send(TracingEvents::new(), &server.url("127.0.0.1", "/")).await;
+    result.unwrap();
+
+    let hooks: Vec<&str> = seen
+        .iter()
+        .map(Seen::hook)
+        .filter(|h| *h != "WroteHeaderField")
+        .collect();
+    assert_eq!(
+        hooks,
+        [
+            "GetConn",
+            "ConnectStart",
+            "ConnectDone",
+            "GotConn",
+            "WroteHeaders",
+            "RequestBodyDone",
+            "WroteRequest",
+            "GotFirstResponseByte",
+            "PutIdleConn",
+            "ResponseBodyDone",
+        ]
+    );
+    for e in &seen {
+        assert_eq!(e.parent.as_deref(), Some("upstream"), "{e:?}");
+        assert_eq!(e.fields["message"], e.hook(), "{e:?}");
+        let expected = if e.hook() == "WroteHeaderField" {
+            Level::TRACE
+        } else {
+            Level::DEBUG
+        };
+        assert_eq!(e.level, expected, "{e:?}");
+    }
+    assert_eq!(
+        field(&seen, "GetConn", "host_port"),
+        format!("127.0.0.1:{}", server.port())
+    );
+    assert_eq!(field(&seen, "GotConn", "reused"), "false");
+    assert_eq!(field(&seen, "ResponseBodyDone", "bytes"), "2");
+    assert_eq!(field(&seen, "ConnectDone", "network"), "tcp");
+
+    let headers: BTreeMap<String, String> = seen
+        .iter()
+        .filter(|e| e.hook() == "WroteHeaderField")
+        .map(|e| (e.fields["name"].clone(), e.fields["value"].clone()))
+        .collect();
+    assert_eq!(headers["authorization"], "[redacted]");
+    assert_eq!(headers["cookie"], "[redacted]");
+    assert_eq!(headers["x-visible"], "plain");
+    let everything = format!("{seen:?}");
+    assert!(
+        !everything.contains("s3cret"),
+        "a secret leaked: {everything}"
+    );
+}
+
+#[tokio::test]
+async fn secrets_are_recorded_only_when_the_user_opts_in_and_more_can_be_hidden() {
+    let server = TestServer::start().await;
+    let events = TracingEvents::new()
+        .reveal_sensitive_headers()
+        .redact_header("X-Visible");
+    let (seen, result) = send(events, &server.url("127.0.0.1", "/")).await;
+    result.unwrap();
+    let headers: BTreeMap<String, String> = seen
+        .iter()
+        .filter(|e| e.hook() == "WroteHeaderField")
+        .map(|e| (e.fields["name"].clone(), e.fields["value"].clone()))
+        .collect();
+    assert_eq!(headers["authorization"], "Bearer s3cret-token");
+    assert_eq!(headers["x-visible"], "[redacted]");
+}
+
+#[tokio::test]
+async fn a_failed_attempt_is_a_warning_with_its_error() {
+    let port = refused_port().await;
+    let (seen, result) = send(TracingEvents::new(), &format!("http://127.0.0.1:{port}/")).await;
+    assert!(result.is_err());
+    let done = seen
+        .iter()
+        .find(|e| e.hook() == "ConnectDone")
+        .expect("a ConnectDone event");
+    assert_eq!(done.level, Level::WARN);
+    assert!(
+        done.fields["err"].to_lowercase().contains("refused"),
+        "{done:?}"
+    );
+}
