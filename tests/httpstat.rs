@@ -134,8 +134,8 @@ fn events_on_the_default_servers_are_go_format_json_lines() {
 }
 
 #[test]
-fn the_default_timeline_shows_every_phase() {
-    let out = httpstat().output().unwrap();
+fn the_timeline_shows_every_phase_in_words() {
+    let out = httpstat().arg("--timeline").output().unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     for phrase in [
@@ -295,4 +295,205 @@ fn expect_100_continue_shows_the_wait_and_the_answer() {
     assert!(events
         .iter()
         .any(|e| e["event"] == "Got1xxResponse" && e["code"] == 100));
+}
+
+/// The blocks of the default output, one per request.
+fn blocks(stdout: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in stdout.lines() {
+        if line.starts_with("request ") {
+            out.push(String::new());
+        }
+        let block = out.last_mut().expect("output starts with a request line");
+        block.push_str(line);
+        block.push('\n');
+    }
+    out
+}
+
+/// Where `|`, `[` and `]` are on a line.
+fn bars(line: &str) -> Vec<usize> {
+    line.char_indices()
+        .filter(|(_, c)| matches!(c, '|' | ']'))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[test]
+fn the_default_waterfall_piped_is_plain_and_shows_each_request_and_its_reuse() {
+    // `output()` pipes stdout: not a terminal, so no colour.
+    let out = httpstat().output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains('\x1b'), "no colour when piped:\n{stdout}");
+    let blocks = blocks(&stdout);
+    assert_eq!(blocks.len(), 4, "{stdout}");
+
+    let columns = |block: &str| -> Vec<String> {
+        let titles = block
+            .lines()
+            .find(|l| l.contains("Server Processing"))
+            .unwrap_or_else(|| panic!("no waterfall in:\n{block}"));
+        titles
+            .split("  ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    let fresh_plain = [
+        "Queue",
+        "TCP Connection",
+        "Server Processing",
+        "Content Transfer",
+    ];
+    let fresh_tls = [
+        "Queue",
+        "TCP Connection",
+        "TLS Handshake",
+        "Server Processing",
+        "Content Transfer",
+    ];
+    let reused = ["Queue", "Server Processing", "Content Transfer"];
+    assert_eq!(columns(&blocks[0]), fresh_plain, "{}", blocks[0]);
+    assert_eq!(columns(&blocks[1]), reused, "{}", blocks[1]);
+    assert_eq!(columns(&blocks[2]), fresh_tls, "{}", blocks[2]);
+    assert_eq!(columns(&blocks[3]), reused, "{}", blocks[3]);
+
+    for (i, block) in blocks.iter().enumerate() {
+        let fresh = i % 2 == 0;
+        assert_eq!(
+            block.contains("\nConnected #"),
+            fresh,
+            "request {} says how it got its connection:\n{block}",
+            i + 1
+        );
+        assert_eq!(block.contains("\nReused connection #"), !fresh, "{block}");
+        let status = if i < 2 {
+            "HTTP/1.1 200 OK"
+        } else {
+            "HTTP/2 200 OK"
+        };
+        assert!(block.contains(status), "{block}");
+        assert!(block.contains("content-length: 29"), "{block}");
+        assert!(block.contains("Body read: 29 bytes"), "{block}");
+        // The bars under the values line up with the values' separators, and every mark
+        // line keeps the bars of the columns after it.
+        let lines: Vec<&str> = block.lines().collect();
+        let values = lines.iter().position(|l| l.starts_with('[')).unwrap();
+        let ends = bars(lines[values]);
+        assert_eq!(bars(lines[values + 1]), ends, "{block}");
+        let marks = &lines[values + 2..values + 2 + ends.len()];
+        for (k, mark) in marks.iter().enumerate() {
+            assert_eq!(bars(mark), ends[k + 1..].to_vec(), "mark {k} of:\n{block}");
+            // The mark's text ends right under its column's closing bar.
+            let label = mark[..mark.find('|').unwrap_or(mark.len())].trim_end();
+            assert_eq!(label.len() - 1, ends[k], "mark {k} of:\n{block}");
+        }
+        assert!(
+            marks.last().unwrap().trim().starts_with("total:"),
+            "{block}"
+        );
+    }
+    assert!(blocks[2].contains("appconnect:"), "{}", blocks[2]);
+    assert!(!blocks[0].contains("TLS Handshake"));
+}
+
+#[test]
+fn colour_is_asked_for_or_refused() {
+    let out = httpstat()
+        .args(["--color", "always", "--repeat", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("\x1b[36m"), "{stdout}");
+    let out = httpstat().args(["--color", "sometimes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn json_prints_the_timings_of_each_request() {
+    let out = httpstat().arg("--json").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["request"], i + 1);
+        assert_eq!(line["status"], 200);
+        assert!(line["error"].is_null());
+        let t = &line["timings"];
+        let fresh = i % 2 == 0;
+        assert_eq!(t["reused"], !fresh, "{line}");
+        assert_eq!(t["connect_us"].is_u64(), fresh, "{line}");
+        assert_eq!(t["appconnect_us"].is_u64(), i == 2, "{line}");
+        assert!(
+            t["namelookup_us"].is_null(),
+            "an IP literal needs no lookup: {line}"
+        );
+        assert_eq!(t["protocol"], if i < 2 { "HTTP/1.1" } else { "HTTP/2" });
+        assert_eq!(t["response_body_bytes"], 29);
+        // The phases are back to back: they add up to the total (each rounded down).
+        let total = t["total_us"].as_u64().unwrap();
+        let phases = t["phases"].as_array().unwrap();
+        let sum: u64 = phases.iter().map(|p| p["us"].as_u64().unwrap()).sum();
+        assert!(sum <= total && total - sum <= phases.len() as u64, "{line}");
+        let marks =
+            ["pretransfer_us", "starttransfer_us", "total_us"].map(|m| t[m].as_u64().unwrap());
+        assert!(marks.windows(2).all(|w| w[0] <= w[1]), "{line}");
+    }
+}
+
+#[test]
+fn help_is_printed_and_a_bad_url_is_one_line() {
+    let out = httpstat().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("usage: httpstat"), "{stdout}");
+    assert!(stdout.contains("--json"), "{stdout}");
+    for bad in [
+        "notaurl",
+        "ftp://example.test/",
+        "http://[::1",
+        "http:///path",
+    ] {
+        let out = httpstat().arg(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{bad}: {stderr}");
+        assert!(stderr.starts_with("httpstat: bad URL"), "{bad}: {stderr}");
+    }
+}
+
+#[test]
+fn response_cookies_are_redacted_in_the_waterfall() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(support::TestServer::with_handler(|_| {
+        http::Response::builder()
+            .header("set-cookie", "session=s3cret")
+            .header("x-trace", "visible")
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(b"ok")))
+            .unwrap()
+    }));
+    let out = httpstat()
+        .arg(server.url("127.0.0.1", "/"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("set-cookie: [redacted]"), "{stdout}");
+    assert!(stdout.contains("x-trace: visible"), "{stdout}");
+    assert!(!stdout.contains("s3cret"), "{stdout}");
 }

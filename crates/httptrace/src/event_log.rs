@@ -12,6 +12,7 @@ use crate::info::{
     ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, GetConnInfo, Got1xxResponseInfo,
     GotConnInfo, HeaderField, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteRequestInfo,
 };
+use crate::json;
 use crate::trace::ClientTrace;
 
 /// One recorded hook call (or caller-side mark), with the time since the log started.
@@ -111,14 +112,14 @@ impl Event {
         let err = |out: &mut String, e: &Option<crate::TraceError>| match e {
             Some(e) => {
                 out.push_str(",\"err\":");
-                json_str(out, &e.to_string());
+                json::string(out, &e.to_string());
             }
             None => out.push_str(",\"err\":null"),
         };
         match &self.kind {
             EventKind::GetConn(i) => {
                 out.push_str(",\"host_port\":");
-                json_str(&mut out, &i.host_port);
+                json::string(&mut out, &i.host_port);
             }
             EventKind::GotConn(i) => {
                 let _ = write!(
@@ -135,12 +136,12 @@ impl Event {
             }
             EventKind::DnsStart(i) => {
                 out.push_str(",\"host\":");
-                json_str(&mut out, &i.host);
+                json::string(&mut out, &i.host);
             }
             EventKind::DnsDone(i) => {
                 let addrs: Vec<String> = i.addrs.iter().map(|a| a.to_string()).collect();
                 out.push_str(",\"addrs\":");
-                json_list(&mut out, &addrs);
+                json::string_list(&mut out, &addrs);
                 err(&mut out, &i.err);
                 let _ = write!(out, ",\"coalesced\":{}", i.coalesced);
             }
@@ -162,9 +163,9 @@ impl Event {
             EventKind::TlsHandshakeDone(i) => {
                 let s = &i.state;
                 out.push_str(",\"version\":");
-                json_opt(&mut out, s.version.as_deref());
+                json::opt_string(&mut out, s.version.as_deref());
                 out.push_str(",\"alpn\":");
-                json_opt(
+                json::opt_string(
                     &mut out,
                     s.alpn_protocol
                         .as_deref()
@@ -172,16 +173,16 @@ impl Event {
                         .as_deref(),
                 );
                 out.push_str(",\"cipher\":");
-                json_opt(&mut out, s.cipher_suite.as_deref());
+                json::opt_string(&mut out, s.cipher_suite.as_deref());
                 let _ = write!(out, ",\"resumed\":{}", s.resumed);
                 out.push_str(",\"server_name\":");
-                json_opt(&mut out, s.server_name.as_deref());
+                json::opt_string(&mut out, s.server_name.as_deref());
                 let _ = write!(out, ",\"peer_certs\":{}", s.peer_certificates.len());
                 err(&mut out, &i.err);
             }
             EventKind::WroteHeaderField(i) => {
                 out.push_str(",\"key\":");
-                json_str(&mut out, &i.name);
+                json::string(&mut out, &i.name);
                 let values: Vec<String> = if redact.contains(&i.name.as_str()) {
                     i.values.iter().map(|_| "[redacted]".to_owned()).collect()
                 } else {
@@ -191,7 +192,7 @@ impl Event {
                         .collect()
                 };
                 out.push_str(",\"values\":");
-                json_list(&mut out, &values);
+                json::string_list(&mut out, &values);
             }
             EventKind::WroteRequest(i) => err(&mut out, &i.err),
             EventKind::RequestBodyDone(i) | EventKind::ResponseBodyDone(i) => {
@@ -200,7 +201,7 @@ impl Event {
             }
             EventKind::ConnClosed(i) => {
                 let _ = write!(out, ",\"conn\":{},\"reason\":", i.conn.id.as_u64());
-                json_str(&mut out, i.reason.as_str());
+                json::string(&mut out, i.reason.as_str());
                 if let crate::CloseReason::Error(e) = &i.reason {
                     err(&mut out, &Some(e.clone()));
                 }
@@ -213,15 +214,15 @@ impl Event {
             }
             EventKind::CallStart(i) => {
                 out.push_str(",\"method\":");
-                json_str(&mut out, i.method.as_str());
+                json::string(&mut out, i.method.as_str());
                 out.push_str(",\"uri\":");
-                json_str(&mut out, &i.uri.to_string());
+                json::string(&mut out, &i.uri.to_string());
             }
             EventKind::AttemptStart(i) => {
                 let _ = write!(out, ",\"attempt\":{},\"method\":", i.attempt);
-                json_str(&mut out, i.method.as_str());
+                json::string(&mut out, i.method.as_str());
                 out.push_str(",\"uri\":");
-                json_str(&mut out, &i.uri.to_string());
+                json::string(&mut out, &i.uri.to_string());
                 match i.previous_status {
                     Some(s) => {
                         let _ = write!(out, ",\"previous_status\":{}", s.as_u16());
@@ -245,11 +246,11 @@ impl Event {
             }
             EventKind::Response { status, proto } => {
                 let _ = write!(out, ",\"status\":{status},\"proto\":");
-                json_str(&mut out, proto);
+                json::string(&mut out, proto);
             }
             EventKind::Error { err } => {
                 out.push_str(",\"err\":");
-                json_str(&mut out, err);
+                json::string(&mut out, err);
             }
             EventKind::GotFirstResponseByte
             | EventKind::Got100Continue
@@ -260,42 +261,6 @@ impl Event {
         out.push('}');
         out
     }
-}
-
-fn json_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-fn json_opt(out: &mut String, s: Option<&str>) {
-    match s {
-        Some(s) => json_str(out, s),
-        None => out.push_str("null"),
-    }
-}
-
-fn json_list(out: &mut String, items: &[String]) {
-    out.push('[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        json_str(out, item);
-    }
-    out.push(']');
 }
 
 /// Records every hook of the traces it makes, in the order they fire.

@@ -67,6 +67,7 @@ mod error;
 mod event_log;
 mod hook;
 mod info;
+mod json;
 mod redact;
 mod scope;
 mod timings;

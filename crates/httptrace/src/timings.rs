@@ -1,11 +1,13 @@
 //! [`Timings`]: one request's phases, as curl and the browser's Resource Timing name them,
 //! recorded from the hooks by a [`TimingsRecorder`].
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::info::{ConnectDoneInfo, GotConnInfo, TlsHandshakeDoneInfo};
+use crate::json;
 use crate::trace::ClientTrace;
 
 /// The instants of one request's phases, and what it went over.
@@ -81,6 +83,20 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The phase's key in [`Timings::to_json`]: `queue`, `dns`, `connect`, `tls`, `send`,
+    /// `wait`, `receive`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Phase::Queue => "queue",
+            Phase::Dns => "dns",
+            Phase::Connect => "connect",
+            Phase::Tls => "tls",
+            Phase::Send => "send",
+            Phase::Wait => "wait",
+            Phase::Receive => "receive",
+        }
+    }
+
     /// The phase's name as httpstat prints it.
     pub fn label(self) -> &'static str {
         match self {
@@ -136,6 +152,89 @@ impl Timings {
             .into_iter()
             .find(|(p, _)| *p == Phase::Queue)
             .map(|(_, d)| d)
+    }
+
+    /// The timings as one JSON object: curl's durations and the Resource Timing marks in
+    /// microseconds from [`fetch_start`](Timings::fetch_start) (`null` when they did not
+    /// happen), the phases in order, and the facts about the connection and bodies.
+    ///
+    /// ```
+    /// let recorder = httptrace::TimingsRecorder::new();
+    /// let json = recorder.timings().to_json();
+    /// assert!(json.starts_with(r#"{"namelookup_us":null,"#));
+    /// ```
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{");
+        let durations = [
+            ("namelookup_us", self.namelookup()),
+            ("connect_us", self.connect()),
+            ("appconnect_us", self.appconnect()),
+            ("pretransfer_us", self.pretransfer()),
+            ("starttransfer_us", self.starttransfer()),
+            ("total_us", self.total()),
+            ("queue_us", self.queue()),
+        ];
+        let marks = [
+            ("domainLookupStart", self.domain_lookup_start),
+            ("domainLookupEnd", self.domain_lookup_end),
+            ("connectStart", self.connect_start),
+            ("connectEnd", self.connect_end),
+            ("secureConnectionStart", self.secure_connection_start),
+            ("secureConnectionEnd", self.secure_connection_end),
+            ("requestStart", self.request_start),
+            ("requestEnd", self.request_end),
+            (
+                "firstInterimResponseStart",
+                self.first_interim_response_start,
+            ),
+            ("responseStart", self.response_start),
+            ("responseEnd", self.response_end),
+        ];
+        for (name, d) in durations {
+            let _ = write!(out, "\"{name}\":");
+            json::opt_micros(&mut out, d);
+            out.push(',');
+        }
+        out.push_str("\"marks_us\":{");
+        for (i, (name, at)) in marks.into_iter().enumerate() {
+            let sep = if i > 0 { "," } else { "" };
+            let _ = write!(out, "{sep}\"{name}\":");
+            json::opt_micros(&mut out, self.since_start(at));
+        }
+        out.push_str("},\"phases\":[");
+        for (i, (phase, d)) in self.phases().into_iter().enumerate() {
+            let sep = if i > 0 { "," } else { "" };
+            let _ = write!(out, "{sep}{{\"phase\":");
+            json::string(&mut out, phase.key());
+            let _ = write!(out, ",\"us\":{}}}", d.as_micros());
+        }
+        let _ = write!(
+            out,
+            "],\"reused\":{},\"was_idle\":{},\"idle_us\":{},\"remote_addr\":",
+            self.reused,
+            self.was_idle,
+            self.idle_time.as_micros()
+        );
+        let remote = self.remote_addr.map(|a| a.to_string());
+        json::opt_string(&mut out, remote.as_deref());
+        out.push_str(",\"protocol\":");
+        json::opt_string(&mut out, self.protocol.as_deref());
+        for (name, bytes) in [
+            ("request_body_bytes", self.request_body_bytes),
+            ("response_body_bytes", self.response_body_bytes),
+        ] {
+            let _ = write!(out, ",\"{name}\":");
+            match bytes {
+                Some(n) => {
+                    let _ = write!(out, "{n}");
+                }
+                None => out.push_str("null"),
+            }
+        }
+        out.push_str(",\"response_error\":");
+        json::opt_string(&mut out, self.response_error.as_deref());
+        out.push('}');
+        out
     }
 
     /// Whether the response body has ended (the timings are complete).

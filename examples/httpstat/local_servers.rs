@@ -1,0 +1,99 @@
+//! The no-URL default's servers: a plain and an HTTPS hyper server on 127.0.0.1.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use httptrace_tower::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use httptrace_tower::rustls::{RootCertStore, ServerConfig};
+use hyper_util::rt::TokioExecutor;
+
+/// Answers every request with a short body, over `io` (HTTP/1.1 or HTTP/2, as the client
+/// starts).
+fn serve<I>(io: I)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use hyper_util::rt::TokioIo;
+    tokio::spawn(async move {
+        let service =
+            hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async move {
+                let _ = req.into_body().collect().await;
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
+                    b"hello from httpstat's server\n",
+                ))))
+            });
+        let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(io), service)
+            .await;
+    });
+}
+
+/// The no-URL default: a plain and an HTTPS server on 127.0.0.1, the HTTPS one with a
+/// certificate (and an authority to trust it) made now. Returns their URLs and the roots
+/// that trust the HTTPS one.
+pub(crate) async fn start_local_servers() -> Result<(Vec<String>, RootCertStore), String> {
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        format!("cannot start the local servers: {what}: {e}")
+    };
+    let plain = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| fail("bind", &e))?;
+    let secure = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| fail("bind", &e))?;
+    let urls = vec![
+        format!(
+            "http://{}/",
+            plain.local_addr().map_err(|e| fail("address", &e))?
+        ),
+        format!(
+            "https://{}/",
+            secure.local_addr().map_err(|e| fail("address", &e))?
+        ),
+    ];
+
+    let ca_key = rcgen::KeyPair::generate().map_err(|e| fail("key", &e))?;
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|e| fail("CA", &e))?;
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "httpstat local CA");
+    let ca_cert = ca.self_signed(&ca_key).map_err(|e| fail("CA", &e))?;
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let key = rcgen::KeyPair::generate().map_err(|e| fail("key", &e))?;
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .and_then(|p| p.signed_by(&key, &issuer))
+        .map_err(|e| fail("certificate", &e))?;
+    let mut server = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone(), ca_cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .map_err(|e| fail("TLS", &e))?;
+    server.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(ca_cert.der().clone())
+        .map_err(|e| fail("roots", &e))?;
+
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = plain.accept().await {
+            serve(stream);
+        }
+    });
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = secure.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    serve(tls);
+                }
+            });
+        }
+    });
+    Ok((urls, roots))
+}
