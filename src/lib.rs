@@ -42,3 +42,8 @@ pub fn every_hook_but_1xx_counting(hits: &'static AtomicU64) -> ClientTrace {
         .on_wait_100_continue(hit)
         .on_wrote_request(move |_| hit())
 }
+
+/// The README's code, compiled as doc tests so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
