@@ -279,3 +279,52 @@ async fn a_request_body_that_fails_reports_what_it_sent_and_why_it_stopped() {
     assert!(done < wrote, "{names:?}");
     assert!(!names.contains(&"ResponseBodyDone".to_owned()));
 }
+
+#[tokio::test]
+async fn an_http2_connection_reports_each_streams_body_and_its_streams_served_at_shutdown() {
+    let pki = TestPki::new("test CA");
+    let server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["api.test"], false), &[b"h2"])).await;
+    let resolver = TestResolver::new().with("api.test", &["127.0.0.1"]);
+    let log = EventLog::new();
+    let client = tls_client(
+        resolver,
+        log.trace_beyond_go(),
+        pki.client_config(&[b"h2"]),
+        false,
+    );
+    for _ in 0..3 {
+        let res = within(
+            "the request",
+            client.request(get(&server.url("api.test", "/"))),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.version(), http::Version::HTTP_2);
+        read_body(res.into_body()).await;
+    }
+    let events = log.events();
+    let done: Vec<(u64, Option<String>)> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ResponseBodyDone(i) => {
+                Some((i.bytes, i.err.as_ref().map(|e| e.to_string())))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, [(2, None), (2, None), (2, None)]);
+    assert!(
+        !names(&events).contains(&"PutIdleConn".to_owned()),
+        "none for HTTP/2"
+    );
+
+    drop(client);
+    let close = closed(&log).await;
+    assert!(
+        matches!(close.reason, CloseReason::PoolShutdown),
+        "{:?}",
+        close.reason
+    );
+    assert_eq!(close.requests_served, 3);
+}
