@@ -496,4 +496,16 @@ fn response_cookies_are_redacted_in_the_waterfall() {
     assert!(stdout.contains("set-cookie: [redacted]"), "{stdout}");
     assert!(stdout.contains("x-trace: visible"), "{stdout}");
     assert!(!stdout.contains("s3cret"), "{stdout}");
+
+    // Only when asked.
+    let out = httpstat()
+        .args(["--reveal-sensitive", &server.url("127.0.0.1", "/")])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("set-cookie: session=s3cret"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

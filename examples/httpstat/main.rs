@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --example httpstat -- [--json | --events | --timeline] [--repeat N] [--no-read]
-//!     [--color auto|always|never] [-X METHOD] [-H 'Name: value']... [-d DATA]
+//!     [--color auto|always|never] [--reveal-sensitive] [-X METHOD] [-H 'Name: value']... [-d DATA]
 //!     [--cacert FILE] [--http1.1 | --http2] [URL]
 //! ```
 //! With no URL it starts hyper servers on loopback, one plain and one HTTPS (a certificate
@@ -67,6 +67,7 @@ enum Output {
 
 struct Options {
     output: Output,
+    reveal_sensitive: bool,
     colour: Colour,
     repeat: u64,
     read_body: bool,
@@ -87,7 +88,7 @@ enum Protocol {
 }
 
 const USAGE: &str = "usage: httpstat [--json | --events | --timeline] [--repeat N] [--no-read] \
-[--color auto|always|never] [-X METHOD] [-H 'Name: value']... [-d DATA] [--cacert FILE] \
+[--color auto|always|never] [--reveal-sensitive] [-X METHOD] [-H 'Name: value']... [-d DATA] [--cacert FILE] \
 [--http1.1 | --http2] [URL]";
 
 const HELP: &str = "Shows what happens inside HTTP requests: DNS, connect, TLS, reuse, the \
@@ -106,9 +107,20 @@ With no URL, starts a plain and an HTTPS server on 127.0.0.1 and sends two reque
   -d DATA             send DATA as the request body
   --cacert FILE       trust the certificates of this PEM file for https://
   --http1.1, --http2  what ALPN offers; --http2 on http:// speaks HTTP/2 directly
+  --reveal-sensitive  print the values of the sensitive headers below
   -h, --help          this help
 
-Values of authorization, proxy-authorization, cookie and set-cookie are shown as [redacted].";
+Values of authorization, proxy-authorization, cookie and set-cookie are shown as [redacted]
+unless --reveal-sensitive is given.";
+
+/// Set by `--reveal-sensitive`: print sensitive header values as they are.
+static REVEAL_SENSITIVE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether the value of header `name` is hidden from the output.
+fn hidden(name: &str) -> bool {
+    httptrace::is_sensitive_header(name)
+        && !REVEAL_SENSITIVE.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// What `parse_args` stops at: a mistake (exit 2) or a request for help (exit 0).
 enum Stop {
@@ -128,6 +140,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Opti
     let mut colour_when = "auto".to_owned();
     let mut o = Options {
         output: Output::Waterfall,
+        reveal_sensitive: false,
         colour: Colour::Off,
         repeat: 1,
         read_body: true,
@@ -146,6 +159,10 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Opti
         };
         match arg.as_str() {
             "--json" => o.output = Output::Json,
+            "--reveal-sensitive" => {
+                o.reveal_sensitive = true;
+                REVEAL_SENSITIVE.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             "--events" => o.output = Output::Events,
             "--timeline" => o.output = Output::Timeline,
             "--color" | "--colour" => colour_when = value("--color")?,
@@ -353,7 +370,12 @@ async fn send(o: &Options, client: &Stat, url: &str, n: u64, log: &EventLog) -> 
     match o.output {
         Output::Events => {
             for e in &events {
-                say!("{}", e.to_json(&httptrace::SENSITIVE_HEADERS));
+                let redact: &[&str] = if o.reveal_sensitive {
+                    &[]
+                } else {
+                    &httptrace::SENSITIVE_HEADERS
+                };
+                say!("{}", e.to_json(redact));
             }
         }
         Output::Timeline => print_timeline(n, url, &events),

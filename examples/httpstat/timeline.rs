@@ -50,7 +50,7 @@ fn describe(e: &Event) -> String {
             format!("got connection {} {local} -> {remote} ({how})", i.conn.id)
         }
         EventKind::WroteHeaderField(f) => {
-            let values: Vec<String> = if httptrace::is_sensitive_header(&f.name) {
+            let values: Vec<String> = if crate::hidden(&f.name) {
                 vec![httptrace::REDACTED.into()]
             } else {
                 f.values
