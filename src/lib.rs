@@ -47,3 +47,5 @@ pub fn every_hook_but_1xx_counting(hits: &'static AtomicU64) -> ClientTrace {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeExamples;
+
+pub mod integrations;

@@ -1,0 +1,49 @@
+//! An axum service whose handler calls another service through a traced client, and answers
+//! with the call's hooks and timings (`httptrace_suite::integrations::axum`).
+//!
+//! ```text
+//! cargo run --features axum --example axum_timings
+//! ```
+//! Starts an upstream server and the axum service on 127.0.0.1, asks the service for
+//! `/inventory` once, prints its answer, and exits.
+
+use std::convert::Infallible;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The upstream: answers every request with a short body.
+    let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let upstream_url = format!("http://{}/stock", upstream.local_addr()?);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = upstream.accept().await {
+            tokio::spawn(async move {
+                let answer = hyper::service::service_fn(|_| async {
+                    Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(
+                        b"42 widgets",
+                    ))))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), answer)
+                    .await;
+            });
+        }
+    });
+
+    // The axum service that calls it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let service_url = format!("http://{}/inventory", listener.local_addr()?);
+    let app = httptrace_suite::integrations::axum::router(&upstream_url);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .build_http::<Empty<Bytes>>();
+    let res = client.get(service_url.parse()?).await?;
+    let body = res.into_body().collect().await?.to_bytes();
+    let answer: serde_json::Value = serde_json::from_slice(&body)?;
+    println!("{}", serde_json::to_string_pretty(&answer)?);
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! axum (feature `axum`): a handler calls another service through a traced client and
+//! answers with that call's hooks and timings; both services run on loopback.
+#![cfg(feature = "axum")]
+
+mod support;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use support::*;
+
+/// Asks the axum service for `/inventory`; its JSON answer.
+async fn inventory(service: &str) -> Value {
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .build_http::<Empty<Bytes>>();
+    let res = within("the call to axum", client.get(service.parse().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&body).unwrap()
+}
+
+fn event_names(answer: &Value) -> Vec<String> {
+    answer["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| match e["event"].as_str().unwrap() {
+            "WroteHeaderField" => format!("WroteHeaderField({})", e["key"].as_str().unwrap()),
+            name => name.to_owned(),
+        })
+        .collect()
+}
+
+fn event<'a>(answer: &'a Value, name: &str) -> &'a Value {
+    answer["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {answer}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_reports_its_outbound_calls_hooks_and_timings() {
+    let upstream = TestServer::start().await;
+    let upstream_url = upstream.url("127.0.0.1", "/stock");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let service = format!("http://{}/inventory", listener.local_addr().unwrap());
+    let app = httptrace_suite::integrations::axum::router(&upstream_url);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let first = inventory(&service).await;
+    assert_eq!(first["upstream_status"], 200);
+    assert_eq!(
+        event_names(&first),
+        [
+            "GetConn",
+            "ConnectStart",
+            "ConnectDone",
+            "GotConn",
+            "WroteHeaderField(host)",
+            "WroteHeaders",
+            "RequestBodyDone",
+            "WroteRequest",
+            "GotFirstResponseByte",
+            "PutIdleConn",
+            "ResponseBodyDone",
+        ]
+    );
+    let host_port = format!("127.0.0.1:{}", upstream.port());
+    assert_eq!(event(&first, "GetConn")["host_port"], host_port.as_str());
+    assert_eq!(event(&first, "ConnectDone")["addr"], host_port.as_str());
+    assert_eq!(event(&first, "GotConn")["reused"], false);
+    assert_eq!(event(&first, "ResponseBodyDone")["bytes"], 2);
+    assert!(event(&first, "PutIdleConn")["err"].is_null());
+    let timings = &first["timings"];
+    assert_eq!(timings["reused"], false);
+    assert!(timings["connect_us"].is_u64());
+    assert_eq!(timings["remote_addr"], host_port.as_str());
+    assert_eq!(timings["response_body_bytes"], 2);
+
+    // The handler's client keeps its pool: the second call reuses the connection.
+    let second = inventory(&service).await;
+    assert_eq!(
+        event_names(&second)[..2],
+        ["GetConn".to_owned(), "GotConn".to_owned()]
+    );
+    assert_eq!(event(&second, "GotConn")["reused"], true);
+    assert_eq!(second["timings"]["reused"], true);
+    assert!(second["timings"]["connect_us"].is_null());
+    assert_eq!(upstream.connection_count(), 1);
+    server.abort();
+}
