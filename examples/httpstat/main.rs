@@ -286,7 +286,8 @@ fn client(roots: RootCertStore, protocol: Protocol, prior_knowledge: bool) -> St
         Protocol::Http2 => vec![b"h2".to_vec()],
     };
     let mut dialer = TraceHttpConnector::new();
-    dialer.enforce_http(false);
+    // As curl, reqwest and tonic: small HTTP/2 writes must not wait on delayed ACKs.
+    dialer.enforce_http(false).set_nodelay(true);
     let connector = TraceConnector::new(TraceTlsConnector::new(dialer, Arc::new(config)));
     let client = Client::builder(TokioExecutor::new())
         .http2_only(prior_knowledge)

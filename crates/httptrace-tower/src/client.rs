@@ -25,7 +25,9 @@ pub type TracedHttpsConnector =
 pub type TracedClient<B, C = TracedHttpConnector> = HttpTrace<Client<C, TracedRequestBody<B>>>;
 
 /// A hyper-util `Client` for plain HTTP/1.1 with every hook in place, `trace` applied to
-/// each request (add per-request traces with [`httptrace::with_client_trace`]).
+/// each request (add per-request traces with [`httptrace::with_client_trace`]). Its sockets
+/// set `TCP_NODELAY`, as reqwest's and tonic's do (hyper-util's connector does not by
+/// default, and small HTTP/2 writes then wait on delayed ACKs).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -44,13 +46,15 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let client =
-        Client::builder(TokioExecutor::new()).build(TraceConnector::new(TraceHttpConnector::new()));
+    let mut dialer = TraceHttpConnector::new();
+    dialer.set_nodelay(true);
+    let client = Client::builder(TokioExecutor::new()).build(TraceConnector::new(dialer));
     HttpTrace::new(client, trace)
 }
 
 /// A hyper-util `Client` for `http://` and `https://` (rustls with `config`; its
-/// `alpn_protocols` decide whether HTTP/2 is offered), with every hook in place.
+/// `alpn_protocols` decide whether HTTP/2 is offered), with every hook in place; `TCP_NODELAY`
+/// set as for [`http_client`].
 ///
 /// ```no_run
 /// # fn run(roots: rustls::RootCertStore) {
@@ -73,7 +77,7 @@ where
     B::Error: Into<BoxError>,
 {
     let mut dialer = TraceHttpConnector::new();
-    dialer.enforce_http(false);
+    dialer.enforce_http(false).set_nodelay(true);
     let connector = TraceConnector::new(crate::connect::TraceTlsConnector::new(dialer, config));
     HttpTrace::new(
         Client::builder(TokioExecutor::new()).build(connector),
