@@ -97,6 +97,8 @@ mod handoff;
 mod head_scanner;
 mod informational;
 mod layer;
+#[cfg(feature = "opentelemetry")]
+mod opentelemetry;
 mod panic_report;
 mod request_body;
 mod request_state;
@@ -118,6 +120,8 @@ pub use connect::{MaybeTlsStream, TraceTlsConnector};
 pub use error::Error;
 pub use future::ResponseFuture;
 pub use layer::HttpTraceLayer;
+#[cfg(feature = "opentelemetry")]
+pub use opentelemetry::{OtelFuture, OtelLayer, OtelService};
 pub use request_body::TracedRequestBody;
 pub use response_body::TracedResponseBody;
 /// The rustls this crate builds on, for its `ClientConfig`.

@@ -1,0 +1,208 @@
+//! OpenTelemetry (feature `opentelemetry`): the span tree and attributes of a fresh TLS
+//! request and of a reused one, and the HTTP client and DNS metrics, through the SDK's
+//! in-memory exporters.
+#![cfg(feature = "opentelemetry")]
+
+mod support;
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use httptrace_tower::connect::TraceTlsConnector;
+use httptrace_tower::{HttpTraceLayer, OtelLayer, TraceConnector, TracedRequestBody};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use opentelemetry::global::BoxedTracer;
+use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::trace::{SpanKind, Status, TracerProvider as _};
+use opentelemetry::Value;
+use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use support::*;
+use tower::{ServiceBuilder, ServiceExt};
+
+fn attr<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| &kv.value)
+}
+
+/// The names of `parent`'s children, in the order they started.
+fn children<'a>(spans: &'a [SpanData], parent: &SpanData) -> Vec<&'a SpanData> {
+    let mut kids: Vec<&SpanData> = spans
+        .iter()
+        .filter(|s| s.parent_span_id == parent.span_context.span_id())
+        .collect();
+    kids.sort_by_key(|s| s.start_time);
+    kids
+}
+
+fn names(spans: &[&SpanData]) -> Vec<String> {
+    spans.iter().map(|s| s.name.to_string()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_per_phase_under_the_request_span_and_the_client_metrics() {
+    let pki = TestPki::new("test CA");
+    let server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["api.test"], false), &[b"h2"])).await;
+    let mut dialer = dialer(TestResolver::new().with("api.test", &["127.0.0.1"]));
+    dialer.enforce_http(false).set_nodelay(true);
+    let pool: Client<_, TracedRequestBody<Full<Bytes>>> = Client::builder(TokioExecutor::new())
+        .build(TraceConnector::new(TraceTlsConnector::new(
+            dialer,
+            pki.client_config(&[b"h2"]),
+        )));
+
+    let spans_out = InMemorySpanExporter::default();
+    let tracer_provider = SdkTracerProvider::builder()
+        .with_simple_exporter(spans_out.clone())
+        .build();
+    let metrics_out = InMemoryMetricExporter::default();
+    let meter_provider = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(metrics_out.clone()).build())
+        .build();
+    let otel = OtelLayer::new(
+        BoxedTracer::new(Box::new(tracer_provider.tracer("test"))),
+        &meter_provider.meter("test"),
+    );
+    let client = ServiceBuilder::new()
+        .layer(otel)
+        .layer(HttpTraceLayer::default())
+        .service(pool);
+
+    let url = server.url("api.test", "/");
+    for _ in 0..2 {
+        let res = within("the request", client.clone().oneshot(get(&url)))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        read_body(res.into_body()).await;
+    }
+    drop(client);
+    eventually("the connection's close to be measured", || {
+        meter_provider.force_flush().unwrap();
+        metrics_out
+            .get_finished_metrics()
+            .unwrap()
+            .iter()
+            .any(|rm| {
+                rm.scope_metrics()
+                    .flat_map(|s| s.metrics())
+                    .any(|m| m.name() == "http.client.connection.duration")
+            })
+    })
+    .await;
+    tracer_provider.force_flush().unwrap();
+
+    // Spans: two request spans, each with its phases under it.
+    let spans = spans_out.get_finished_spans().unwrap();
+    let mut requests: Vec<&SpanData> = spans.iter().filter(|s| s.name == "GET").collect();
+    requests.sort_by_key(|s| s.start_time);
+    assert_eq!(
+        requests.len(),
+        2,
+        "{:?}",
+        spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+    );
+    let port = i64::from(server.port());
+    for request in &requests {
+        assert_eq!(request.span_kind, SpanKind::Client);
+        assert_eq!(request.status, Status::Unset);
+        assert_eq!(
+            attr(request, "http.request.method"),
+            Some(&Value::from("GET"))
+        );
+        assert_eq!(
+            attr(request, "server.address"),
+            Some(&Value::from("api.test"))
+        );
+        assert_eq!(attr(request, "server.port"), Some(&Value::from(port)));
+        assert_eq!(attr(request, "url.full"), Some(&Value::from(url.clone())));
+        assert_eq!(
+            attr(request, "http.response.status_code"),
+            Some(&Value::from(200i64))
+        );
+        assert_eq!(
+            attr(request, "network.protocol.version"),
+            Some(&Value::from("2"))
+        );
+        assert_eq!(
+            names(&children(&spans, request)),
+            ["http.getconn", "http.send", "http.receive"]
+        );
+        let receive = children(&spans, request)[2];
+        assert_eq!(
+            attr(receive, "http.response.body.size"),
+            Some(&Value::from(2i64))
+        );
+    }
+
+    // The fresh request dialled: DNS, connect and TLS under its getconn.
+    let fresh = children(&spans, requests[0])[0];
+    assert_eq!(attr(fresh, "http.conn.reused"), Some(&Value::from(false)));
+    assert_eq!(
+        attr(fresh, "network.peer.address"),
+        Some(&Value::from("127.0.0.1"))
+    );
+    let dial = children(&spans, fresh);
+    assert_eq!(names(&dial), ["http.dns", "http.connect", "http.tls"]);
+    assert_eq!(
+        attr(dial[0], "dns.question.name"),
+        Some(&Value::from("api.test"))
+    );
+    assert_eq!(
+        attr(dial[0], "dns.answers"),
+        Some(&Value::from("127.0.0.1"))
+    );
+    assert_eq!(attr(dial[1], "network.peer.port"), Some(&Value::from(port)));
+    assert_eq!(
+        attr(dial[2], "tls.protocol.version"),
+        Some(&Value::from("1.3"))
+    );
+    assert_eq!(
+        attr(dial[2], "tls.server.name"),
+        Some(&Value::from("api.test"))
+    );
+    assert_eq!(attr(dial[2], "tls.resumed"), Some(&Value::from(false)));
+
+    // The reused one did not.
+    let reused = children(&spans, requests[1])[0];
+    assert_eq!(attr(reused, "http.conn.reused"), Some(&Value::from(true)));
+    assert!(children(&spans, reused).is_empty());
+
+    // Metrics: how many of each, and where open connections ended.
+    let finished = metrics_out.get_finished_metrics().unwrap();
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut open = None;
+    for metric in finished
+        .iter()
+        .flat_map(|rm| rm.scope_metrics())
+        .flat_map(|s| s.metrics())
+    {
+        match metric.data() {
+            AggregatedMetrics::F64(MetricData::Histogram(h)) => {
+                let n: u64 = h.data_points().map(|p| p.count()).sum();
+                let seen = counts.entry(metric.name().to_owned()).or_default();
+                *seen = (*seen).max(n);
+            }
+            AggregatedMetrics::I64(MetricData::Sum(s))
+                if metric.name() == "http.client.open_connections" =>
+            {
+                open = Some(s.data_points().map(|p| p.value()).sum::<i64>());
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(counts.get("http.client.request.duration"), Some(&2));
+    assert_eq!(counts.get("dns.lookup.duration"), Some(&1));
+    assert_eq!(counts.get("http.client.connection.duration"), Some(&1));
+    assert_eq!(
+        open,
+        Some(0),
+        "the one connection was counted open, then closed"
+    );
+}
