@@ -98,10 +98,12 @@ mod head_scanner;
 mod informational;
 mod layer;
 #[cfg(feature = "opentelemetry")]
-mod opentelemetry;
+mod otel_layer;
 mod panic_report;
 mod request_body;
 mod request_state;
+#[cfg(feature = "reqwest")]
+mod reqwest_tracing;
 mod response_body;
 mod service;
 #[cfg(feature = "tracing")]
@@ -121,8 +123,10 @@ pub use error::Error;
 pub use future::ResponseFuture;
 pub use layer::HttpTraceLayer;
 #[cfg(feature = "opentelemetry")]
-pub use opentelemetry::{OtelFuture, OtelLayer, OtelService};
+pub use otel_layer::{OtelFuture, OtelLayer, OtelService};
 pub use request_body::TracedRequestBody;
+#[cfg(feature = "reqwest")]
+pub use reqwest_tracing::{ReqwestTracing, TracedDns};
 pub use response_body::TracedResponseBody;
 /// The rustls this crate builds on, for its `ClientConfig`.
 #[cfg(feature = "rustls")]
