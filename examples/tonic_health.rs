@@ -1,4 +1,4 @@
-//! A traced tonic channel (`httptrace_suite::integrations::tonic`): checks the health of a
+//! A traced tonic channel (`httptrace_tower::tonic_channel`): checks the health of a
 //! tonic-health server it starts on 127.0.0.1, and prints every hook of the connection and
 //! of the two calls.
 //!
@@ -39,8 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     dialer.set_nodelay(true);
     let connector = TraceConnector::new(dialer);
     let channel =
-        httptrace_suite::integrations::tonic::connect(endpoint, connector, log.trace_beyond_go())
-            .await?;
+        httptrace_tower::tonic_channel::connect(endpoint, connector, log.trace_beyond_go()).await?;
     let mut client = HealthClient::new(channel);
     for _ in 0..2 {
         let status = client

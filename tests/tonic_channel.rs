@@ -7,8 +7,8 @@ mod support;
 use std::sync::Arc;
 
 use httptrace::{Event, EventKind, EventLog};
-use httptrace_suite::integrations::tonic::{client_channel, connect};
 use httptrace_tower::connect::TraceTlsConnector;
+use httptrace_tower::tonic_channel::{client_channel, connect};
 use httptrace_tower::TraceConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;

@@ -2,5 +2,3 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
-#[cfg(feature = "tonic")]
-pub mod tonic;

@@ -106,6 +106,8 @@ mod request_state;
 mod reqwest_tracing;
 mod response_body;
 mod service;
+#[cfg(feature = "tonic")]
+pub mod tonic_channel;
 #[cfg(feature = "tracing")]
 mod tracing_events;
 

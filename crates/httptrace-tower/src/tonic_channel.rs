@@ -1,4 +1,4 @@
-//! tonic: a `Channel` made by `Endpoint::connect_with_connector` over the traced connector
+//! tonic (feature `tonic`): a `Channel` made by `Endpoint::connect_with_connector` over the traced connector
 //! stack, with [`HttpTrace`] around it.
 //!
 //! | hook | with a tonic `Channel` |
@@ -19,18 +19,45 @@ use std::task::{Context, Poll};
 
 use http::{Request, Uri};
 use httptrace::ClientTrace;
-use httptrace_tower::{HttpTrace, TracedClient, TracedRequestBody};
+
+use crate::{HttpTrace, TracedClient, TracedRequestBody};
 use hyper_util::client::legacy::connect::Connection;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tonic::body::Body;
+
+/// The error type tonic's connectors return.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 use tonic::transport::{Channel, Endpoint};
-use tower::util::MapRequest;
+use tower_service::Service;
 
 /// A tonic channel with the layer around it: what tonic's generated clients take.
-pub type TracedChannel = WithOrigin<
-    HttpTrace<MapRequest<Channel, fn(Request<TracedRequestBody<Body>>) -> Request<Body>>>,
->;
+pub type TracedChannel = WithOrigin<HttpTrace<IntoTonicBody<Channel>>>;
+
+/// Hands tonic's channel the body type it takes.
+#[derive(Debug, Clone)]
+pub struct IntoTonicBody<S> {
+    inner: S,
+}
+
+impl<S, B> Service<Request<TracedRequestBody<B>>> for IntoTonicBody<S>
+where
+    S: Service<Request<Body>>,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<TracedRequestBody<B>>) -> Self::Future {
+        self.inner.call(req.map(Body::new))
+    }
+}
 
 /// Gives each request the endpoint's scheme and authority before the layer sees it: tonic's
 /// generated clients send a bare path, and tonic's channel adds the origin only inside.
@@ -40,9 +67,9 @@ pub struct WithOrigin<S> {
     origin: Uri,
 }
 
-impl<S, B> tower::Service<Request<B>> for WithOrigin<S>
+impl<S, B> Service<Request<B>> for WithOrigin<S>
 where
-    S: tower::Service<Request<B>>,
+    S: Service<Request<B>>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -65,11 +92,6 @@ where
     }
 }
 
-/// tonic's channel takes its own body type.
-fn into_tonic_body(req: Request<TracedRequestBody<Body>>) -> Request<Body> {
-    req.map(Body::new)
-}
-
 /// Connects `endpoint` through `connector` (a `TraceConnector` stack) with `trace` in effect,
 /// so that the connection's hooks report to it, and traces every call with `trace`.
 pub async fn connect<C>(
@@ -78,18 +100,17 @@ pub async fn connect<C>(
     trace: ClientTrace,
 ) -> Result<TracedChannel, tonic::transport::Error>
 where
-    C: tower::Service<http::Uri> + Send + 'static,
+    C: Service<Uri> + Send + 'static,
     C::Response: hyper::rt::Read + hyper::rt::Write + Send + Unpin,
     C::Future: Send,
-    tonic::codegen::StdError: From<C::Error> + Send,
+    BoxError: From<C::Error> + Send,
 {
     let origin = endpoint.uri().clone();
     let channel = trace
         .scope(endpoint.connect_with_connector(connector))
         .await?;
-    let map: fn(Request<TracedRequestBody<Body>>) -> Request<Body> = into_tonic_body;
     Ok(WithOrigin {
-        inner: HttpTrace::new(MapRequest::new(channel, map), trace),
+        inner: HttpTrace::new(IntoTonicBody { inner: channel }, trace),
         origin,
     })
 }
@@ -102,10 +123,10 @@ pub fn client_channel<C>(
     trace: ClientTrace,
 ) -> WithOrigin<TracedClient<Body, C>>
 where
-    C: tower::Service<http::Uri> + Clone + Send + Sync + 'static,
+    C: Service<Uri> + Clone + Send + Sync + 'static,
     C::Response: hyper::rt::Read + hyper::rt::Write + Connection + Send + Unpin,
     C::Future: Send + Unpin,
-    C::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    C::Error: Into<BoxError>,
 {
     let client = Client::builder(TokioExecutor::new())
         .http2_only(true)
