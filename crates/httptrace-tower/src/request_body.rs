@@ -10,12 +10,12 @@ use std::task::{ready, Context, Poll};
 
 use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
+use httptrace::HookKind;
 use pin_project_lite::pin_project;
 
 use crate::expect_continue::{ExpectGate, Phase};
 use crate::h2_stream::wrote_request_if_body_done;
 use crate::request_state::{Once, RequestState};
-use httptrace::HookKind;
 
 pin_project! {
     /// A request body as the traced stack sends it. Frames, size hint and end of stream are
