@@ -183,14 +183,27 @@ pub(crate) fn start<B: http_body::Body, F>(
     if req.extensions().get::<HeadMarker>().is_some() {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     }
-    let mut trace = layer_trace.clone();
+    let ambient = current_trace();
+    let own = extensions_client_trace(req.extensions());
+    // Nothing to trace (the layer's trace is empty and nothing else applies): no clone of the
+    // layer's trace, whose reference count every request would otherwise bounce between cores.
+    let untraced = layer_trace.is_empty()
+        && per_request.is_none()
+        && ambient.is_none()
+        && own.is_none()
+        && !*record_timings;
+    let mut trace = if untraced {
+        ClientTrace::new()
+    } else {
+        layer_trace.clone()
+    };
     if let Some(make) = per_request {
         trace = (make.0)().compose(&trace);
     }
-    if let Some(ambient) = current_trace() {
+    if let Some(ambient) = ambient {
         trace = ambient.compose(&trace);
     }
-    if let Some(own) = extensions_client_trace(req.extensions()) {
+    if let Some(own) = own {
         trace = own.compose(&trace);
     }
     // The recorder's hooks run after every other's.

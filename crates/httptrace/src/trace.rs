@@ -44,8 +44,36 @@ use crate::info::{
 /// ```
 #[derive(Clone, Default)]
 pub struct ClientTrace {
-    hooks: Arc<Hooks>,
+    /// `None` for a trace with no hook: making, cloning and dropping one then touches no
+    /// shared memory and allocates nothing.
+    hooks: Option<Arc<Hooks>>,
 }
+
+/// The hooks of a trace with none set.
+static NO_HOOKS: Hooks = Hooks {
+    get_conn: None,
+    got_conn: None,
+    put_idle_conn: None,
+    got_first_response_byte: None,
+    got_100_continue: None,
+    got_1xx_response: None,
+    dns_start: None,
+    dns_done: None,
+    connect_start: None,
+    connect_done: None,
+    tls_handshake_start: None,
+    tls_handshake_done: None,
+    wrote_header_field: None,
+    wrote_headers: None,
+    wait_100_continue: None,
+    wrote_request: None,
+    request_body_done: None,
+    response_body_done: None,
+    conn_closed: None,
+    call_start: None,
+    attempt_start: None,
+    call_done: None,
+};
 
 #[derive(Clone, Default)]
 struct Hooks {
@@ -166,12 +194,16 @@ impl ClientTrace {
     }
 
     fn hooks_mut(&mut self) -> &mut Hooks {
-        Arc::make_mut(&mut self.hooks)
+        Arc::make_mut(self.hooks.get_or_insert_with(Default::default))
+    }
+
+    fn hooks(&self) -> &Hooks {
+        self.hooks.as_deref().unwrap_or(&NO_HOOKS)
     }
 
     /// Whether `kind`'s hook is set.
     pub fn is_set(&self, kind: HookKind) -> bool {
-        let h = &*self.hooks;
+        let h = self.hooks();
         match kind {
             HookKind::GetConn => h.get_conn.is_some(),
             HookKind::GotConn => h.got_conn.is_some(),
@@ -213,9 +245,9 @@ impl ClientTrace {
         if self.is_empty() {
             return older.clone();
         }
-        let (n, o) = (&*self.hooks, &*older.hooks);
+        let (n, o) = (self.hooks(), older.hooks());
         ClientTrace {
-            hooks: Arc::new(Hooks {
+            hooks: Some(Arc::new(Hooks {
                 get_conn: chain_get_conn(&n.get_conn, &o.get_conn),
                 got_conn: chain(&n.got_conn, &o.got_conn),
                 put_idle_conn: chain(&n.put_idle_conn, &o.put_idle_conn),
@@ -241,13 +273,13 @@ impl ClientTrace {
                 call_start: chain(&n.call_start, &o.call_start),
                 attempt_start: chain(&n.attempt_start, &o.attempt_start),
                 call_done: chain(&n.call_done, &o.call_done),
-            }),
+            })),
         }
     }
 
     /// True when no hook is set.
     pub fn is_empty(&self) -> bool {
-        !HookKind::ALL.into_iter().any(|kind| self.is_set(kind))
+        self.hooks.is_none() || !HookKind::ALL.into_iter().any(|kind| self.is_set(kind))
     }
 
     // ----- setters, in the order of Go's struct -----
@@ -436,95 +468,95 @@ impl ClientTrace {
 
     /// Calls the `GetConn` hook.
     pub fn get_conn(&self, info: &GetConnInfo<'_>) {
-        call_get_conn(&self.hooks.get_conn, info)
+        call_get_conn(&self.hooks().get_conn, info)
     }
     /// Calls the `GotConn` hook.
     pub fn got_conn(&self, info: &GotConnInfo) {
-        call("GotConn", &self.hooks.got_conn, info)
+        call("GotConn", &self.hooks().got_conn, info)
     }
     /// Calls the `PutIdleConn` hook.
     pub fn put_idle_conn(&self, info: &PutIdleConnInfo) {
-        call("PutIdleConn", &self.hooks.put_idle_conn, info)
+        call("PutIdleConn", &self.hooks().put_idle_conn, info)
     }
     /// Calls the `GotFirstResponseByte` hook.
     pub fn got_first_response_byte(&self) {
         call(
             "GotFirstResponseByte",
-            &self.hooks.got_first_response_byte,
+            &self.hooks().got_first_response_byte,
             &(),
         )
     }
     /// Calls the `Got100Continue` hook.
     pub fn got_100_continue(&self) {
-        call("Got100Continue", &self.hooks.got_100_continue, &())
+        call("Got100Continue", &self.hooks().got_100_continue, &())
     }
     /// Calls the `Got1xxResponse` hook; an error means: abort the request with it.
     pub fn got_1xx_response(&self, info: &Got1xxResponseInfo) -> Result<(), BoxError> {
-        call_fallible("Got1xxResponse", &self.hooks.got_1xx_response, info)
+        call_fallible("Got1xxResponse", &self.hooks().got_1xx_response, info)
     }
     /// Calls the `DNSStart` hook.
     pub fn dns_start(&self, info: &DnsStartInfo) {
-        call("DNSStart", &self.hooks.dns_start, info)
+        call("DNSStart", &self.hooks().dns_start, info)
     }
     /// Calls the `DNSDone` hook.
     pub fn dns_done(&self, info: &DnsDoneInfo) {
-        call("DNSDone", &self.hooks.dns_done, info)
+        call("DNSDone", &self.hooks().dns_done, info)
     }
     /// Calls the `ConnectStart` hook.
     pub fn connect_start(&self, info: &ConnectStartInfo) {
-        call("ConnectStart", &self.hooks.connect_start, info)
+        call("ConnectStart", &self.hooks().connect_start, info)
     }
     /// Calls the `ConnectDone` hook.
     pub fn connect_done(&self, info: &ConnectDoneInfo) {
-        call("ConnectDone", &self.hooks.connect_done, info)
+        call("ConnectDone", &self.hooks().connect_done, info)
     }
     /// Calls the `TLSHandshakeStart` hook.
     pub fn tls_handshake_start(&self) {
-        call("TLSHandshakeStart", &self.hooks.tls_handshake_start, &())
+        call("TLSHandshakeStart", &self.hooks().tls_handshake_start, &())
     }
     /// Calls the `TLSHandshakeDone` hook.
     pub fn tls_handshake_done(&self, info: &TlsHandshakeDoneInfo) {
-        call("TLSHandshakeDone", &self.hooks.tls_handshake_done, info)
+        call("TLSHandshakeDone", &self.hooks().tls_handshake_done, info)
     }
     /// Calls the `WroteHeaderField` hook.
     pub fn wrote_header_field(&self, info: &WroteHeaderFieldInfo<'_>) {
-        call_field(&self.hooks.wrote_header_field, info)
+        call_field(&self.hooks().wrote_header_field, info)
     }
     /// Calls the `WroteHeaders` hook.
     pub fn wrote_headers(&self) {
-        call("WroteHeaders", &self.hooks.wrote_headers, &())
+        call("WroteHeaders", &self.hooks().wrote_headers, &())
     }
     /// Calls the `Wait100Continue` hook.
     pub fn wait_100_continue(&self) {
-        call("Wait100Continue", &self.hooks.wait_100_continue, &())
+        call("Wait100Continue", &self.hooks().wait_100_continue, &())
     }
     /// Calls the `WroteRequest` hook.
     pub fn wrote_request(&self, info: &WroteRequestInfo) {
-        call("WroteRequest", &self.hooks.wrote_request, info)
+        call("WroteRequest", &self.hooks().wrote_request, info)
     }
     /// Calls the `RequestBodyDone` hook.
     pub fn request_body_done(&self, info: &BodyDoneInfo) {
-        call("RequestBodyDone", &self.hooks.request_body_done, info)
+        call("RequestBodyDone", &self.hooks().request_body_done, info)
     }
     /// Calls the `ResponseBodyDone` hook.
     pub fn response_body_done(&self, info: &BodyDoneInfo) {
-        call("ResponseBodyDone", &self.hooks.response_body_done, info)
+        call("ResponseBodyDone", &self.hooks().response_body_done, info)
     }
     /// Calls the `ConnClosed` hook.
     pub fn conn_closed(&self, info: &ConnClosedInfo) {
-        call("ConnClosed", &self.hooks.conn_closed, info)
+        call("ConnClosed", &self.hooks().conn_closed, info)
     }
     /// Calls the `CallStart` hook.
     pub fn call_start(&self, info: &CallStartInfo) {
-        call("CallStart", &self.hooks.call_start, info)
+        call("CallStart", &self.hooks().call_start, info)
     }
     /// Calls the `AttemptStart` hook.
     pub fn attempt_start(&self, info: &AttemptStartInfo) {
-        call("AttemptStart", &self.hooks.attempt_start, info)
+        call("AttemptStart", &self.hooks().attempt_start, info)
     }
     /// Calls the `CallDone` hook.
     pub fn call_done(&self, info: &CallDoneInfo) {
-        call("CallDone", &self.hooks.call_done, info)
+        call("CallDone", &self.hooks().call_done, info)
     }
 }
 
