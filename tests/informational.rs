@@ -146,3 +146,37 @@ async fn a_1xx_hook_that_returns_an_error_aborts_the_request_with_it() {
         "the aborted request's connection was closed"
     );
 }
+
+#[tokio::test]
+async fn a_hook_that_only_sees_1xx_fires_and_the_timings_record_the_interim_response() {
+    let (addr, _server) = scripted_server(|_| EARLY_HINTS_THEN_OK.to_vec()).await;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let saw = seen.clone();
+    let trace = ClientTrace::new()
+        .on_got_1xx_response_seen(move |i| saw.lock().unwrap().push(i.status.as_u16()));
+    assert!(trace.is_set(httptrace::HookKind::Got1xxResponse));
+    assert!(!trace.may_veto_1xx());
+    assert!(trace
+        .clone()
+        .compose(&ClientTrace::new().on_got_1xx_response(|_| Ok(())))
+        .may_veto_1xx());
+    let client = client(TestResolver::new(), trace).record_timings();
+    let res = client
+        .request(get(&format!("http://{addr}/")))
+        .await
+        .unwrap();
+    let recorder = res
+        .extensions()
+        .get::<httptrace::TimingsRecorder>()
+        .cloned()
+        .unwrap();
+    assert_eq!(read_body(res.into_body()).await, "ok");
+    assert_eq!(*seen.lock().unwrap(), [103]);
+    let t = recorder.timings();
+    let interim = t
+        .first_interim_response_start
+        .expect("the 103 was recorded");
+    assert!(t
+        .response_start
+        .is_some_and(|first_byte| first_byte <= interim));
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use http::{Response, StatusCode, Version};
-use httptrace::{GotConnInfo, HookKind, TraceError, WroteRequestInfo};
+use httptrace::{GotConnInfo, TraceError, WroteRequestInfo};
 use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
 
@@ -141,7 +141,7 @@ where
             let _entered = state.enter();
             this.inner.poll(cx)
         };
-        let keep = state.trace.is_set(HookKind::Got1xxResponse) || this.gate.is_some();
+        let keep = state.trace.may_veto_1xx() || this.gate.is_some();
         watch_handoff(
             state,
             this.capture,
@@ -151,7 +151,7 @@ where
         );
         // Checked after polling: a 1xx always comes before its final response, so a veto
         // made while the response was arriving is seen here, before the response is given.
-        let may_veto = state.trace.is_set(HookKind::Got1xxResponse);
+        let may_veto = state.trace.may_veto_1xx();
         if let Some(veto) = may_veto.then(|| state.take_veto(cx.waker())).flatten() {
             let state = this.state.take().expect("polled after completion");
             if state.has(Once::GotConn) && state.first(Once::WroteRequest) {

@@ -276,7 +276,7 @@ where
 /// Whether an HTTP/1 request must keep its connection at hand: to keep it out of the pool
 /// after a 1xx hook's veto, or after a withheld `Expect: 100-continue` body.
 fn keeps_connection(trace: &ClientTrace, gate: Option<&Arc<ExpectGate>>) -> bool {
-    gate.is_some() || trace.is_set(HookKind::Got1xxResponse)
+    gate.is_some() || trace.may_veto_1xx()
 }
 
 /// Adds what the layer needs to watch the request inside hyper: hyper-util's

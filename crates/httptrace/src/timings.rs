@@ -399,12 +399,9 @@ impl TimingsRecorder {
                 }
             }))
             .on_wrote_request(self.edit(|t, _| first(&mut t.request_end)))
-            .on_got_1xx_response({
+            .on_got_1xx_response_seen({
                 let interim = self.mark(|t| first(&mut t.first_interim_response_start));
-                move |_| {
-                    interim();
-                    Ok(())
-                }
+                move |_| interim()
             })
             .on_got_100_continue(self.mark(|t| first(&mut t.first_interim_response_start)))
             .on_got_first_response_byte(self.mark(|t| first(&mut t.response_start)))

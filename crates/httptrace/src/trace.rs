@@ -73,6 +73,7 @@ static NO_HOOKS: Hooks = Hooks {
     call_start: None,
     attempt_start: None,
     call_done: None,
+    got_1xx_may_veto: false,
 };
 
 #[derive(Clone, Default)]
@@ -99,6 +100,9 @@ struct Hooks {
     call_start: Hook<CallStartInfo>,
     attempt_start: Hook<AttemptStartInfo>,
     call_done: Hook<CallDoneInfo>,
+    /// The `Got1xxResponse` hook may return an error (it was set with
+    /// `on_got_1xx_response`, not `on_got_1xx_response_seen`).
+    got_1xx_may_veto: bool,
 }
 
 /// Names one hook, to ask a trace whether it is set ([`ClientTrace::is_set`]).
@@ -273,6 +277,7 @@ impl ClientTrace {
                 call_start: chain(&n.call_start, &o.call_start),
                 attempt_start: chain(&n.attempt_start, &o.attempt_start),
                 call_done: chain(&n.call_done, &o.call_done),
+                got_1xx_may_veto: n.got_1xx_may_veto || o.got_1xx_may_veto,
             })),
         }
     }
@@ -328,8 +333,32 @@ impl ClientTrace {
         mut self,
         f: impl Fn(&Got1xxResponseInfo) -> Result<(), BoxError> + Send + Sync + 'static,
     ) -> Self {
-        self.hooks_mut().got_1xx_response = Some(Arc::new(f));
+        let hooks = self.hooks_mut();
+        hooks.got_1xx_response = Some(Arc::new(f));
+        hooks.got_1xx_may_veto = true;
         self
+    }
+
+    /// `Got1xxResponse`, for a hook that only looks and never aborts the request. Not in Go;
+    /// the instrumentation then need not keep the request's connection at hand to close it
+    /// after a veto, which costs an HTTP/1 request several allocations.
+    pub fn on_got_1xx_response_seen(
+        mut self,
+        f: impl Fn(&Got1xxResponseInfo) + Send + Sync + 'static,
+    ) -> Self {
+        let hooks = self.hooks_mut();
+        hooks.got_1xx_response = Some(Arc::new(move |info: &Got1xxResponseInfo| {
+            f(info);
+            Ok(())
+        }));
+        hooks.got_1xx_may_veto = false;
+        self
+    }
+
+    /// Whether the `Got1xxResponse` hook may abort the request (see
+    /// [`on_got_1xx_response_seen`](ClientTrace::on_got_1xx_response_seen)).
+    pub fn may_veto_1xx(&self) -> bool {
+        self.hooks().got_1xx_may_veto
     }
 
     /// `DNSStart`: a lookup begins.
