@@ -7,31 +7,17 @@
 //! Starts an upstream server and the axum service on 127.0.0.1, asks the service for
 //! `/inventory` once, prints its answer, and exits.
 
-use std::convert::Infallible;
-
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Full};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioExecutor;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The upstream: answers every request with a short body.
-    let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let upstream_url = format!("http://{}/stock", upstream.local_addr()?);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = upstream.accept().await {
-            tokio::spawn(async move {
-                let answer = hyper::service::service_fn(|_| async {
-                    Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(
-                        b"42 widgets",
-                    ))))
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), answer)
-                    .await;
-            });
-        }
-    });
+    let upstream_url = format!(
+        "http://{}/stock",
+        httptrace_suite::serve_on_loopback(b"42 widgets").await?
+    );
 
     // The axum service that calls it.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

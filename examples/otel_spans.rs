@@ -5,15 +5,13 @@
 //! cargo run --features opentelemetry --example otel_spans
 //! ```
 
-use std::convert::Infallible;
-
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use httptrace_tower::{
     HttpTraceLayer, OtelLayer, TraceConnector, TraceHttpConnector, TracedRequestBody,
 };
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::TracerProvider as _;
@@ -23,20 +21,10 @@ use tower::{ServiceBuilder, ServiceExt};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/", listener.local_addr()?);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let answer = hyper::service::service_fn(|_| async {
-                    Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"ok"))))
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), answer)
-                    .await;
-            });
-        }
-    });
+    let url = format!(
+        "http://{}/",
+        httptrace_suite::serve_on_loopback(b"ok").await?
+    );
 
     let exporter = InMemorySpanExporter::default();
     let tracer_provider = SdkTracerProvider::builder()

@@ -5,30 +5,13 @@
 //! cargo run --features reqwest --example reqwest_trace
 //! ```
 
-use std::convert::Infallible;
-
-use bytes::Bytes;
-use http_body_util::Full;
 use httptrace::EventLog;
 use httptrace_tower::ReqwestTracing;
-use hyper_util::rt::TokioIo;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://localhost:{}/", listener.local_addr()?.port());
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let answer = hyper::service::service_fn(|_| async {
-                    Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"ok"))))
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), answer)
-                    .await;
-            });
-        }
-    });
+    let port = httptrace_suite::serve_on_loopback(b"ok").await?.port();
+    let url = format!("http://localhost:{port}/");
 
     let tracing = ReqwestTracing::new();
     let client = tracing.install(reqwest::Client::builder()).build()?;

@@ -49,3 +49,26 @@ pub fn every_hook_but_1xx_counting(hits: &'static AtomicU64) -> ClientTrace {
 pub struct ReadmeExamples;
 
 pub mod integrations;
+
+/// Starts an HTTP/1.1 server on 127.0.0.1 that answers every request `200` with `body`, for
+/// the examples that need something to call; its address.
+pub async fn serve_on_loopback(body: &'static [u8]) -> std::io::Result<std::net::SocketAddr> {
+    use hyper_util::rt::TokioIo;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let answer = hyper::service::service_fn(move |_| async move {
+                    let body = http_body_util::Full::new(bytes::Bytes::from_static(body));
+                    Ok::<_, std::convert::Infallible>(http::Response::new(body))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), answer)
+                    .await;
+            });
+        }
+    });
+    Ok(addr)
+}

@@ -68,21 +68,7 @@ async fn both_bodies_report_their_bytes_in_order_and_the_pool_timeout_closes_the
     assert_eq!(read_body(res.into_body()).await.len(), 1 << 20);
 
     let events = log.events();
-    assert_eq!(
-        without_fields(&events),
-        [
-            "GetConn",
-            "ConnectStart",
-            "ConnectDone",
-            "GotConn",
-            "WroteHeaders",
-            "RequestBodyDone",
-            "WroteRequest",
-            "GotFirstResponseByte",
-            "PutIdleConn",
-            "ResponseBodyDone",
-        ]
-    );
+    assert_eq!(without_fields(&events), FRESH_HTTP1_GET);
     assert_eq!(body_done(&events, "RequestBodyDone"), (5, None));
     assert_eq!(body_done(&events, "ResponseBodyDone"), (1 << 20, None));
 
@@ -141,15 +127,13 @@ async fn a_response_body_dropped_early_reports_the_cut_and_closes_its_connection
     assert_eq!(close.requests_served, 1);
 }
 
-#[tokio::test]
-async fn a_server_that_closes_an_idle_connection_is_reported_as_server_closed() {
-    // Answers one request with a keep-alive response, then closes 100 ms later.
-    let (addr, _server) = misbehaving_server(
-        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
-        false,
-        false,
-    )
-    .await;
+const KEEP_ALIVE_OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+
+/// One GET, its body read, to a raw server that answers `answer` (`misbehaving_server`, with
+/// its `reset` and `hold`): the log, and the client, which must live on (dropping it closes
+/// its pool's connections).
+async fn one_exchange(answer: &'static [u8], reset: bool, hold: bool) -> (EventLog, TestClient) {
+    let (addr, _server) = misbehaving_server(answer, reset, hold).await;
     let log = EventLog::new();
     let client = client(TestResolver::new(), log.trace_beyond_go());
     let res = within(
@@ -159,6 +143,13 @@ async fn a_server_that_closes_an_idle_connection_is_reported_as_server_closed() 
     .await
     .unwrap();
     read_body(res.into_body()).await;
+    (log, client)
+}
+
+#[tokio::test]
+async fn a_server_that_closes_an_idle_connection_is_reported_as_server_closed() {
+    // Answers one request with a keep-alive response, then closes 100 ms later.
+    let (log, _client) = one_exchange(KEEP_ALIVE_OK, false, false).await;
     assert!(log.names().ends_with(&["PutIdleConn", "ResponseBodyDone"]));
 
     let close = closed(&log).await;
@@ -172,21 +163,7 @@ async fn a_server_that_closes_an_idle_connection_is_reported_as_server_closed() 
 
 #[tokio::test]
 async fn a_reset_is_reported_as_an_error_and_connection_close_as_not_reusable() {
-    let (addr, _server) = misbehaving_server(
-        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
-        true,
-        false,
-    )
-    .await;
-    let log = EventLog::new();
-    let client = client(TestResolver::new(), log.trace_beyond_go());
-    let res = within(
-        "the request",
-        client.request(get(&format!("http://{addr}/"))),
-    )
-    .await
-    .unwrap();
-    read_body(res.into_body()).await;
+    let (log, _client) = one_exchange(KEEP_ALIVE_OK, true, false).await;
     let close = closed(&log).await;
     match &close.reason {
         CloseReason::Error(err) => assert_eq!(
@@ -198,21 +175,12 @@ async fn a_reset_is_reported_as_an_error_and_connection_close_as_not_reusable() 
     }
 
     // The server says `Connection: close` and keeps the connection open: the client closes.
-    let (addr, _server) = misbehaving_server(
+    let (log, _client) = one_exchange(
         b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok",
         false,
         true,
     )
     .await;
-    let log = EventLog::new();
-    let client = support::client(TestResolver::new(), log.trace_beyond_go());
-    let res = within(
-        "the request",
-        client.request(get(&format!("http://{addr}/"))),
-    )
-    .await
-    .unwrap();
-    read_body(res.into_body()).await;
     assert!(!log.names().contains(&"PutIdleConn"), "{:?}", log.names());
     let close = closed(&log).await;
     assert!(

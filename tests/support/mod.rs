@@ -349,3 +349,30 @@ pub async fn settle(log: &httptrace::EventLog) {
     };
     eventually("background dials to finish", balanced).await;
 }
+
+/// A GET over a fresh plain HTTP/1.1 connection (an IP literal: no lookup), as a trace with
+/// every hook (`EventLog::trace_beyond_go`) records it, without its header fields.
+pub const FRESH_HTTP1_GET: [&str; 10] = [
+    "GetConn",
+    "ConnectStart",
+    "ConnectDone",
+    "GotConn",
+    "WroteHeaders",
+    "RequestBodyDone",
+    "WroteRequest",
+    "GotFirstResponseByte",
+    "PutIdleConn",
+    "ResponseBodyDone",
+];
+
+/// [`FRESH_HTTP1_GET`] on a connection taken from the pool.
+pub const REUSED_HTTP1_GET: [&str; 8] = [
+    "GetConn",
+    "GotConn",
+    "WroteHeaders",
+    "RequestBodyDone",
+    "WroteRequest",
+    "GotFirstResponseByte",
+    "PutIdleConn",
+    "ResponseBodyDone",
+];
