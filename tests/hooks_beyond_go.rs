@@ -28,6 +28,19 @@ async fn closed(log: &EventLog) -> ConnClosedInfo {
     first
 }
 
+/// [`closed`], checked: its reason (as `CloseReason::as_str` names it) and how many requests
+/// the connection served.
+async fn closed_as(log: &EventLog, reason: &str, served: u64) -> ConnClosedInfo {
+    let close = closed(log).await;
+    assert_eq!(
+        (close.reason.as_str(), close.requests_served),
+        (reason, served),
+        "{:?}",
+        close.reason
+    );
+    close
+}
+
 /// `(bytes, error message)` of the event named `name`.
 fn body_done(events: &[Event], name: &str) -> (u64, Option<String>) {
     events
@@ -73,13 +86,7 @@ async fn both_bodies_report_their_bytes_in_order_and_the_pool_timeout_closes_the
     assert_eq!(body_done(&events, "ResponseBodyDone"), (1 << 20, None));
 
     // Nobody uses the connection again: the pool drops it once its idle timeout passes.
-    let close = closed(&log).await;
-    assert!(
-        matches!(close.reason, CloseReason::IdleTimeout),
-        "{:?}",
-        close.reason
-    );
-    assert_eq!(close.requests_served, 1);
+    let close = closed_as(&log, "idle timeout", 1).await;
     assert_eq!(close.conn, got_conn(&events).conn);
     assert!(close.lifetime >= Duration::from_millis(200));
 }
@@ -118,13 +125,7 @@ async fn a_response_body_dropped_early_reports_the_cut_and_closes_its_connection
         "{err:?}"
     );
 
-    let close = closed(&log).await;
-    assert!(
-        matches!(close.reason, CloseReason::DroppedUnreadBody),
-        "{:?}",
-        close.reason
-    );
-    assert_eq!(close.requests_served, 1);
+    closed_as(&log, "dropped unread body", 1).await;
 }
 
 const KEEP_ALIVE_OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
@@ -152,13 +153,7 @@ async fn a_server_that_closes_an_idle_connection_is_reported_as_server_closed() 
     let (log, _client) = one_exchange(KEEP_ALIVE_OK, false, false).await;
     assert!(log.names().ends_with(&["PutIdleConn", "ResponseBodyDone"]));
 
-    let close = closed(&log).await;
-    assert!(
-        matches!(close.reason, CloseReason::ServerClosed),
-        "{:?}",
-        close.reason
-    );
-    assert_eq!(close.requests_served, 1);
+    closed_as(&log, "server closed", 1).await;
 }
 
 #[tokio::test]
@@ -182,12 +177,7 @@ async fn a_reset_is_reported_as_an_error_and_connection_close_as_not_reusable() 
     )
     .await;
     assert!(!log.names().contains(&"PutIdleConn"), "{:?}", log.names());
-    let close = closed(&log).await;
-    assert!(
-        matches!(close.reason, CloseReason::NotReusable),
-        "{:?}",
-        close.reason
-    );
+    closed_as(&log, "not reusable", 1).await;
 }
 
 #[tokio::test]
@@ -206,13 +196,7 @@ async fn dropping_the_client_closes_its_idle_connections_as_pool_shutdown() {
     }
     assert!(!log.names().contains(&"ConnClosed"));
     drop(client);
-    let close = closed(&log).await;
-    assert!(
-        matches!(close.reason, CloseReason::PoolShutdown),
-        "{:?}",
-        close.reason
-    );
-    assert_eq!(close.requests_served, 2);
+    closed_as(&log, "pool shutdown", 2).await;
 }
 
 #[tokio::test]
@@ -288,11 +272,5 @@ async fn an_http2_connection_reports_each_streams_body_and_its_streams_served_at
     );
 
     drop(client);
-    let close = closed(&log).await;
-    assert!(
-        matches!(close.reason, CloseReason::PoolShutdown),
-        "{:?}",
-        close.reason
-    );
-    assert_eq!(close.requests_served, 3);
+    closed_as(&log, "pool shutdown", 3).await;
 }
