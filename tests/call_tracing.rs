@@ -257,3 +257,33 @@ async fn a_call_dropped_before_its_result_is_done_with_why_and_a_per_request_tra
         ]
     );
 }
+
+#[tokio::test]
+async fn a_call_that_fails_is_done_with_the_error_its_attempt_had() {
+    let port = refused_port().await;
+    let log = EventLog::new();
+    let client = ServiceBuilder::new()
+        .layer(CallTraceLayer::new(log.trace_beyond_go()))
+        .layer(FollowRedirectLayer::new())
+        .layer(HttpTraceLayer::default())
+        .service(pool());
+    let err = within(
+        "the call",
+        client.oneshot(get(&format!("http://127.0.0.1:{port}/"))),
+    )
+    .await
+    .unwrap_err();
+    let story = call_story(&log.events());
+    assert_eq!(
+        story[..2],
+        ["CallStart GET /", "AttemptStart #1 GET / after None"]
+    );
+    assert_eq!(story.len(), 3, "{story:?}");
+    assert!(
+        story[2].starts_with("CallDone attempts=1 status=None err=Some(")
+            && story[2].contains(&err.to_string()),
+        "{story:?} vs {err}"
+    );
+    let names = names(&log.events());
+    assert!(names.contains(&"ConnectDone".to_owned()), "{names:?}");
+}

@@ -274,3 +274,25 @@ async fn an_http2_connection_reports_each_streams_body_and_its_streams_served_at
     drop(client);
     closed_as(&log, "pool shutdown", 3).await;
 }
+
+#[tokio::test]
+async fn a_request_dropped_while_waiting_leaves_its_connection_abandoned() {
+    // Reads the request and never answers.
+    let (addr, _server) = misbehaving_server(b"", false, true).await;
+    let log = EventLog::new();
+    let client = client(TestResolver::new(), log.trace_beyond_go());
+    let waiting = client.request(get(&format!("http://{addr}/")));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), waiting)
+            .await
+            .is_err(),
+        "the server never answers"
+    );
+    closed_as(&log, "abandoned", 1).await;
+    assert!(
+        !log.names().contains(&"ResponseBodyDone"),
+        "{:?}",
+        log.names()
+    );
+    drop(client);
+}
