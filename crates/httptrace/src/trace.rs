@@ -15,6 +15,7 @@ use crate::info::{
     ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, GetConnInfo, Got1xxResponseInfo,
     GotConnInfo, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
 };
+use crate::timings::TimingsRecorder;
 
 /// A set of hooks run at the stages of an outgoing HTTP request: Go's `httptrace.ClientTrace`.
 ///
@@ -74,7 +75,24 @@ static NO_HOOKS: Hooks = Hooks {
     attempt_start: None,
     call_done: None,
     got_1xx_may_veto: false,
+    recorders: Vec::new(),
 };
+
+/// The hooks a [`TimingsRecorder`] in a trace listens to.
+const RECORDED: [HookKind; 12] = [
+    HookKind::GetConn,
+    HookKind::DnsStart,
+    HookKind::DnsDone,
+    HookKind::ConnectStart,
+    HookKind::ConnectDone,
+    HookKind::TlsHandshakeStart,
+    HookKind::TlsHandshakeDone,
+    HookKind::GotConn,
+    HookKind::WroteRequest,
+    HookKind::Got1xxResponse,
+    HookKind::Got100Continue,
+    HookKind::GotFirstResponseByte,
+];
 
 #[derive(Clone, Default)]
 struct Hooks {
@@ -103,6 +121,8 @@ struct Hooks {
     /// The `Got1xxResponse` hook may return an error (it was set with
     /// `on_got_1xx_response`, not `on_got_1xx_response_seen`).
     got_1xx_may_veto: bool,
+    /// Timings recorders, run after the hooks above, in the order of composition.
+    recorders: Vec<TimingsRecorder>,
 }
 
 /// Names one hook, to ask a trace whether it is set ([`ClientTrace::is_set`]).
@@ -205,9 +225,29 @@ impl ClientTrace {
         self.hooks.as_deref().unwrap_or(&NO_HOOKS)
     }
 
+    /// A trace whose only hooks are `recorder`'s (`TimingsRecorder::trace`).
+    pub(crate) fn recording(recorder: TimingsRecorder) -> Self {
+        ClientTrace {
+            hooks: Some(Arc::new(Hooks {
+                recorders: vec![recorder],
+                ..Hooks::default()
+            })),
+        }
+    }
+
+    /// Runs `record` on each timings recorder of the trace.
+    fn record(&self, record: impl Fn(&TimingsRecorder)) {
+        for recorder in &self.hooks().recorders {
+            record(recorder);
+        }
+    }
+
     /// Whether `kind`'s hook is set.
     pub fn is_set(&self, kind: HookKind) -> bool {
         let h = self.hooks();
+        if !h.recorders.is_empty() && RECORDED.contains(&kind) {
+            return true;
+        }
         match kind {
             HookKind::GetConn => h.get_conn.is_some(),
             HookKind::GotConn => h.got_conn.is_some(),
@@ -278,6 +318,7 @@ impl ClientTrace {
                 attempt_start: chain(&n.attempt_start, &o.attempt_start),
                 call_done: chain(&n.call_done, &o.call_done),
                 got_1xx_may_veto: n.got_1xx_may_veto || o.got_1xx_may_veto,
+                recorders: n.recorders.iter().chain(&o.recorders).cloned().collect(),
             })),
         }
     }
@@ -497,11 +538,13 @@ impl ClientTrace {
 
     /// Calls the `GetConn` hook.
     pub fn get_conn(&self, info: &GetConnInfo<'_>) {
-        call_get_conn(&self.hooks().get_conn, info)
+        call_get_conn(&self.hooks().get_conn, info);
+        self.record(TimingsRecorder::get_conn)
     }
     /// Calls the `GotConn` hook.
     pub fn got_conn(&self, info: &GotConnInfo) {
-        call("GotConn", &self.hooks().got_conn, info)
+        call("GotConn", &self.hooks().got_conn, info);
+        self.record(|r| r.got_conn(info))
     }
     /// Calls the `PutIdleConn` hook.
     pub fn put_idle_conn(&self, info: &PutIdleConnInfo) {
@@ -513,39 +556,49 @@ impl ClientTrace {
             "GotFirstResponseByte",
             &self.hooks().got_first_response_byte,
             &(),
-        )
+        );
+        self.record(TimingsRecorder::got_first_response_byte)
     }
     /// Calls the `Got100Continue` hook.
     pub fn got_100_continue(&self) {
-        call("Got100Continue", &self.hooks().got_100_continue, &())
+        call("Got100Continue", &self.hooks().got_100_continue, &());
+        self.record(TimingsRecorder::interim_response)
     }
     /// Calls the `Got1xxResponse` hook; an error means: abort the request with it.
     pub fn got_1xx_response(&self, info: &Got1xxResponseInfo) -> Result<(), BoxError> {
-        call_fallible("Got1xxResponse", &self.hooks().got_1xx_response, info)
+        let result = call_fallible("Got1xxResponse", &self.hooks().got_1xx_response, info);
+        self.record(TimingsRecorder::interim_response);
+        result
     }
     /// Calls the `DNSStart` hook.
     pub fn dns_start(&self, info: &DnsStartInfo) {
-        call("DNSStart", &self.hooks().dns_start, info)
+        call("DNSStart", &self.hooks().dns_start, info);
+        self.record(TimingsRecorder::dns_start)
     }
     /// Calls the `DNSDone` hook.
     pub fn dns_done(&self, info: &DnsDoneInfo) {
-        call("DNSDone", &self.hooks().dns_done, info)
+        call("DNSDone", &self.hooks().dns_done, info);
+        self.record(TimingsRecorder::dns_done)
     }
     /// Calls the `ConnectStart` hook.
     pub fn connect_start(&self, info: &ConnectStartInfo) {
-        call("ConnectStart", &self.hooks().connect_start, info)
+        call("ConnectStart", &self.hooks().connect_start, info);
+        self.record(TimingsRecorder::connect_start)
     }
     /// Calls the `ConnectDone` hook.
     pub fn connect_done(&self, info: &ConnectDoneInfo) {
-        call("ConnectDone", &self.hooks().connect_done, info)
+        call("ConnectDone", &self.hooks().connect_done, info);
+        self.record(|r| r.connect_done(info))
     }
     /// Calls the `TLSHandshakeStart` hook.
     pub fn tls_handshake_start(&self) {
-        call("TLSHandshakeStart", &self.hooks().tls_handshake_start, &())
+        call("TLSHandshakeStart", &self.hooks().tls_handshake_start, &());
+        self.record(TimingsRecorder::tls_handshake_start)
     }
     /// Calls the `TLSHandshakeDone` hook.
     pub fn tls_handshake_done(&self, info: &TlsHandshakeDoneInfo) {
-        call("TLSHandshakeDone", &self.hooks().tls_handshake_done, info)
+        call("TLSHandshakeDone", &self.hooks().tls_handshake_done, info);
+        self.record(|r| r.tls_handshake_done(info))
     }
     /// Calls the `WroteHeaderField` hook.
     pub fn wrote_header_field(&self, info: &WroteHeaderFieldInfo<'_>) {
@@ -561,7 +614,8 @@ impl ClientTrace {
     }
     /// Calls the `WroteRequest` hook.
     pub fn wrote_request(&self, info: &WroteRequestInfo) {
-        call("WroteRequest", &self.hooks().wrote_request, info)
+        call("WroteRequest", &self.hooks().wrote_request, info);
+        self.record(TimingsRecorder::wrote_request)
     }
     /// Calls the `RequestBodyDone` hook.
     pub fn request_body_done(&self, info: &BodyDoneInfo) {
