@@ -206,3 +206,51 @@ async fn spans_per_phase_under_the_request_span_and_the_client_metrics() {
         "the one connection was counted open, then closed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_request_ends_its_open_spans_with_why() {
+    // Reads the request and never answers.
+    let (addr, _server) = misbehaving_server(b"", false, true).await;
+    let spans_out = InMemorySpanExporter::default();
+    let tracer_provider = SdkTracerProvider::builder()
+        .with_simple_exporter(spans_out.clone())
+        .build();
+    let meter_provider = SdkMeterProvider::builder().build();
+    let otel = OtelLayer::new(
+        BoxedTracer::new(Box::new(tracer_provider.tracer("test"))),
+        &meter_provider.meter("test"),
+    );
+    let pool: Client<_, TracedRequestBody<Full<Bytes>>> = Client::builder(TokioExecutor::new())
+        .build(TraceConnector::new(dialer(TestResolver::new())));
+    let client = ServiceBuilder::new()
+        .layer(otel)
+        .layer(HttpTraceLayer::default())
+        .service(pool);
+    let waiting = client.oneshot(get(&format!("http://{addr}/")));
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(200), waiting)
+            .await
+            .is_err()
+    );
+    tracer_provider.force_flush().unwrap();
+    let spans = spans_out.get_finished_spans().unwrap();
+    let request = spans
+        .iter()
+        .find(|s| s.name == "GET")
+        .expect("the request span ended");
+    assert_eq!(
+        request.status,
+        Status::error("the request was dropped before its response")
+    );
+    assert_eq!(
+        names(&children(&spans, request)),
+        ["http.getconn", "http.send"],
+        "the connection was got and the request sent; no answer came"
+    );
+    let send = children(&spans, request)[1];
+    assert_eq!(
+        send.status,
+        Status::Unset,
+        "the request was written in full"
+    );
+}

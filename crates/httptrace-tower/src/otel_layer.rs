@@ -157,7 +157,7 @@ where
         with_client_trace(&mut req, trace);
         OtelFuture {
             inner: self.inner.call(req),
-            spans: Some(spans),
+            spans: Unanswered(Some(spans)),
         }
     }
 }
@@ -167,7 +167,19 @@ pin_project! {
     pub struct OtelFuture<F> {
         #[pin]
         inner: F,
-        spans: Option<Arc<RequestSpans>>,
+        spans: Unanswered,
+    }
+}
+
+/// The request's spans until its response (or error) arrives; dropped before that, the
+/// request was cancelled, and its open spans end with that error.
+struct Unanswered(Option<Arc<RequestSpans>>);
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        if let Some(spans) = self.0.take() {
+            spans.failed("the request was dropped before its response");
+        }
     }
 }
 
@@ -187,7 +199,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = ready!(this.inner.poll(cx));
-        if let Some(spans) = this.spans.take() {
+        if let Some(spans) = this.spans.0.take() {
             match &result {
                 Ok(res) => spans.responded(res),
                 Err(err) => spans.failed(&err.to_string()),
