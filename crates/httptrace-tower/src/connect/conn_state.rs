@@ -105,8 +105,9 @@ pub(crate) struct ConnShared {
     exchange: AtomicU8,
     close: CloseWatch,
     /// The I/O closed while a traced exchange was in flight, without an error: whether it
-    /// read the server's end of stream. The exchange's end (or this state's drop) reports it.
-    close_pending: Mutex<Option<bool>>,
+    /// read the server's end of stream, and the connection's lifetime then. The exchange's
+    /// end (or this state's drop) reports it.
+    close_pending: Mutex<Option<(bool, Duration)>>,
 }
 
 impl ConnShared {
@@ -153,8 +154,8 @@ impl ConnShared {
                 _ => pending.take(),
             }
         };
-        if let Some(read_eof) = pending {
-            self.report_close(self.close_reason(read_eof, end));
+        if let Some((read_eof, lifetime)) = pending {
+            self.report_close(self.close_reason(read_eof, end), lifetime);
         }
     }
 
@@ -173,12 +174,12 @@ impl ConnShared {
             let mut pending = self.close_pending.lock().unwrap_or_else(|e| e.into_inner());
             let exchange = ExchangeEnd::from_u8(self.exchange.load(Ordering::Relaxed));
             if exchange == ExchangeEnd::InFlight {
-                *pending = Some(read_eof);
+                *pending = Some((read_eof, self.established.elapsed()));
                 return;
             }
             self.close_reason(read_eof, exchange)
         };
-        self.report_close(reason);
+        self.report_close(reason, self.established.elapsed());
     }
 
     /// A decision of the layer's (not reusable, body dropped) explains a close the server may
@@ -197,13 +198,13 @@ impl ConnShared {
         }
     }
 
-    fn report_close(&self, reason: CloseReason) {
+    fn report_close(&self, reason: CloseReason, lifetime: Duration) {
         if let Some(trace) = &self.close.trace {
             trace.conn_closed(&ConnClosedInfo::new(
                 self.info.clone(),
                 reason,
                 self.served.load(Ordering::Relaxed),
-                self.established.elapsed(),
+                lifetime,
             ));
         }
     }
@@ -256,8 +257,8 @@ impl Drop for ConnShared {
     fn drop(&mut self) {
         // Closed in flight, and the exchange never ended (its request was dropped).
         let pending = self.close_pending.get_mut().map_or(None, Option::take);
-        if let Some(read_eof) = pending {
-            self.report_close(self.close_reason(read_eof, ExchangeEnd::InFlight));
+        if let Some((read_eof, lifetime)) = pending {
+            self.report_close(self.close_reason(read_eof, ExchangeEnd::InFlight), lifetime);
         }
         LIVE.fetch_sub(1, Ordering::Relaxed);
     }
