@@ -55,7 +55,6 @@ pub(crate) enum Once {
     BodyDone = 4,
     WroteRequest = 8,
     FirstByte = 16,
-    PutIdle = 32,
     /// Not a hook: the request went out as an HTTP/2 stream.
     Http2 = 64,
     /// Not a hook: `WroteHeaders` has returned (so `WroteRequest`, fired from another task,

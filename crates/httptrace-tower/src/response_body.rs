@@ -85,7 +85,8 @@ impl EndOfBody {
                 _ => ExchangeEnd::NotReusable,
             });
         }
-        if !matches!(self.put_idle, PutIdle::Never) && self.state.first(Once::PutIdle) {
+        // `report` runs once per response (`Once::ResponseEnded`), so `PutIdleConn` does too.
+        if !matches!(self.put_idle, PutIdle::Never) {
             let err = match self.put_idle {
                 PutIdle::NotReused(why) => Some(why),
                 _ => cut_short,
