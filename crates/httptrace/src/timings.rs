@@ -306,11 +306,6 @@ fn first(slot: &mut Option<Instant>) {
     slot.get_or_insert_with(Instant::now);
 }
 
-/// Whether the request is still getting its connection (its connection phases count).
-fn dialing(t: &Timings) -> bool {
-    t.request_start.is_none()
-}
-
 impl TimingsRecorder {
     /// A record starting now.
     pub fn new() -> Self {
@@ -366,45 +361,40 @@ impl TimingsRecorder {
         self.record().fetch_start = Instant::now();
     }
 
-    pub(crate) fn dns_start(&self) {
+    /// Edits the record with a connection phase, while the request is still getting its
+    /// connection (afterwards, a background dial's phases are not this request's).
+    fn while_dialing(&self, edit: impl FnOnce(&mut Timings)) {
         let t = &mut *self.record();
-        if dialing(t) {
-            first(&mut t.domain_lookup_start);
+        if t.request_start.is_none() {
+            edit(t);
         }
+    }
+
+    pub(crate) fn dns_start(&self) {
+        self.while_dialing(|t| first(&mut t.domain_lookup_start));
     }
 
     pub(crate) fn dns_done(&self) {
-        let t = &mut *self.record();
-        if dialing(t) {
-            t.domain_lookup_end = Some(Instant::now());
-        }
+        self.while_dialing(|t| t.domain_lookup_end = Some(Instant::now()));
     }
 
     pub(crate) fn connect_start(&self) {
-        let t = &mut *self.record();
-        if dialing(t) {
-            first(&mut t.connect_start);
-        }
+        self.while_dialing(|t| first(&mut t.connect_start));
     }
 
     pub(crate) fn connect_done(&self, info: &ConnectDoneInfo) {
-        let t = &mut *self.record();
-        if dialing(t) && info.err.is_none() {
-            t.connect_end = Some(Instant::now());
+        if info.err.is_none() {
+            self.while_dialing(|t| t.connect_end = Some(Instant::now()));
         }
     }
 
     pub(crate) fn tls_handshake_start(&self) {
-        let t = &mut *self.record();
-        if dialing(t) {
-            first(&mut t.secure_connection_start);
-        }
+        self.while_dialing(|t| first(&mut t.secure_connection_start));
     }
 
     pub(crate) fn tls_handshake_done(&self, info: &TlsHandshakeDoneInfo) {
-        let t = &mut *self.record();
-        if dialing(t) && info.err.is_none() {
-            t.secure_connection_end = Some(Instant::now());
+        if info.err.is_none() {
+            self.while_dialing(|t| t.secure_connection_end = Some(Instant::now()));
         }
     }
 
