@@ -298,6 +298,14 @@ impl RequestSpans {
         parent.with_span(span)
     }
 
+    /// A phase of getting a connection (DNS, a connect attempt, TLS): a child of the open
+    /// `http.getconn` span, or of the request span if there is none (a dial that finishes in
+    /// the background after the request got another connection).
+    fn dial_phase(&self, open: &Open, name: &'static str, attributes: Vec<KeyValue>) -> Context {
+        let parent = open.getconn.as_ref().unwrap_or(&self.request);
+        self.child(parent, name, attributes)
+    }
+
     /// The response head arrived.
     fn responded<B>(&self, res: &Response<B>) {
         let mut open = self.open();
@@ -377,9 +385,8 @@ impl RequestSpans {
             })
             .on_dns_start(move |info| {
                 let mut open = b.open();
-                let parent = open.getconn.clone().unwrap_or_else(|| b.request.clone());
-                let cx = b.child(
-                    &parent,
+                let cx = b.dial_phase(
+                    &open,
                     "http.dns",
                     vec![KeyValue::new("dns.question.name", info.host.clone())],
                 );
@@ -407,9 +414,8 @@ impl RequestSpans {
             })
             .on_connect_start(move |info| {
                 let mut open = d.open();
-                let parent = open.getconn.clone().unwrap_or_else(|| d.request.clone());
-                let cx = d.child(
-                    &parent,
+                let cx = d.dial_phase(
+                    &open,
                     "http.connect",
                     vec![
                         KeyValue::new("network.peer.address", info.addr.ip().to_string()),
@@ -432,8 +438,7 @@ impl RequestSpans {
             })
             .on_tls_handshake_start(move || {
                 let mut open = f.open();
-                let parent = open.getconn.clone().unwrap_or_else(|| f.request.clone());
-                open.tls = Some(f.child(&parent, "http.tls", Vec::new()));
+                open.tls = Some(f.dial_phase(&open, "http.tls", Vec::new()));
             })
             .on_tls_handshake_done(move |info| {
                 let Some(cx) = g.open().tls.take() else {
