@@ -158,20 +158,15 @@ async fn no_trace_allocates_what_the_plain_client_does() {
         connector_only.round() <= none.round() + 1.0,
         "connector stack {connector_only} vs none {none}"
     );
-    assert!(
-        (no_1xx - connector_only).round() <= NO_1XX_TRACE_BUDGET,
-        "all but 1xx hooks {no_1xx} vs connector stack {connector_only}"
-    );
-    assert!(
-        (seen - connector_only).round() <= SEEN_1XX_TRACE_BUDGET,
-        "every hook, 1xx seen only: {seen} vs connector stack {connector_only}"
-    );
-    assert!(
-        (timings - connector_only).round() <= TIMINGS_BUDGET,
-        "timings {timings} vs connector stack {connector_only}"
-    );
-    assert!(
-        (full - connector_only).round() <= FULL_TRACE_BUDGET,
-        "full {full} vs connector stack {connector_only}"
-    );
+    for (mode, allocations, budget) in [
+        ("all but 1xx hooks", no_1xx, NO_1XX_TRACE_BUDGET),
+        ("every hook, 1xx seen only", seen, SEEN_1XX_TRACE_BUDGET),
+        ("timings", timings, TIMINGS_BUDGET),
+        ("full", full, FULL_TRACE_BUDGET),
+    ] {
+        assert!(
+            (allocations - connector_only).round() <= budget,
+            "{mode} {allocations} vs connector stack {connector_only}"
+        );
+    }
 }

@@ -10,19 +10,32 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use http_body_util::Full;
-use httptrace::{with_client_trace, Event, EventKind, EventLog};
+use httptrace::{with_client_trace, ClientTrace, Event, EventKind, EventLog};
 use httptrace_tower::{
-    CallTraceLayer, HttpTraceLayer, TraceConnector, TracedRequestBody, TracedResponseBody,
+    CallTrace, CallTraceLayer, HttpTrace, HttpTraceLayer, TraceConnector, TracedRequestBody,
+    TracedResponseBody,
 };
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use support::*;
 use tower::{Service, ServiceBuilder, ServiceExt};
-use tower_http::follow_redirect::FollowRedirectLayer;
+use tower_http::follow_redirect::{FollowRedirect, FollowRedirectLayer};
 
 /// hyper-util's client over our connector, for an `HttpTrace` to wrap.
+type Traced = HttpTrace<Client<TestConnector, TracedRequestBody<Full<Bytes>>>>;
+
 fn pool() -> Client<TestConnector, TracedRequestBody<Full<Bytes>>> {
     Client::builder(TokioExecutor::new()).build(TraceConnector::new(dialer(TestResolver::new())))
+}
+
+/// The call-traced stack over tower-http's redirect layer: the call reports to `trace`, and
+/// each attempt is traced inside it.
+fn following_redirects(trace: ClientTrace) -> CallTrace<FollowRedirect<Traced>> {
+    ServiceBuilder::new()
+        .layer(CallTraceLayer::new(trace))
+        .layer(FollowRedirectLayer::new())
+        .layer(HttpTraceLayer::default())
+        .service(pool())
 }
 
 /// `/hop1` → 302 `/hop2` → 302 `/hop3` → 200.
@@ -70,11 +83,7 @@ fn call_story(events: &[Event]) -> Vec<String> {
 async fn a_chain_of_three_redirects_is_one_call_of_three_numbered_attempts() {
     let server = TestServer::with_handler(redirect_chain).await;
     let log = EventLog::new();
-    let client = ServiceBuilder::new()
-        .layer(CallTraceLayer::new(log.trace_beyond_go()))
-        .layer(FollowRedirectLayer::new())
-        .layer(HttpTraceLayer::default())
-        .service(pool());
+    let client = following_redirects(log.trace_beyond_go());
     let res = within(
         "the call",
         client.oneshot(get(&server.url("127.0.0.1", "/hop1"))),
@@ -225,11 +234,7 @@ async fn a_call_dropped_before_its_result_is_done_with_why_and_a_per_request_tra
     // redirect layer drops the first request's extensions.
     let server = TestServer::with_handler(redirect_chain).await;
     let own = EventLog::new();
-    let mut client = ServiceBuilder::new()
-        .layer(CallTraceLayer::default())
-        .layer(FollowRedirectLayer::new())
-        .layer(HttpTraceLayer::default())
-        .service(pool());
+    let mut client = following_redirects(ClientTrace::new());
     let mut req = get(&server.url("127.0.0.1", "/hop1"));
     with_client_trace(&mut req, own.trace_beyond_go());
     let res = within("the call", client.ready().await.unwrap().call(req))
@@ -262,11 +267,7 @@ async fn a_call_dropped_before_its_result_is_done_with_why_and_a_per_request_tra
 async fn a_call_that_fails_is_done_with_the_error_its_attempt_had() {
     let port = refused_port().await;
     let log = EventLog::new();
-    let client = ServiceBuilder::new()
-        .layer(CallTraceLayer::new(log.trace_beyond_go()))
-        .layer(FollowRedirectLayer::new())
-        .layer(HttpTraceLayer::default())
-        .service(pool());
+    let client = following_redirects(log.trace_beyond_go());
     let err = within(
         "the call",
         client.oneshot(get(&format!("http://127.0.0.1:{port}/"))),

@@ -131,6 +131,14 @@ async fn send(events: TracingEvents, url: &str) -> (Vec<Seen>, Result<(), String
     (ours, result)
 }
 
+/// Each `WroteHeaderField` event's `name` and `value`.
+fn header_fields(seen: &[Seen]) -> BTreeMap<String, String> {
+    seen.iter()
+        .filter(|e| e.hook() == "WroteHeaderField")
+        .map(|e| (e.fields["name"].clone(), e.fields["value"].clone()))
+        .collect()
+}
+
 fn field(seen: &[Seen], hook: &str, name: &str) -> String {
     seen.iter()
         .find(|e| e.hook() == hook)
@@ -168,11 +176,7 @@ async fn every_hook_is_an_event_in_the_senders_span_with_secrets_redacted() {
     assert_eq!(field(&seen, "ResponseBodyDone", "bytes"), "2");
     assert_eq!(field(&seen, "ConnectDone", "network"), "tcp");
 
-    let headers: BTreeMap<String, String> = seen
-        .iter()
-        .filter(|e| e.hook() == "WroteHeaderField")
-        .map(|e| (e.fields["name"].clone(), e.fields["value"].clone()))
-        .collect();
+    let headers = header_fields(&seen);
     assert_eq!(headers["authorization"], "[redacted]");
     assert_eq!(headers["cookie"], "[redacted]");
     assert_eq!(headers["x-visible"], "plain");
@@ -191,11 +195,7 @@ async fn secrets_are_recorded_only_when_the_user_opts_in_and_more_can_be_hidden(
         .redact_header("X-Visible");
     let (seen, result) = send(events, &server.url("127.0.0.1", "/")).await;
     result.unwrap();
-    let headers: BTreeMap<String, String> = seen
-        .iter()
-        .filter(|e| e.hook() == "WroteHeaderField")
-        .map(|e| (e.fields["name"].clone(), e.fields["value"].clone()))
-        .collect();
+    let headers = header_fields(&seen);
     assert_eq!(headers["authorization"], "Bearer s3cret-token");
     assert_eq!(headers["x-visible"], "[redacted]");
 }
