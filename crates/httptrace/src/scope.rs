@@ -46,6 +46,30 @@ impl ClientTrace {
         }
     }
 
+    /// Runs `f` with this trace in effect on this thread, as [`enter`](Self::enter) does, but
+    /// lends the trace to the thread instead of cloning it: no reference count is touched, so
+    /// instrumentation that polls a future many times can afford it on every poll. While `f`
+    /// runs the trace is in the thread's keeping; it is given back when `f` returns (or
+    /// panics).
+    ///
+    /// ```
+    /// use httptrace::{current_trace, ClientTrace};
+    ///
+    /// let mut trace = ClientTrace::new().on_wrote_headers(|| {});
+    /// let seen = trace.lend_while(|| current_trace().is_some_and(|t| !t.is_empty()));
+    /// assert!(seen);
+    /// assert!(!trace.is_empty(), "given back");
+    /// assert!(current_trace().is_none());
+    /// ```
+    pub fn lend_while<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        let previous = CURRENT.with(|c| c.borrow_mut().replace(std::mem::take(self)));
+        let _lent = Lent {
+            owner: self,
+            previous,
+        };
+        f()
+    }
+
     /// Runs `fut` with this trace in effect for every poll, composed with the trace in effect
     /// where it is first polled (this one's hooks first).
     ///
@@ -72,6 +96,20 @@ impl ClientTrace {
     }
 }
 
+/// Gives a lent trace back to its owner, and the thread its previous trace.
+struct Lent<'a> {
+    owner: &'a mut ClientTrace,
+    previous: Option<ClientTrace>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let lent = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
+        *self.owner = lent.unwrap_or_default();
+    }
+}
+
 /// A future with a trace in effect while it is polled; see [`ClientTrace::scope`].
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
@@ -93,7 +131,7 @@ impl<F: Future> Future for Scoped<F> {
                 this.trace = this.trace.compose(&outer);
             }
         }
-        let _entered = this.trace.enter();
-        this.fut.as_mut().poll(cx)
+        let fut = this.fut.as_mut();
+        this.trace.lend_while(|| fut.poll(cx))
     }
 }
