@@ -1,6 +1,5 @@
 //! One hook slot: an optional shared closure, how it is called and how two are chained.
 
-use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -19,7 +18,7 @@ macro_rules! borrowed_hook {
 
         pub(crate) fn $call(hook: &$hook, arg: &$info<'_>) {
             if let Some(h) = hook {
-                calling($name, || guarded(|| h(arg)));
+                guarded($name, || h(arg));
             }
         }
 
@@ -28,8 +27,8 @@ macro_rules! borrowed_hook {
                 (Some(n), Some(o)) => {
                     let (n, o) = (n.clone(), o.clone());
                     Some(Arc::new(move |a: &$info<'_>| {
-                        guarded(|| n(a));
-                        guarded(|| o(a));
+                        guarded($name, || n(a));
+                        guarded($name, || o(a));
                     }))
                 }
                 (Some(h), None) | (None, Some(h)) => Some(h.clone()),
@@ -61,10 +60,6 @@ static PANICS: AtomicU64 = AtomicU64::new(0);
 
 static REPORTER: OnceLock<fn(&HookPanic)> = OnceLock::new();
 
-thread_local! {
-    static CALLING: Cell<&'static str> = const { Cell::new("") };
-}
-
 /// How many hook calls have panicked in this process.
 ///
 /// A panicking hook is caught where it is called: the panic is printed by the process's
@@ -90,8 +85,8 @@ pub fn set_panic_reporter(report: fn(&HookPanic)) -> bool {
     REPORTER.set(report).is_ok()
 }
 
-/// Runs `f`, containing a panic.
-pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Option<R> {
+/// Runs `f`, the hook `name`, containing a panic.
+pub(crate) fn guarded<R>(name: &'static str, f: impl FnOnce() -> R) -> Option<R> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => Some(r),
         Err(payload) => {
@@ -103,7 +98,7 @@ pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Option<R> {
                     .or_else(|| payload.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
                 let panic = HookPanic {
-                    hook: CALLING.with(Cell::get),
+                    hook: name,
                     message,
                 };
                 // A reporter that panics is not reported again.
@@ -114,17 +109,9 @@ pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Option<R> {
     }
 }
 
-/// Names the hook being called on this thread while `f` runs.
-fn calling<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
-    let previous = CALLING.with(|c| c.replace(name));
-    let r = f();
-    CALLING.with(|c| c.set(previous));
-    r
-}
-
 pub(crate) fn call<A>(name: &'static str, hook: &Hook<A>, arg: &A) {
     if let Some(h) = hook {
-        calling(name, || guarded(|| h(arg)));
+        guarded(name, || h(arg));
     }
 }
 
@@ -135,20 +122,20 @@ pub(crate) fn call_fallible<A>(
     arg: &A,
 ) -> Result<(), BoxError> {
     match hook {
-        Some(h) => calling(name, || guarded(|| h(arg))).unwrap_or(Ok(())),
+        Some(h) => guarded(name, || h(arg)).unwrap_or(Ok(())),
         None => Ok(()),
     }
 }
 
 /// `newer` runs first, then `older`; each is guarded on its own, so one that panics does not
 /// keep the other from running.
-pub(crate) fn chain<A: 'static>(newer: &Hook<A>, older: &Hook<A>) -> Hook<A> {
+pub(crate) fn chain<A: 'static>(name: &'static str, newer: &Hook<A>, older: &Hook<A>) -> Hook<A> {
     match (newer, older) {
         (Some(n), Some(o)) => {
             let (n, o) = (n.clone(), o.clone());
             Some(Arc::new(move |a: &A| {
-                guarded(|| n(a));
-                guarded(|| o(a));
+                guarded(name, || n(a));
+                guarded(name, || o(a));
             }))
         }
         (Some(h), None) | (None, Some(h)) => Some(h.clone()),
@@ -159,6 +146,7 @@ pub(crate) fn chain<A: 'static>(newer: &Hook<A>, older: &Hook<A>) -> Hook<A> {
 /// Both run, newer first; the first error wins (see `ClientTrace::compose` for why this
 /// differs from Go).
 pub(crate) fn chain_fallible<A: 'static>(
+    name: &'static str,
     newer: &FallibleHook<A>,
     older: &FallibleHook<A>,
 ) -> FallibleHook<A> {
@@ -166,8 +154,8 @@ pub(crate) fn chain_fallible<A: 'static>(
         (Some(n), Some(o)) => {
             let (n, o) = (n.clone(), o.clone());
             Some(Arc::new(move |a: &A| {
-                let first = guarded(|| n(a)).unwrap_or(Ok(()));
-                let second = guarded(|| o(a)).unwrap_or(Ok(()));
+                let first = guarded(name, || n(a)).unwrap_or(Ok(()));
+                let second = guarded(name, || o(a)).unwrap_or(Ok(()));
                 first.and(second)
             }))
         }
