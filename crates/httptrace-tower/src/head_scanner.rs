@@ -65,15 +65,16 @@ impl HeadScanner {
         if self.done {
             return 0;
         }
-        for (i, &b) in bytes.iter().enumerate() {
-            if b != b'\n' {
-                if self.collect_fields && self.line.len() < MAX_LINE {
-                    self.line.push(b);
-                }
-                self.line_len += 1;
-                self.last_was_cr = b == b'\r';
-                continue;
-            }
+        let mut at = 0;
+        // A line at a time: the bytes up to the next `\n` are taken in one piece.
+        while at < bytes.len() {
+            let rest = &bytes[at..];
+            let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
+                self.take_line_part(rest);
+                break;
+            };
+            self.take_line_part(&rest[..newline]);
+            at += newline + 1;
             if self.last_was_cr {
                 if self.line.last() == Some(&b'\r') {
                     self.line.pop();
@@ -84,7 +85,7 @@ impl HeadScanner {
                 self.flush_pending(&mut emit);
                 self.done = true;
                 emit(HeadEvent::End);
-                return i + 1;
+                return at;
             }
             if self.seen_request_line {
                 self.finish_field_line(&mut emit);
@@ -95,6 +96,17 @@ impl HeadScanner {
             self.last_was_cr = false;
         }
         bytes.len()
+    }
+
+    /// Bytes of the current line (no `\n` among them).
+    fn take_line_part(&mut self, part: &[u8]) {
+        let Some(&last) = part.last() else { return };
+        if self.collect_fields && self.line.len() < MAX_LINE {
+            let room = MAX_LINE - self.line.len();
+            self.line.extend_from_slice(&part[..part.len().min(room)]);
+        }
+        self.line_len += part.len();
+        self.last_was_cr = last == b'\r';
     }
 
     fn finish_field_line(&mut self, emit: &mut impl FnMut(HeadEvent<'_>)) {
