@@ -101,50 +101,56 @@ async fn a_1xx_hook_that_returns_an_error_aborts_the_request_with_it() {
 
     let (addr, _server) = scripted_server(|_| EARLY_HINTS_THEN_OK.to_vec()).await;
     let client = client(TestResolver::new(), ClientTrace::new());
-    let sentinel = Arc::new(());
-    let held = sentinel.clone();
-    let log = EventLog::new();
-    let veto = ClientTrace::new().on_got_1xx_response(move |info| {
-        let _ = &held;
-        if info.status == 103 {
-            Err(Box::new(NoHints))
-        } else {
-            Ok(())
-        }
-    });
-    let mut req = get(&format!("http://{addr}/"));
-    with_client_trace(&mut req, veto.compose(&log.trace()));
-    drop(veto); // from here only the request holds it
-    let err = within("the vetoed request", client.request(req))
-        .await
-        .unwrap_err();
-    assert!(err.is_aborted());
-    assert_eq!(err.to_string(), "early hints are not welcome here");
-    let httptrace_tower::Error::Aborted(inner) = err else {
-        unreachable!()
-    };
-    assert!(
-        inner.downcast_ref::<NoHints>().is_some(),
-        "the hook's own error, unchanged"
-    );
-    let names = names(&log.take());
-    assert_eq!(names.last().unwrap(), "Got1xxResponse", "{names:?}");
-    assert!(!names.contains(&"PutIdleConn".to_owned()));
+    // Round 1: the layer has not yet seen a request handed to a traced connection, so it keeps
+    // the request's connection at hand (hyper-util's `capture_connection`) to poison it. Round
+    // 2: it has (round 1's), so the vetoed connection's traced I/O closes it; round 2's
+    // request goes out on the connection round 1's last request left in the pool.
+    for round in 1..=2 {
+        let sentinel = Arc::new(());
+        let held = sentinel.clone();
+        let log = EventLog::new();
+        let veto = ClientTrace::new().on_got_1xx_response(move |info| {
+            let _ = &held;
+            if info.status == 103 {
+                Err(Box::new(NoHints))
+            } else {
+                Ok(())
+            }
+        });
+        let mut req = get(&format!("http://{addr}/"));
+        with_client_trace(&mut req, veto.compose(&log.trace()));
+        drop(veto); // from here only the request holds it
+        let err = within("the vetoed request", client.request(req))
+            .await
+            .unwrap_err();
+        assert!(err.is_aborted());
+        assert_eq!(err.to_string(), "early hints are not welcome here");
+        let httptrace_tower::Error::Aborted(inner) = err else {
+            unreachable!()
+        };
+        assert!(
+            inner.downcast_ref::<NoHints>().is_some(),
+            "the hook's own error, unchanged"
+        );
+        let names = names(&log.take());
+        assert_eq!(names.last().unwrap(), "Got1xxResponse", "{names:?}");
+        assert!(!names.contains(&"PutIdleConn".to_owned()));
 
-    // Nothing is left behind, and the next request works on a new connection.
-    eventually("the trace to be released", || {
-        Arc::strong_count(&sentinel) == 1
-    })
-    .await;
-    let log = EventLog::new();
-    let mut req = get(&format!("http://{addr}/"));
-    with_client_trace(&mut req, log.trace());
-    let res = client.request(req).await.unwrap();
-    assert_eq!(read_body(res.into_body()).await, "ok");
-    assert!(
-        !got_conn(&log.take()).reused,
-        "the aborted request's connection was closed"
-    );
+        // Nothing is left behind, and the next request works on a new connection.
+        eventually("the trace to be released", || {
+            Arc::strong_count(&sentinel) == 1
+        })
+        .await;
+        let log = EventLog::new();
+        let mut req = get(&format!("http://{addr}/"));
+        with_client_trace(&mut req, log.trace());
+        let res = client.request(req).await.unwrap();
+        assert_eq!(read_body(res.into_body()).await, "ok");
+        assert!(
+            !got_conn(&log.take()).reused,
+            "round {round}: the aborted request's connection was closed"
+        );
+    }
 }
 
 #[tokio::test]

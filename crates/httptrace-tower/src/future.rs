@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use http::{Response, StatusCode, Version};
-use httptrace::{GotConnInfo, TraceError, WroteRequestInfo};
+use httptrace::{ClientTrace, GotConnInfo, TraceError, WroteRequestInfo};
 use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
 
@@ -17,7 +17,7 @@ use crate::expect_continue::ExpectGate;
 use crate::h2_stream::stream_started;
 use crate::request_state::{Once, RequestState};
 use crate::response_body::{PutIdle, TracedResponseBody, BODY_WITHHELD};
-use crate::service::{connection_has, CleartextHttp2};
+use crate::service::{connection_has, Learned};
 
 pin_project! {
     /// The future of [`HttpTrace`](crate::HttpTrace).
@@ -26,6 +26,8 @@ pin_project! {
         #[pin]
         inner: F,
         state: Option<Arc<RequestState>>,
+        // A copy of the request's trace, lent to the thread while the inner future is polled.
+        trace: ClientTrace,
         request_close: bool,
         // `Expect: 100-continue`: the gate holding the request body.
         gate: Option<Arc<ExpectGate>>,
@@ -39,7 +41,7 @@ pin_project! {
         seq_this_poll: u64,
         seq_first_poll: Option<u64>,
         // Not watched for an HTTP/2 hand-off: the layer's flag to set if it went out as one.
-        learn_http2: Option<CleartextHttp2>,
+        learn_http2: Option<Learned>,
     }
 }
 
@@ -58,12 +60,14 @@ impl<F> ResponseFuture<F> {
     pub(crate) fn traced(
         inner: F,
         state: Arc<RequestState>,
+        trace: ClientTrace,
         request_close: bool,
         gate: Option<Arc<ExpectGate>>,
         capture: Option<CaptureConnection>,
-        learn_http2: Option<CleartextHttp2>,
+        learn_http2: Option<Learned>,
     ) -> Self {
         let mut fut = Self::new(inner, Some(state), request_close, gate, capture);
+        fut.trace = trace;
         fut.learn_http2 = learn_http2;
         fut
     }
@@ -78,6 +82,7 @@ impl<F> ResponseFuture<F> {
         ResponseFuture {
             inner,
             state,
+            trace: ClientTrace::new(),
             request_close,
             gate,
             capture,
@@ -137,10 +142,8 @@ where
             *this.seq_this_poll = next_stream_seq();
             this.seq_first_poll.get_or_insert(*this.seq_this_poll);
         }
-        let polled = {
-            let _entered = state.enter();
-            this.inner.poll(cx)
-        };
+        let inner = this.inner;
+        let polled = state.in_effect(this.trace, || inner.poll(cx));
         let keep = state.trace.may_veto_1xx() || this.gate.is_some();
         watch_handoff(
             state,

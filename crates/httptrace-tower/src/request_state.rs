@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::Waker;
 
 use bytes::Buf;
@@ -13,7 +13,9 @@ use httptrace::{
 };
 
 use crate::call::CallState;
+use crate::connect::conn_state::ConnShared;
 use crate::h2_stream::{H2Head, OpenStream};
+use crate::service::Learned;
 
 /// Identifies a request to the connector, so that a connection knows who dialled it.
 pub(crate) type RequestId = u64;
@@ -39,6 +41,15 @@ pub(crate) struct RequestState {
     pub(crate) response_bytes: AtomicU64,
     /// The traced call this request is an attempt of (`CallTraceLayer`).
     call: Option<Arc<CallState>>,
+    /// For a request whose `Got1xxResponse` hook may veto: the connection to close then.
+    veto_closes: Option<VetoCloses>,
+}
+
+/// The HTTP/1 connection a request was handed to, closed if a hook vetoes the request, and
+/// the layer's flag that learns that its requests are handed to traced connections.
+struct VetoCloses {
+    conn: OnceLock<Weak<ConnShared>>,
+    handed_over: Learned,
 }
 
 #[derive(Default)]
@@ -91,6 +102,25 @@ impl RequestState {
             request_bytes: AtomicU64::new(0),
             response_bytes: AtomicU64::new(0),
             call: None,
+            veto_closes: None,
+        }
+    }
+
+    /// A request whose 1xx hook may veto: once handed to a traced HTTP/1 connection, it tells
+    /// `handed_over`, and a veto closes that connection.
+    pub(crate) fn closing_after_veto(mut self, handed_over: Option<Learned>) -> Self {
+        self.veto_closes = handed_over.map(|handed_over| VetoCloses {
+            conn: OnceLock::new(),
+            handed_over,
+        });
+        self
+    }
+
+    /// The traced HTTP/1 connection `conn` carries this request.
+    pub(crate) fn handed_to(&self, conn: &Arc<ConnShared>) {
+        if let Some(closes) = &self.veto_closes {
+            let _ = closes.conn.set(Arc::downgrade(conn));
+            closes.handed_over.see();
         }
     }
 
@@ -149,6 +179,15 @@ impl RequestState {
         let mut abort = self.abort.lock().unwrap_or_else(|e| e.into_inner());
         if abort.veto.is_none() {
             abort.veto = Some(veto);
+            // As Go, the connection is not reused: whatever the server sends next belongs
+            // to the abandoned exchange.
+            if let Some(conn) = self
+                .veto_closes
+                .as_ref()
+                .and_then(|c| c.conn.get()?.upgrade())
+            {
+                conn.close_after_veto();
+            }
             if let Some(waker) = abort.waker.take() {
                 waker.wake();
             }
@@ -190,14 +229,13 @@ impl RequestState {
     }
 
     /// Runs the request's synchronous work (a `poll` of the inner client) with its trace and
-    /// identity in effect, so that a connector called from inside sees them.
-    pub(crate) fn enter(&self) -> Entered {
-        let trace = self.trace.enter();
-        let previous = CURRENT_REQUEST.with(|c| c.replace(Some(self.id)));
-        Entered {
-            _trace: trace,
-            previous,
-        }
+    /// identity in effect, so that a connector called from inside sees them. `trace` is the
+    /// request future's own copy of the request's trace, lent to the thread for the while:
+    /// entering then touches no reference count (which, for a layer's trace shared by every
+    /// request, would bounce between cores on every poll).
+    pub(crate) fn in_effect<R>(&self, trace: &mut ClientTrace, f: impl FnOnce() -> R) -> R {
+        let _request = EnteredRequest(CURRENT_REQUEST.with(|c| c.replace(Some(self.id))));
+        trace.lend_while(f)
     }
 }
 
@@ -210,10 +248,8 @@ pub(crate) fn current_request() -> Option<RequestId> {
     CURRENT_REQUEST.with(Cell::get)
 }
 
-pub(crate) struct Entered {
-    _trace: httptrace::EnteredTrace,
-    previous: Option<RequestId>,
-}
+/// Restores the request polled before, on drop.
+struct EnteredRequest(Option<RequestId>);
 
 impl Drop for RequestState {
     fn drop(&mut self) {
@@ -224,8 +260,8 @@ impl Drop for RequestState {
     }
 }
 
-impl Drop for Entered {
+impl Drop for EnteredRequest {
     fn drop(&mut self) {
-        CURRENT_REQUEST.with(|c| c.set(self.previous));
+        CURRENT_REQUEST.with(|c| c.set(self.0));
     }
 }

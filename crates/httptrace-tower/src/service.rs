@@ -44,7 +44,8 @@ pub struct HttpTrace<S> {
 pub(crate) struct Settings {
     trace: ClientTrace,
     expect_continue_timeout: Duration,
-    cleartext_http2: CleartextHttp2,
+    cleartext_http2: Learned,
+    http1_handoffs: Learned,
     record_timings: bool,
     per_request: Option<PerRequest>,
 }
@@ -59,20 +60,28 @@ impl std::fmt::Debug for PerRequest {
     }
 }
 
-/// Whether requests through this layer (and its clones) have gone out as HTTP/2 over plain
-/// TCP (prior knowledge): until one has, a plain `http` HTTP/1.x request is not watched for an
-/// HTTP/2 hand-off, which costs several allocations per request (ARCHITECTURE.md, "HTTP/2").
+/// Something a layer (and its clones) learns from the requests it sends, once and for good.
+/// Two are learned:
+/// - requests have gone out as HTTP/2 over plain TCP (prior knowledge): until one has, a plain
+///   `http` HTTP/1.x request is not watched for an HTTP/2 hand-off, which costs several
+///   allocations per request (ARCHITECTURE.md, "HTTP/2");
+/// - HTTP/1 requests are handed to traced connections (`handoff.rs`): from then on, the
+///   connection a 1xx hook vetoed is closed through its traced I/O, and the layer need not
+///   keep each request's connection at hand (hyper-util's `capture_connection`, several
+///   allocations) to poison it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct CleartextHttp2(Arc<AtomicBool>);
+pub(crate) struct Learned(Arc<AtomicBool>);
 
-impl CleartextHttp2 {
+impl Learned {
     fn seen(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
 
-    /// A response came back over cleartext HTTP/2.
+    /// It happened.
     pub(crate) fn see(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        if !self.seen() {
+            self.0.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -85,7 +94,8 @@ impl<S> HttpTrace<S> {
             settings: Settings {
                 trace,
                 expect_continue_timeout: DEFAULT_TIMEOUT,
-                cleartext_http2: CleartextHttp2::default(),
+                cleartext_http2: Learned::default(),
+                http1_handoffs: Learned::default(),
                 record_timings: false,
                 per_request: None,
             },
@@ -174,24 +184,32 @@ pub(crate) fn start<B: http_body::Body, F>(
         trace: layer_trace,
         expect_continue_timeout: expect_timeout,
         cleartext_http2,
+        http1_handoffs,
         record_timings,
         per_request,
     } = settings;
+    // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
+    let gate = (!req.body().is_end_stream() && expects_continue(req.headers()))
+        .then(|| Arc::new(ExpectGate::new(*expect_timeout)));
+    let ambient = current_trace();
+    let own = extensions_client_trace(req.extensions());
+    // Nothing to trace (the layer's trace is empty and nothing else applies): no clone of the
+    // layer's trace, whose reference count every request would otherwise bounce between cores,
+    // and nothing of the request is looked at.
+    let untraced = layer_trace.is_empty()
+        && per_request.is_none()
+        && ambient.is_none()
+        && own.is_none()
+        && !*record_timings;
+    if untraced && (gate.is_none() || target_port(&req).is_none()) {
+        return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+    }
     let Some(port) = target_port(&req) else {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     };
     if req.extensions().get::<HeadMarker>().is_some() {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     }
-    let ambient = current_trace();
-    let own = extensions_client_trace(req.extensions());
-    // Nothing to trace (the layer's trace is empty and nothing else applies): no clone of the
-    // layer's trace, whose reference count every request would otherwise bounce between cores.
-    let untraced = layer_trace.is_empty()
-        && per_request.is_none()
-        && ambient.is_none()
-        && own.is_none()
-        && !*record_timings;
     let mut trace = if untraced {
         ClientTrace::new()
     } else {
@@ -211,9 +229,6 @@ pub(crate) fn start<B: http_body::Body, F>(
     if let Some(timings) = &timings {
         trace = trace.compose(&timings.trace());
     }
-    // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
-    let gate = (expects_continue(req.headers()) && !req.body().is_end_stream())
-        .then(|| Arc::new(ExpectGate::new(*expect_timeout)));
     if trace.is_empty() {
         let Some(gate) = gate else {
             return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
@@ -240,17 +255,24 @@ pub(crate) fn start<B: http_body::Body, F>(
     if let Some(call) = &call {
         call.attempt_started(&trace, &req);
     }
-    let state = Arc::new(RequestState::new(trace, h2_head, gate.is_some(), timings).in_call(call));
+    // The future's own copy, lent to the thread on each poll (`RequestState::in_effect`).
+    let mut lent = trace.clone();
+    let may_veto = trace.may_veto_1xx();
+    let state = RequestState::new(trace, h2_head, gate.is_some(), timings)
+        .in_call(call)
+        .closing_after_veto(may_veto.then(|| http1_handoffs.clone()));
+    let state = Arc::new(state);
     get_conn(&state.trace, req.uri(), port);
-    let capture = may_be_http2 || keeps_connection(&state.trace, gate.as_ref());
+    // An HTTP/1 request keeps its connection at hand to keep it out of the pool after a 1xx
+    // hook's veto (until the layer knows its connections are traced, which close themselves
+    // then), or after a withheld `Expect: 100-continue` body.
+    let keep = gate.is_some() || (may_veto && !http1_handoffs.seen());
+    let capture = may_be_http2 || keep;
     let capture = watch_without_replacing(&mut req, Some(&state), gate.as_ref(), capture);
     req.extensions_mut().insert(HeadMarker(state.clone()));
     let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone()), gate.clone()));
-    let fut = {
-        let _entered = state.enter();
-        send(req)
-    };
-    ResponseFuture::traced(fut, state, request_close, gate, capture, learn)
+    let fut = state.in_effect(&mut lent, || send(req));
+    ResponseFuture::traced(fut, state, lent, request_close, gate, capture, learn)
 }
 
 impl<S, B, ResBody> Service<Request<B>> for HttpTrace<S>
@@ -271,12 +293,6 @@ where
     fn call(&mut self, req: Request<B>) -> Self::Future {
         start(&self.settings, req, |req| self.inner.call(req))
     }
-}
-
-/// Whether an HTTP/1 request must keep its connection at hand: to keep it out of the pool
-/// after a 1xx hook's veto, or after a withheld `Expect: 100-continue` body.
-fn keeps_connection(trace: &ClientTrace, gate: Option<&Arc<ExpectGate>>) -> bool {
-    gate.is_some() || trace.may_veto_1xx()
 }
 
 /// Adds what the layer needs to watch the request inside hyper: hyper-util's

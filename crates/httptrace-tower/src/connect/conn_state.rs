@@ -103,6 +103,8 @@ pub(crate) struct ConnShared {
     idle_since_nanos: AtomicU64,
     /// The latest exchange's end (`ExchangeEnd`), for `ConnClosed`.
     exchange: AtomicU8,
+    /// A 1xx hook vetoed the request on it: the I/O reads as closed from now on.
+    vetoed: AtomicBool,
     close: CloseWatch,
     /// The I/O closed while a traced exchange was in flight, without an error: whether it
     /// read the server's end of stream, and the connection's lifetime then. The exchange's
@@ -129,6 +131,7 @@ impl ConnShared {
             oldest_open_seq: AtomicU64::new(NONE),
             idle_since_nanos: AtomicU64::new(0),
             exchange: AtomicU8::new(ExchangeEnd::Unknown as u8),
+            vetoed: AtomicBool::new(false),
             close,
             close_pending: Mutex::new(None),
         })
@@ -157,6 +160,19 @@ impl ConnShared {
         if let Some((read_eof, lifetime)) = pending {
             self.report_close(self.close_reason(read_eof, end), lifetime);
         }
+    }
+
+    /// A 1xx hook vetoed the request on this HTTP/1 connection (from the connection's task,
+    /// inside the read that brought the 1xx): its I/O reads end of stream from now on, so
+    /// hyper closes it before it can go back to the pool or carry another request.
+    pub(crate) fn close_after_veto(&self) {
+        self.set_exchange(ExchangeEnd::NotReusable);
+        self.vetoed.store(true, Ordering::Release);
+    }
+
+    /// Whether the I/O must read as closed (see [`close_after_veto`](Self::close_after_veto)).
+    pub(crate) fn vetoed(&self) -> bool {
+        self.vetoed.load(Ordering::Acquire)
     }
 
     /// The connection's I/O is dropped: tell `ConnClosed` why, from what was seen on it.

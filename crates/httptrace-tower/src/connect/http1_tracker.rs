@@ -51,7 +51,7 @@ impl Http1Tracker {
     /// A response that arrives before its request is fully written (a server refusing an
     /// upload early) makes the rest of that request count as one more exchange: the count can
     /// run high then, never low, so `reused` stays right.
-    pub(crate) fn before_write(&mut self, conn: &ConnShared) {
+    pub(crate) fn before_write(&mut self, conn: &Arc<ConnShared>) {
         let offered = handoff::take_offered();
         // A second request handed over before any answer (pipelining, which hyper's client
         // does not do) is a new exchange too.
@@ -66,10 +66,11 @@ impl Http1Tracker {
         }
     }
 
-    fn bind(&mut self, conn: &ConnShared, req: Arc<RequestState>) {
+    fn bind(&mut self, conn: &Arc<ConnShared>, req: Arc<RequestState>) {
         if !req.first(Once::GotConn) {
             return;
         }
+        req.handed_to(conn);
         let now = Instant::now();
         let reused = self.exchanges_before > 0;
         let was_idle = reused || conn.dialed_by != Some(req.id);
@@ -210,7 +211,7 @@ mod tests {
         ]
     }
 
-    fn write_head(tracker: &mut Http1Tracker, conn: &ConnShared, i: usize) {
+    fn write_head(tracker: &mut Http1Tracker, conn: &Arc<ConnShared>, i: usize) {
         let head = format!("GET /{i} HTTP/1.1\r\nhost: h\r\n\r\n");
         tracker.before_write(conn);
         tracker.after_write([head.as_bytes()], head.len());

@@ -113,7 +113,7 @@ impl<T> TracedIo<T> {
 }
 
 impl Wire {
-    fn before_write(&mut self, shared: &ConnShared, first: &[u8]) {
+    fn before_write(&mut self, shared: &Arc<ConnShared>, first: &[u8]) {
         if matches!(self, Wire::Unknown) && !first.is_empty() {
             let n = first.len().min(H2_PREFACE.len());
             *self = if first[..n] == H2_PREFACE[..n] {
@@ -188,6 +188,9 @@ impl<T: AsyncRead> AsyncRead for TracedIo<T> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let this = self.project();
+        if this.shared.vetoed() {
+            return Poll::Ready(Ok(())); // end of stream: hyper closes the connection
+        }
         let before = buf.filled().len();
         let room = buf.remaining() > 0;
         if let Err(err) = ready!(this.inner.poll_read(cx, buf)) {
