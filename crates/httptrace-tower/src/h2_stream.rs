@@ -90,6 +90,21 @@ impl H2Head {
 
 /// What hyper removes before sending a request over HTTP/2 (RFC 9113, 8.2.2).
 fn strip_connection_headers(headers: &mut HeaderMap) {
+    // Usually there is none: one look at each name instead of six lookups.
+    let connection_specific = |name: &header::HeaderName| {
+        [
+            header::CONNECTION,
+            header::TRANSFER_ENCODING,
+            header::UPGRADE,
+            header::TE,
+        ]
+        .contains(name)
+            || name == "keep-alive"
+            || name == "proxy-connection"
+    };
+    if !headers.keys().any(connection_specific) {
+        return;
+    }
     for name in [
         header::HeaderName::from_static("keep-alive"),
         header::HeaderName::from_static("proxy-connection"),
