@@ -214,6 +214,9 @@ impl RequestState {
 
     /// The request's HTTP/2 stream is over (its response ended, failed or was dropped).
     pub(crate) fn end_stream(&self) {
+        if !self.has(Once::Http2) {
+            return; // only an HTTP/2 stream is held
+        }
         let stream = self.stream.lock().unwrap_or_else(|e| e.into_inner()).take();
         drop(stream);
     }

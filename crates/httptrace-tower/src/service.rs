@@ -201,10 +201,10 @@ pub(crate) fn start<B: http_body::Body, F>(
         && ambient.is_none()
         && own.is_none()
         && !*record_timings;
-    if untraced && (gate.is_none() || target_port(&req).is_none()) {
+    if untraced && (gate.is_none() || HostPort::of(&req).is_none()) {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     }
-    let Some(port) = target_port(&req) else {
+    let Some(host_port) = HostPort::of(&req) else {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     };
     if req.extensions().get::<HeadMarker>().is_some() {
@@ -262,7 +262,7 @@ pub(crate) fn start<B: http_body::Body, F>(
         .in_call(call)
         .closing_after_veto(may_veto.then(|| http1_handoffs.clone()));
     let state = Arc::new(state);
-    get_conn(&state.trace, req.uri(), port);
+    host_port.get_conn(&state.trace);
     // An HTTP/1 request keeps its connection at hand to keep it out of the pool after a 1xx
     // hook's veto (until the layer knows its connections are traced, which close themselves
     // then), or after a withheld `Expect: 100-continue` body.
@@ -325,36 +325,49 @@ fn watch_without_replacing<B>(
     capture
 }
 
-/// The port for `GetConn`'s `host:port` (defaulted from the scheme), or `None` for a request
-/// the client will refuse.
-fn target_port<B>(req: &Request<B>) -> Option<u16> {
-    if ![Version::HTTP_10, Version::HTTP_11, Version::HTTP_2].contains(&req.version()) {
-        return None;
-    }
-    let uri = req.uri();
-    let default_port = match uri.scheme_str()? {
-        "http" => 80,
-        "https" => 443,
-        _ => return None,
-    };
-    uri.host().filter(|h| !h.is_empty())?;
-    Some(uri.port_u16().unwrap_or(default_port))
-}
-
 thread_local! {
     /// Where `GetConn`'s `host:port` is written, reused from one request to the next.
     static HOST_PORT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
 }
 
-/// Fires `GetConn` for `uri`'s `host:port`. The text is formatted into a buffer kept by the
-/// thread (taken out while the hook runs, so a hook that fires `GetConn` itself is safe).
-fn get_conn(trace: &ClientTrace, uri: &http::Uri, port: u16) {
-    use std::fmt::Write;
-    let mut buf = HOST_PORT.take();
-    buf.clear();
-    let _ = write!(buf, "{}:{port}", uri.host().unwrap_or_default());
-    trace.get_conn(&GetConnInfo::new(buf.as_str()));
-    HOST_PORT.set(buf);
+/// `GetConn`'s `host:port` (the port defaulted from the scheme), written into a buffer the
+/// thread keeps from one request to the next; it is taken out while in use, so a hook that
+/// sends a request of its own is safe.
+struct HostPort(String);
+
+impl HostPort {
+    /// `None` for a request the client will refuse.
+    fn of<B>(req: &Request<B>) -> Option<Self> {
+        if ![Version::HTTP_10, Version::HTTP_11, Version::HTTP_2].contains(&req.version()) {
+            return None;
+        }
+        let uri = req.uri();
+        let default_port = match uri.scheme_str()? {
+            "http" => 80,
+            "https" => 443,
+            _ => return None,
+        };
+        let host = uri.host().filter(|h| !h.is_empty())?;
+        let mut buf = HOST_PORT.take();
+        buf.clear();
+        buf.push_str(host);
+        buf.push(':');
+        let _ = std::fmt::Write::write_fmt(
+            &mut buf,
+            format_args!("{}", uri.port_u16().unwrap_or(default_port)),
+        );
+        Some(HostPort(buf))
+    }
+
+    fn get_conn(&self, trace: &ClientTrace) {
+        trace.get_conn(&GetConnInfo::new(&self.0));
+    }
+}
+
+impl Drop for HostPort {
+    fn drop(&mut self) {
+        HOST_PORT.set(std::mem::take(&mut self.0));
+    }
 }
 
 /// Whether the `Connection` fields of `headers` list `token` (`close`, `keep-alive`).
