@@ -7,7 +7,6 @@
 use std::convert::Infallible;
 use std::future::{ready, Future};
 use std::pin::pin;
-use std::sync::atomic::AtomicU64;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
@@ -19,7 +18,7 @@ use httptrace::ClientTrace;
 use httptrace_tower::HttpTrace;
 use tower::{service_fn, Service};
 
-static HITS: AtomicU64 = AtomicU64::new(0);
+static HITS: httptrace_suite::Hits = httptrace_suite::Hits::new();
 
 /// Polls a future that is ready at once.
 fn now<F: Future>(fut: F) -> F::Output {

@@ -1,11 +1,9 @@
 //! Building, cloning, composing and firing traces. Run with `cargo bench --bench trace`.
 
-use std::sync::atomic::AtomicU64;
-
 use criterion::{criterion_group, criterion_main, Criterion};
 use httptrace::{ClientTrace, GetConnInfo, HookKind};
 
-static HITS: AtomicU64 = AtomicU64::new(0);
+static HITS: httptrace_suite::Hits = httptrace_suite::Hits::new();
 
 fn trace(c: &mut Criterion) {
     let full = httptrace_suite::every_hook_counting(&HITS);

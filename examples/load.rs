@@ -5,14 +5,15 @@
 //!     [--concurrency C] [--http2] [URL]
 //! ```
 //! `none` is hyper-util's client with no layer at all; `noop` our whole stack with no trace
-//! attached; `full` a trace with every hook set, each a relaxed atomic increment; `timings` the
+//! attached; `full` a trace with every hook set, each a relaxed atomic increment (of the
+//! thread's own slot of a counter: see `httptrace_suite::Hits`); `timings` the
 //! per-request Timings recorder (`record_timings`). It sends N
 //! GETs with C in flight over keep-alive connections, reads each body, and prints one line.
 //! With no URL it starts a hyper server in another process of itself, so that client and
 //! server do not share an executor.
 
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,7 +25,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-static HOOKS: AtomicU64 = AtomicU64::new(0);
+static HOOKS: httptrace_suite::Hits = httptrace_suite::Hits::new();
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mode {
@@ -171,7 +172,7 @@ async fn run(o: Options, url: String) -> Result<(), String> {
         o.http2,
         o.requests as f64 / seconds,
         cpu * 1e6 / o.requests as f64,
-        HOOKS.load(Ordering::Relaxed)
+        HOOKS.total()
     );
     Ok(())
 }

@@ -2,16 +2,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use httptrace::ClientTrace;
 
-/// A trace with every one of the 16 hooks set, each a relaxed increment of `hits`: the `full`
-/// mode of `examples/load.rs`, and what `tests/allocations.rs` counts.
-pub fn every_hook_counting(hits: &'static AtomicU64) -> ClientTrace {
-    let hit = move || {
-        hits.fetch_add(1, Ordering::Relaxed);
-    };
+mod hits;
+pub use hits::Hits;
+
+/// A trace with every one of the 16 hooks set, each counting one of `hits` (a relaxed atomic
+/// increment): the `full` mode of `examples/load.rs`, and what `tests/allocations.rs` counts.
+pub fn every_hook_counting(hits: &'static Hits) -> ClientTrace {
+    let hit = move || hits.hit();
     every_hook_but_1xx_counting(hits)
         .on_got_100_continue(hit)
         .on_got_1xx_response(move |_| {
@@ -22,10 +21,8 @@ pub fn every_hook_counting(hits: &'static AtomicU64) -> ClientTrace {
 
 /// [`every_hook_counting`] without the two 1xx hooks (`Got100Continue`, `Got1xxResponse`):
 /// what a trace that cannot veto a 1xx costs (`tests/allocations.rs`).
-pub fn every_hook_but_1xx_counting(hits: &'static AtomicU64) -> ClientTrace {
-    let hit = move || {
-        hits.fetch_add(1, Ordering::Relaxed);
-    };
+pub fn every_hook_but_1xx_counting(hits: &'static Hits) -> ClientTrace {
+    let hit = move || hits.hit();
     ClientTrace::new()
         .on_get_conn(move |_| hit())
         .on_got_conn(move |_| hit())
