@@ -10,7 +10,6 @@ use std::task::{ready, Context, Poll};
 
 use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
-use httptrace::HookKind;
 use pin_project_lite::pin_project;
 
 use crate::expect_continue::{ExpectGate, Phase};
@@ -24,11 +23,17 @@ pin_project! {
     pub struct TracedRequestBody<B> {
         #[pin]
         inner: B,
-        state: Option<Arc<RequestState>>,
-        gate: Option<Arc<ExpectGate>>,
-        timer: Option<Pin<Box<tokio::time::Sleep>>>,
-        dropped: Option<DroppedEarly>,
+        state: Option<BodyOf>,
+        // Boxed: only `Expect: 100-continue` requests have one, and every request body is
+        // moved a few times on its way to the connection.
+        gate: Option<Box<Gate>>,
     }
+}
+
+/// The gate an `Expect: 100-continue` body waits on, and its timer once started.
+struct Gate {
+    gate: Arc<ExpectGate>,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 /// Why a request body did not reach its end.
@@ -37,11 +42,11 @@ const BODY_DROPPED: &str =
     "request body dropped before its end (the request failed or was cancelled)";
 const BODY_HELD_BACK: &str = "request body not sent: the server answered before `100 Continue`";
 
-/// Reports a body dropped before its end to `RequestBodyDone` (a body that ended has already
-/// reported, and reports once).
-struct DroppedEarly(Arc<RequestState>);
+/// The traced request a body belongs to. Dropped before the body's end, it reports that to
+/// `RequestBodyDone` (a body that ended has already reported, and reports once).
+struct BodyOf(Arc<RequestState>);
 
-impl Drop for DroppedEarly {
+impl Drop for BodyOf {
     fn drop(&mut self) {
         // A body that reached its end reports with `WroteRequest`.
         if !self.0.has(Once::BodyDone) {
@@ -56,16 +61,10 @@ impl<B> TracedRequestBody<B> {
         state: Option<Arc<RequestState>>,
         gate: Option<Arc<ExpectGate>>,
     ) -> Self {
-        let dropped = state
-            .as_ref()
-            .filter(|s| s.trace.is_set(HookKind::RequestBodyDone))
-            .map(|s| DroppedEarly(s.clone()));
         TracedRequestBody {
             inner,
-            state,
-            gate,
-            timer: None,
-            dropped,
+            state: state.map(BodyOf),
+            gate: gate.map(|gate| Box::new(Gate { gate, timer: None })),
         }
     }
 
@@ -85,10 +84,10 @@ impl<B> TracedRequestBody<B> {
     }
 
     /// Unwraps the body; its end is then not reported.
-    pub fn into_inner(mut self) -> B {
-        if let Some(dropped) = self.dropped.take() {
+    pub fn into_inner(self) -> B {
+        if let Some(state) = &self.state {
             // Marked as reported, its drop says nothing.
-            dropped.0.first(Once::RequestBodyDone);
+            state.0.first(Once::RequestBodyDone);
         }
         self.inner
     }
@@ -101,8 +100,8 @@ impl<B: Default> Default for TracedRequestBody<B> {
 }
 
 /// The body ended (`cut_short`: without sending all of it).
-fn ended(state: &Option<Arc<RequestState>>, cut_short: Option<&'static str>) {
-    if let Some(state) = state {
+fn ended(state: &Option<BodyOf>, cut_short: Option<&'static str>) {
+    if let Some(BodyOf(state)) = state {
         if state.first(Once::BodyDone) {
             if let Some(timings) = &state.timings {
                 timings.request_body_ended(state.request_bytes.load(Ordering::Relaxed));
@@ -163,12 +162,11 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let mut this = self.project();
-        if let Some(gate) = this.gate.as_ref() {
-            let started = this.timer.is_some();
-            match ready!(poll_gate(gate, this.timer, started, cx)) {
+        if let Some(Gate { gate, timer }) = this.gate.as_deref_mut() {
+            let started = timer.is_some();
+            match ready!(poll_gate(gate, timer, started, cx)) {
                 Go::Send => {
                     *this.gate = None;
-                    *this.timer = None;
                 }
                 Go::Withheld => {
                     // Not a byte of it: the end now (hyper then closes an HTTP/1 connection
@@ -179,7 +177,7 @@ where
             }
         }
         let frame = ready!(this.inner.as_mut().poll_frame(cx));
-        if let Some(state) = this.state {
+        if let Some(BodyOf(state)) = this.state {
             state.count_bytes(&state.request_bytes, &frame);
         }
         match &frame {
@@ -187,7 +185,7 @@ where
             Some(Ok(_)) if this.inner.is_end_stream() => ended(this.state, None),
             // An error fails the request; the layer reports it in `WroteRequest`.
             Some(Err(_)) => {
-                if let Some(state) = this.state {
+                if let Some(BodyOf(state)) = this.state {
                     state.request_body_done(Some(BODY_FAILED));
                 }
             }
@@ -213,7 +211,7 @@ impl<B> std::fmt::Debug for TracedRequestBody<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TracedRequestBody")
             .field("traced", &self.state.is_some())
-            .field("expect_continue", &self.gate)
+            .field("expect_continue", &self.gate.as_ref().map(|g| &g.gate))
             .finish()
     }
 }
