@@ -16,7 +16,7 @@ use crate::connect::ConnectionHandle;
 use crate::expect_continue::ExpectGate;
 use crate::h2_stream::stream_started;
 use crate::request_state::{Once, RequestState};
-use crate::response_body::{PutIdle, TracedResponseBody, BODY_WITHHELD};
+use crate::response_body::{PutIdle, TracedResponseBody};
 use crate::service::{connection_has, Learned};
 
 pin_project! {
@@ -36,10 +36,9 @@ pin_project! {
         // The connection hyper-util handed the request to, kept to poison it when the request
         // must not leave it reusable (a veto, a withheld body).
         connected: Option<CaptureConnection>,
-        // The HTTP/2 stream sequence number current when the latest poll began, and when the
-        // first began (see `h2_stream::stream_started`).
-        seq_this_poll: u64,
-        seq_first_poll: Option<u64>,
+        // The HTTP/2 stream sequence number current when the first poll began, 0 before it
+        // (see `h2_stream::stream_started`; the sequence starts at 1).
+        seq_first_poll: u64,
         // Not watched for an HTTP/2 hand-off: the layer's flag to set if it went out as one.
         learn_http2: Option<Learned>,
     }
@@ -87,8 +86,7 @@ impl<F> ResponseFuture<F> {
             gate,
             capture,
             connected: None,
-            seq_this_poll: 0,
-            seq_first_poll: None,
+            seq_first_poll: 0,
             learn_http2: None,
         }
     }
@@ -138,9 +136,13 @@ where
                 TracedResponseBody::new(body, None, PutIdle::Never, None, gate)
             })));
         };
+        // The stream sequence number current as this poll begins.
+        let mut seq_this_poll = 0;
         if this.capture.is_some() {
-            *this.seq_this_poll = next_stream_seq();
-            this.seq_first_poll.get_or_insert(*this.seq_this_poll);
+            seq_this_poll = next_stream_seq();
+            if *this.seq_first_poll == 0 {
+                *this.seq_first_poll = seq_this_poll;
+            }
         }
         let inner = this.inner;
         let polled = state.in_effect(this.trace, || inner.poll(cx));
@@ -149,7 +151,7 @@ where
             state,
             this.capture,
             keep.then_some(this.connected),
-            *this.seq_this_poll,
+            seq_this_poll,
             this.learn_http2.is_none(),
         );
         // Checked after polling: a 1xx always comes before its final response, so a veto
@@ -172,7 +174,7 @@ where
         }
         let result = ready!(polled);
         let state = this.state.take().expect("polled after completion");
-        let seq = this.seq_first_poll.unwrap_or(0);
+        let seq = *this.seq_first_poll;
         Poll::Ready(match result {
             Ok(res) => {
                 state.answered(Some(res.status()));
@@ -276,7 +278,7 @@ fn respond<B: http_body::Body>(
     }
     let put_idle = match (returns_to_pool(&res, request_close), withheld) {
         (true, false) => PutIdle::Returns,
-        (true, true) => PutIdle::NotReused(BODY_WITHHELD),
+        (true, true) => PutIdle::NotReusedBodyWithheld,
         (false, _) => PutIdle::Never,
     };
     // An HTTP/1 connection whose close is reported learns how this exchange ends.

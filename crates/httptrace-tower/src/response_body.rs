@@ -25,7 +25,7 @@ const BODY_FAILED: &str =
     "response body failed: the connection is closed, not returned to the pool";
 
 /// Why the connection is not reused after a request whose body was withheld.
-pub(crate) const BODY_WITHHELD: &str = "the request body was not sent (the server answered before \
+const BODY_WITHHELD: &str = "the request body was not sent (the server answered before \
 `100 Continue`): the connection is closed, not returned to the pool";
 
 /// What the end of the response means for the connection.
@@ -33,8 +33,8 @@ pub(crate) const BODY_WITHHELD: &str = "the request body was not sent (the serve
 pub(crate) enum PutIdle {
     /// HTTP/1 keep-alive: back to the pool at the end (`PutIdleConn(None)`).
     Returns,
-    /// HTTP/1, but not reused, for this reason.
-    NotReused(&'static str),
+    /// HTTP/1, but not reused: the request body was withheld (`BODY_WITHHELD`).
+    NotReusedBodyWithheld,
     /// No `PutIdleConn` (HTTP/2; `Connection: close`; `101`).
     Never,
 }
@@ -88,7 +88,7 @@ impl EndOfBody {
         // `report` runs once per response (`Once::ResponseEnded`), so `PutIdleConn` does too.
         if !matches!(self.put_idle, PutIdle::Never) {
             let err = match self.put_idle {
-                PutIdle::NotReused(why) => Some(why),
+                PutIdle::NotReusedBodyWithheld => Some(BODY_WITHHELD),
                 _ => cut_short,
             };
             let err = err.map(TraceError::msg);
