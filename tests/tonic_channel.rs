@@ -153,9 +153,9 @@ async fn over_tls_the_handshake_is_traced_and_a_pooled_client_channel_fires_ever
     )
     .await
     .unwrap();
-    let res = within("the call", HealthClient::new(channel).check(check()))
-        .await
-        .unwrap();
+    // Kept until the story is read: dropping the channel closes its connection (`ConnClosed`).
+    let mut client = HealthClient::new(channel);
+    let res = within("the call", client.check(check())).await.unwrap();
     assert_eq!(res.into_inner().status, ServingStatus::Serving as i32);
     eventually("the request body's end", || {
         log.names().contains(&"RequestBodyDone")
@@ -176,6 +176,7 @@ async fn over_tls_the_handshake_is_traced_and_a_pooled_client_channel_fires_ever
             "RequestBodyDone(16 bytes, err=false)".to_owned(),
         ]
     );
+    drop(client);
 
     // hyper-util's pooled client over the same stack: every per-call hook.
     let log = EventLog::new();
