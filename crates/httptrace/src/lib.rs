@@ -90,7 +90,7 @@ pub use info::{
     TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
 };
 pub use redact::{is_sensitive_header, REDACTED, SENSITIVE_HEADERS};
-pub use scope::{current_trace, EnteredTrace, Scoped};
+pub use scope::{current_trace, lend_holder_while, EnteredTrace, HoldsTrace, Scoped};
 pub use timings::{Phase, Timings, TimingsRecorder};
 pub use tls::TlsConnectionState;
 pub use trace::{ClientTrace, HookKind};

@@ -1,30 +1,113 @@
 //! A trace in effect for a stretch of code or for a whole future, for clients whose request
 //! path is not a tower stack (the connector still sees it).
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::trace::ClientTrace;
 
 thread_local! {
-    static CURRENT: RefCell<Option<ClientTrace>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<InEffect>> = const { RefCell::new(None) };
+}
+
+/// What is in effect on a thread: a trace, or something that holds one
+/// ([`lend_holder_while`]).
+enum InEffect {
+    Trace(ClientTrace),
+    /// The holder, and how to read its trace.
+    Holder(
+        Arc<dyn Any + Send + Sync>,
+        fn(&(dyn Any + Send + Sync)) -> &ClientTrace,
+    ),
+}
+
+impl InEffect {
+    fn trace(&self) -> &ClientTrace {
+        match self {
+            InEffect::Trace(trace) => trace,
+            InEffect::Holder(holder, trace_of) => trace_of(&**holder),
+        }
+    }
+}
+
+/// Something that holds a trace, and can be put in effect on a thread in its place
+/// ([`lend_holder_while`]): instrumentation that keeps a request's trace in a shared state
+/// lends that state, so that polling touches no reference count at all.
+pub trait HoldsTrace: Send + Sync + 'static {
+    /// The trace held.
+    fn held_trace(&self) -> &ClientTrace;
 }
 
 /// The trace in effect on this thread: the one of the innermost [`ClientTrace::enter`] or
 /// [`ClientTrace::scope`] being run.
 pub fn current_trace() -> Option<ClientTrace> {
-    CURRENT.with(|c| c.borrow().clone())
+    CURRENT.with(|c| c.borrow().as_ref().map(|e| e.trace().clone()))
+}
+
+/// Runs `f` with the trace `holder` holds in effect on this thread, as
+/// [`ClientTrace::lend_while`] does with a trace: the holder is moved into the thread's
+/// keeping and back (it is `None` while `f` runs), so no reference count is touched.
+///
+/// ```
+/// use std::sync::Arc;
+/// use httptrace::{current_trace, lend_holder_while, ClientTrace, HoldsTrace};
+///
+/// struct Request {
+///     trace: ClientTrace,
+/// }
+/// impl HoldsTrace for Request {
+///     fn held_trace(&self) -> &ClientTrace {
+///         &self.trace
+///     }
+/// }
+///
+/// let mut request = Some(Arc::new(Request { trace: ClientTrace::new().on_wrote_headers(|| {}) }));
+/// let seen = lend_holder_while(&mut request, || current_trace().is_some_and(|t| !t.is_empty()));
+/// assert!(seen);
+/// assert!(request.is_some(), "given back");
+/// assert!(current_trace().is_none());
+/// ```
+pub fn lend_holder_while<H: HoldsTrace, R>(
+    holder: &mut Option<Arc<H>>,
+    f: impl FnOnce() -> R,
+) -> R {
+    fn trace_of<H: HoldsTrace>(holder: &(dyn Any + Send + Sync)) -> &ClientTrace {
+        match holder.downcast_ref::<H>() {
+            Some(holder) => holder.held_trace(),
+            None => unreachable!("a holder is lent with its own reader"),
+        }
+    }
+    let Some(lent) = holder.take() else {
+        return f();
+    };
+    let lent: Arc<dyn Any + Send + Sync> = lent;
+    let previous = CURRENT.with(|c| {
+        c.borrow_mut()
+            .replace(InEffect::Holder(lent, trace_of::<H>))
+    });
+    let _lent = LentHolder {
+        owner: holder,
+        previous,
+    };
+    f()
 }
 
 /// Restores the previous trace in effect when dropped. Not `Send`: it belongs to the thread.
 #[must_use = "the trace is in effect only while the guard lives"]
-#[derive(Debug)]
 pub struct EnteredTrace {
-    previous: Option<ClientTrace>,
+    previous: Option<InEffect>,
     _not_send: PhantomData<*const ()>,
+}
+
+impl std::fmt::Debug for EnteredTrace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnteredTrace").finish_non_exhaustive()
+    }
 }
 
 impl Drop for EnteredTrace {
@@ -39,7 +122,7 @@ impl ClientTrace {
     /// composing with) the one in effect. Instrumentation uses it around the synchronous
     /// parts of a request; a future should use [`ClientTrace::scope`].
     pub fn enter(&self) -> EnteredTrace {
-        let previous = CURRENT.with(|c| c.borrow_mut().replace(self.clone()));
+        let previous = CURRENT.with(|c| c.borrow_mut().replace(InEffect::Trace(self.clone())));
         EnteredTrace {
             previous,
             _not_send: PhantomData,
@@ -62,7 +145,8 @@ impl ClientTrace {
     /// assert!(current_trace().is_none());
     /// ```
     pub fn lend_while<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        let previous = CURRENT.with(|c| c.borrow_mut().replace(std::mem::take(self)));
+        let lent = InEffect::Trace(std::mem::take(self));
+        let previous = CURRENT.with(|c| c.borrow_mut().replace(lent));
         let _lent = Lent {
             owner: self,
             previous,
@@ -96,17 +180,36 @@ impl ClientTrace {
     }
 }
 
-/// Gives a lent trace back to its owner, and the thread its previous trace.
+/// Gives a lent trace back to its owner, and the thread what was in effect before.
 struct Lent<'a> {
     owner: &'a mut ClientTrace,
-    previous: Option<ClientTrace>,
+    previous: Option<InEffect>,
 }
 
 impl Drop for Lent<'_> {
     fn drop(&mut self) {
         let previous = self.previous.take();
         let lent = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
-        *self.owner = lent.unwrap_or_default();
+        if let Some(InEffect::Trace(trace)) = lent {
+            *self.owner = trace;
+        }
+    }
+}
+
+/// Gives a lent holder back to its owner, and the thread what was in effect before.
+struct LentHolder<'a, H: HoldsTrace> {
+    owner: &'a mut Option<Arc<H>>,
+    previous: Option<InEffect>,
+}
+
+impl<H: HoldsTrace> Drop for LentHolder<'_, H> {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let lent = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
+        if let Some(InEffect::Holder(holder, _)) = lent {
+            let holder: Arc<dyn Any + Send + Sync> = holder;
+            *self.owner = holder.downcast::<H>().ok();
+        }
     }
 }
 
