@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use http::{Response, StatusCode, Version};
-use httptrace::{ClientTrace, GotConnInfo, TraceError, WroteRequestInfo};
+use httptrace::{GotConnInfo, TraceError, WroteRequestInfo};
 use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
 
@@ -26,8 +26,6 @@ pin_project! {
         #[pin]
         inner: F,
         state: Option<Arc<RequestState>>,
-        // A copy of the request's trace, lent to the thread while the inner future is polled.
-        trace: ClientTrace,
         request_close: bool,
         // `Expect: 100-continue`: the gate holding the request body.
         gate: Option<Arc<ExpectGate>>,
@@ -59,14 +57,12 @@ impl<F> ResponseFuture<F> {
     pub(crate) fn traced(
         inner: F,
         state: Arc<RequestState>,
-        trace: ClientTrace,
         request_close: bool,
         gate: Option<Arc<ExpectGate>>,
         capture: Option<CaptureConnection>,
         learn_http2: Option<Learned>,
     ) -> Self {
         let mut fut = Self::new(inner, Some(state), request_close, gate, capture);
-        fut.trace = trace;
         fut.learn_http2 = learn_http2;
         fut
     }
@@ -81,7 +77,6 @@ impl<F> ResponseFuture<F> {
         ResponseFuture {
             inner,
             state,
-            trace: ClientTrace::new(),
             request_close,
             gate,
             capture,
@@ -125,7 +120,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let Some(state) = this.state.as_ref() else {
+        if this.state.is_none() {
             let result = ready!(this.inner.poll(cx)).map_err(crate::Error::Service)?;
             if this.gate.is_none() {
                 return Poll::Ready(Ok(result.map(TracedResponseBody::untraced)));
@@ -135,7 +130,7 @@ where
             return Poll::Ready(Ok(result.map(|body| {
                 TracedResponseBody::new(body, None, PutIdle::Never, None, gate)
             })));
-        };
+        }
         // The stream sequence number current as this poll begins.
         let mut seq_this_poll = 0;
         if this.capture.is_some() {
@@ -145,7 +140,8 @@ where
             }
         }
         let inner = this.inner;
-        let polled = state.in_effect(this.trace, || inner.poll(cx));
+        let polled = RequestState::in_effect(this.state, || inner.poll(cx));
+        let state = this.state.as_ref().expect("given back after the poll");
         let keep = state.trace.may_veto_1xx() || this.gate.is_some();
         watch_handoff(
             state,

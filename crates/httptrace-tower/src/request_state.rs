@@ -85,12 +85,11 @@ impl RequestState {
         expects_continue: bool,
         timings: Option<TimingsRecorder>,
     ) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
         let count = timings.is_some()
             || trace.is_set(HookKind::RequestBodyDone)
             || trace.is_set(HookKind::ResponseBodyDone);
         RequestState {
-            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            id: next_request_id(),
             trace,
             fired: AtomicU16::new(0),
             expects_continue,
@@ -232,13 +231,40 @@ impl RequestState {
     }
 
     /// Runs the request's synchronous work (a `poll` of the inner client) with its trace and
-    /// identity in effect, so that a connector called from inside sees them. `trace` is the
-    /// request future's own copy of the request's trace, lent to the thread for the while:
-    /// entering then touches no reference count (which, for a layer's trace shared by every
-    /// request, would bounce between cores on every poll).
-    pub(crate) fn in_effect<R>(&self, trace: &mut ClientTrace, f: impl FnOnce() -> R) -> R {
-        let _request = EnteredRequest(CURRENT_REQUEST.with(|c| c.replace(Some(self.id))));
-        trace.lend_while(f)
+    /// identity in effect, so that a connector called from inside sees them. The state is
+    /// lent to the thread for the while (moved out of `state` and back): entering touches no
+    /// reference count (cloning the trace would, and a layer's trace is shared by every
+    /// request: its count would bounce between cores on every poll).
+    pub(crate) fn in_effect<R>(state: &mut Option<Arc<Self>>, f: impl FnOnce() -> R) -> R {
+        let id = state.as_ref().map(|s| s.id);
+        let _request = EnteredRequest(CURRENT_REQUEST.with(|c| c.replace(id)));
+        httptrace::lend_holder_while(state, f)
+    }
+}
+
+/// A new request id, unique in the process. Each thread reserves a block of them at a time,
+/// so that requests on different cores do not all bump one shared counter.
+fn next_request_id() -> RequestId {
+    const BLOCK: u64 = 1 << 16;
+    static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        /// The next id of this thread's block, and the block's end.
+        static IDS: Cell<(RequestId, RequestId)> = const { Cell::new((0, 0)) };
+    }
+    IDS.with(|ids| {
+        let (mut next, mut end) = ids.get();
+        if next == end {
+            next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+            end = next + BLOCK;
+        }
+        ids.set((next + 1, end));
+        next
+    })
+}
+
+impl httptrace::HoldsTrace for RequestState {
+    fn held_trace(&self) -> &ClientTrace {
+        &self.trace
     }
 }
 

@@ -255,8 +255,6 @@ pub(crate) fn start<B: http_body::Body, F>(
     if let Some(call) = &call {
         call.attempt_started(&trace, &req);
     }
-    // The future's own copy, lent to the thread on each poll (`RequestState::in_effect`).
-    let mut lent = trace.clone();
     let may_veto = trace.may_veto_1xx();
     let state = RequestState::new(trace, h2_head, gate.is_some(), timings)
         .in_call(call)
@@ -271,8 +269,10 @@ pub(crate) fn start<B: http_body::Body, F>(
     let capture = watch_without_replacing(&mut req, Some(&state), gate.as_ref(), capture);
     req.extensions_mut().insert(HeadMarker(state.clone()));
     let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone()), gate.clone()));
-    let fut = state.in_effect(&mut lent, || send(req));
-    ResponseFuture::traced(fut, state, lent, request_close, gate, capture, learn)
+    let mut lent = Some(state);
+    let fut = RequestState::in_effect(&mut lent, || send(req));
+    let state = lent.expect("given back after the call");
+    ResponseFuture::traced(fut, state, request_close, gate, capture, learn)
 }
 
 impl<S, B, ResBody> Service<Request<B>> for HttpTrace<S>
