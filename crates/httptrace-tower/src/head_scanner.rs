@@ -34,7 +34,7 @@ pub(crate) struct HeadScanner {
 }
 
 /// Longest line kept; a longer one (not something hyper writes) is reported cut short.
-const MAX_LINE: usize = 64 * 1024;
+pub(crate) const MAX_LINE: usize = 64 * 1024;
 
 impl HeadScanner {
     /// `collect_fields` false only finds the end of the head (no hook wants the fields).
@@ -161,7 +161,8 @@ impl HeadScanner {
     }
 }
 
-fn trim(mut v: &[u8]) -> &[u8] {
+/// `v` without the spaces and tabs around it.
+pub(crate) fn trim(mut v: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = v {
         v = rest;
     }

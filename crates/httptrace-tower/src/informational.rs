@@ -1,9 +1,10 @@
 //! 1xx responses: `Got100Continue`, `Got1xxResponse`, and the veto a `Got1xxResponse` hook
 //! may return.
 //!
-//! hyper reports the informational responses of an HTTP/1 request to a callback carried in
-//! the request's extensions (`hyper::ext::on_informational`), from the connection's task;
-//! hyper does not report them for HTTP/2. A veto is kept in the request's state and the
+//! A traced HTTP/1 connection reads them off the wire (`interim_scanner.rs`); otherwise hyper
+//! reports them to a callback carried in the request's extensions
+//! (`hyper::ext::on_informational`). Both run on the connection's task; neither exists for
+//! HTTP/2. A veto is kept in the request's state, closes the traced connection, and the
 //! request's future, woken, fails with it.
 
 use std::sync::{Arc, Weak};

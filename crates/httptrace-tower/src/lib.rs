@@ -46,11 +46,11 @@
 //!   there is no body. Never for HTTP/2, nor after `Connection: close` or a `101`.
 //! - `TLSHandshakeStart` / `TLSHandshakeDone`: in [`TraceTlsConnector`], around the rustls
 //!   handshake of an `https://` connection.
-//! - `Got100Continue`, `Got1xxResponse`: from hyper's informational callback, in the
-//!   connection's task, for each 1xx before the final response (HTTP/1 only: hyper does not
-//!   report them for HTTP/2). A `Got1xxResponse` hook's error fails the request with
-//!   [`Error::Aborted`]; the connection is then closed, as hyper closes a connection whose
-//!   request was dropped.
+//! - `Got100Continue`, `Got1xxResponse`: in the connection's task, for each 1xx before the
+//!   final response, as its bytes are read (or from hyper's informational callback, until the
+//!   layer has seen its requests go to connections made by [`TraceConnector`]; HTTP/1 only:
+//!   hyper's HTTP/2 client reads no 1xx). A `Got1xxResponse` hook's error fails the request
+//!   with [`Error::Aborted`]; the connection is then closed, as Go closes it.
 //! - `Wait100Continue`: right after `WroteHeaders` for a request with
 //!   `Expect: 100-continue` and a body; the layer then holds the body back until `100
 //!   Continue`, a final response (the body is then not sent, and an HTTP/1 connection is not
@@ -96,6 +96,7 @@ mod h2_stream;
 mod handoff;
 mod head_scanner;
 mod informational;
+mod interim_scanner;
 mod layer;
 #[cfg(feature = "opentelemetry")]
 mod otel_layer;

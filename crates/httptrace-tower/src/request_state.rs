@@ -41,15 +41,35 @@ pub(crate) struct RequestState {
     pub(crate) response_bytes: AtomicU64,
     /// The traced call this request is an attempt of (`CallTraceLayer`).
     call: Option<Arc<CallState>>,
-    /// For a request whose `Got1xxResponse` hook may veto: the connection to close then.
-    veto_closes: Option<VetoCloses>,
+    /// What the HTTP/1 connection the request is handed to does for its 1xx hooks.
+    on_the_wire: OnTheWire,
 }
 
-/// The HTTP/1 connection a request was handed to, closed if a hook vetoes the request, and
-/// the layer's flag that learns that its requests are handed to traced connections.
-struct VetoCloses {
-    conn: OnceLock<Weak<ConnShared>>,
-    handed_over: Learned,
+/// For a request with 1xx hooks: what its traced HTTP/1 connection does for them.
+#[derive(Default)]
+pub(crate) struct OnTheWire {
+    /// The connection reads the request's 1xx responses off the wire and fires the hooks
+    /// (hyper's informational callback is not set: the layer has seen its requests handed to
+    /// traced connections).
+    reads_1xx: bool,
+    /// The `Got1xxResponse` hook may veto: the connection, to close it then.
+    conn_to_close: Option<OnceLock<Weak<ConnShared>>>,
+    /// The layer's flag to set once the request is handed to a traced connection, while the
+    /// layer has not learned that yet (cloned only until then: every request would otherwise
+    /// touch its shared reference count).
+    teach: Option<Learned>,
+}
+
+impl OnTheWire {
+    /// For a request whose 1xx hooks are read off the wire (`reads_1xx`), that may veto
+    /// (`may_veto`), with the layer's flag `handed_over`.
+    pub(crate) fn new(reads_1xx: bool, may_veto: bool, handed_over: Option<&Learned>) -> Self {
+        OnTheWire {
+            reads_1xx,
+            conn_to_close: may_veto.then(OnceLock::new),
+            teach: handed_over.filter(|flag| !flag.seen()).cloned(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -101,25 +121,29 @@ impl RequestState {
             request_bytes: AtomicU64::new(0),
             response_bytes: AtomicU64::new(0),
             call: None,
-            veto_closes: None,
+            on_the_wire: OnTheWire::default(),
         }
     }
 
-    /// A request whose 1xx hook may veto: once handed to a traced HTTP/1 connection, it tells
-    /// `handed_over`, and a veto closes that connection.
-    pub(crate) fn closing_after_veto(mut self, handed_over: Option<Learned>) -> Self {
-        self.veto_closes = handed_over.map(|handed_over| VetoCloses {
-            conn: OnceLock::new(),
-            handed_over,
-        });
+    /// What the request's traced HTTP/1 connection does for its 1xx hooks.
+    pub(crate) fn on_the_wire(mut self, on_the_wire: OnTheWire) -> Self {
+        self.on_the_wire = on_the_wire;
         self
     }
 
-    /// The traced HTTP/1 connection `conn` carries this request.
+    /// Whether the connection reads this request's 1xx responses off the wire.
+    pub(crate) fn reads_1xx(&self) -> bool {
+        self.on_the_wire.reads_1xx
+    }
+
+    /// The traced HTTP/1 connection `conn` carries this request: a veto will close it, and
+    /// the layer learns that its requests go to traced connections.
     pub(crate) fn handed_to(&self, conn: &Arc<ConnShared>) {
-        if let Some(closes) = &self.veto_closes {
-            let _ = closes.conn.set(Arc::downgrade(conn));
-            closes.handed_over.see();
+        if let Some(slot) = &self.on_the_wire.conn_to_close {
+            let _ = slot.set(Arc::downgrade(conn));
+        }
+        if let Some(flag) = &self.on_the_wire.teach {
+            flag.see();
         }
     }
 
@@ -180,11 +204,8 @@ impl RequestState {
             abort.veto = Some(veto);
             // As Go, the connection is not reused: whatever the server sends next belongs
             // to the abandoned exchange.
-            if let Some(conn) = self
-                .veto_closes
-                .as_ref()
-                .and_then(|c| c.conn.get()?.upgrade())
-            {
+            let conn = self.on_the_wire.conn_to_close.as_ref();
+            if let Some(conn) = conn.and_then(|c| c.get()?.upgrade()) {
                 conn.close_after_veto();
             }
             if let Some(waker) = abort.waker.take() {

@@ -20,7 +20,7 @@ use crate::h2_stream::H2Head;
 use crate::handoff::HeadMarker;
 use crate::informational::watch_informational;
 use crate::request_body::TracedRequestBody;
-use crate::request_state::RequestState;
+use crate::request_state::{OnTheWire, RequestState};
 
 /// Traces the requests sent through `S`; made by [`HttpTraceLayer`](crate::HttpTraceLayer).
 ///
@@ -73,7 +73,7 @@ impl std::fmt::Debug for PerRequest {
 pub(crate) struct Learned(Arc<AtomicBool>);
 
 impl Learned {
-    fn seen(&self) -> bool {
+    pub(crate) fn seen(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
 
@@ -233,7 +233,7 @@ pub(crate) fn start<B: http_body::Body, F>(
         let Some(gate) = gate else {
             return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
         };
-        let capture = watch_without_replacing(&mut req, None, Some(&gate), true)
+        let capture = watch_without_replacing(&mut req, None, false, Some(&gate), true)
             .expect("a gated request is watched");
         let req = req.map(|body| TracedRequestBody::new(body, None, Some(gate.clone())));
         return ResponseFuture::gated(send(req), gate, capture);
@@ -256,9 +256,19 @@ pub(crate) fn start<B: http_body::Body, F>(
         call.attempt_started(&trace, &req);
     }
     let may_veto = trace.may_veto_1xx();
+    let hooks_1xx =
+        trace.is_set(HookKind::Got1xxResponse) || trace.is_set(HookKind::Got100Continue);
+    // Once the layer has seen its requests handed to traced HTTP/1 connections, those read
+    // the 1xx responses off the wire: no hyper callback (two allocations) per request. A
+    // gated request keeps the callback, which opens its gate.
+    let reads_1xx = hooks_1xx && gate.is_none() && http1_handoffs.seen();
     let state = RequestState::new(trace, h2_head, gate.is_some(), timings)
         .in_call(call)
-        .closing_after_veto(may_veto.then(|| http1_handoffs.clone()));
+        .on_the_wire(OnTheWire::new(
+            reads_1xx,
+            may_veto,
+            hooks_1xx.then_some(http1_handoffs),
+        ));
     let state = Arc::new(state);
     host_port.get_conn(&state.trace);
     // An HTTP/1 request keeps its connection at hand to keep it out of the pool after a 1xx
@@ -266,7 +276,14 @@ pub(crate) fn start<B: http_body::Body, F>(
     // then), or after a withheld `Expect: 100-continue` body.
     let keep = gate.is_some() || (may_veto && !http1_handoffs.seen());
     let capture = may_be_http2 || keep;
-    let capture = watch_without_replacing(&mut req, Some(&state), gate.as_ref(), capture);
+    let informational = hooks_1xx && !reads_1xx;
+    let capture = watch_without_replacing(
+        &mut req,
+        Some(&state),
+        informational,
+        gate.as_ref(),
+        capture,
+    );
     req.extensions_mut().insert(HeadMarker(state.clone()));
     let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone()), gate.clone()));
     let mut lent = Some(state);
@@ -297,19 +314,17 @@ where
 
 /// Adds what the layer needs to watch the request inside hyper: hyper-util's
 /// `capture_connection` (how an HTTP/2 stream learns its connection, and how the layer can
-/// keep a connection out of the pool) and, when a 1xx hook is set, hyper's informational
-/// callback. Neither replaces one the caller added: the caller's extensions are merged over
+/// keep a connection out of the pool) and, for 1xx hooks not read off the wire (`hooks`) or
+/// a gate waiting for `100 Continue`, hyper's informational callback. Neither replaces one the caller added: the caller's extensions are merged over
 /// ours, so theirs are kept, and ours then simply never fire (an HTTP/2 stream's hooks then
 /// fire when its response arrives; 1xx hooks not at all).
 fn watch_without_replacing<B>(
     req: &mut Request<B>,
     state: Option<&Arc<RequestState>>,
+    hooks: bool,
     gate: Option<&Arc<ExpectGate>>,
     capture: bool,
 ) -> Option<CaptureConnection> {
-    let hooks = state.is_some_and(|s| {
-        s.trace.is_set(HookKind::Got1xxResponse) || s.trace.is_set(HookKind::Got100Continue)
-    });
     let informational = hooks || gate.is_some();
     if !capture && !informational {
         return None;

@@ -18,6 +18,8 @@ use httptrace::{GotConnInfo, HookKind, TraceError, WroteRequestInfo};
 use super::conn_state::{ConnShared, ExchangeEnd};
 use crate::handoff;
 use crate::head_scanner::{HeadEvent, HeadScanner};
+use crate::informational::informational;
+use crate::interim_scanner::InterimScanner;
 use crate::request_state::{Once, RequestState};
 
 pub(crate) struct Http1Tracker {
@@ -31,6 +33,10 @@ pub(crate) struct Http1Tracker {
     exchanges_before: u64,
     /// A traced request is bound to the current exchange.
     exchange_bound: bool,
+    /// The owner's 1xx responses, read off the wire until the final response's status line
+    /// (`watching_1xx`), when its hooks are not fed by hyper's informational callback.
+    interim: InterimScanner,
+    watching_1xx: bool,
 }
 
 impl Http1Tracker {
@@ -42,6 +48,8 @@ impl Http1Tracker {
             read_since_write: true,
             exchanges_before: 0,
             exchange_bound: false,
+            interim: InterimScanner::default(),
+            watching_1xx: false,
         }
     }
 
@@ -60,6 +68,7 @@ impl Http1Tracker {
             self.exchange_bound = false;
             self.exchanges_before = conn.served.fetch_add(1, Ordering::Relaxed);
             conn.set_exchange(ExchangeEnd::Unknown);
+            self.watching_1xx = false;
         }
         if let Some(req) = offered {
             self.bind(conn, req);
@@ -94,6 +103,10 @@ impl Http1Tracker {
         ));
         self.scanner
             .restart(req.trace.is_set(HookKind::WroteHeaderField));
+        self.watching_1xx = req.reads_1xx();
+        if self.watching_1xx {
+            self.interim.restart();
+        }
         self.owner = Some(Arc::downgrade(&req));
     }
 
@@ -152,23 +165,32 @@ impl Http1Tracker {
         }
     }
 
-    /// `n` bytes arrived (0 is end of stream).
-    pub(crate) fn after_read(&mut self, n: usize) {
-        if n == 0 {
+    /// `bytes` arrived (none: end of stream).
+    pub(crate) fn after_read(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
             return;
         }
         self.last_read = Some(Instant::now());
         self.read_since_write = true;
         let Some(req) = self.owner() else { return };
-        if req.first(Once::FirstByte) {
+        let first = req.first(Once::FirstByte);
+        if first {
             req.trace.got_first_response_byte();
+        }
+        if self.watching_1xx {
+            let done = self.interim.feed(bytes, |status, headers| {
+                informational(&req, status, headers);
+            });
+            self.watching_1xx = !done;
+        }
+        if first || !self.watching_1xx {
             self.release_if_finished(&req);
         }
     }
 
     /// Once the connection has nothing left to report for its owner, it stops holding it.
     fn release_if_finished(&mut self, req: &RequestState) {
-        if req.has(Once::WroteRequest) && req.has(Once::FirstByte) {
+        if req.has(Once::WroteRequest) && req.has(Once::FirstByte) && !self.watching_1xx {
             self.owner = None;
         }
     }
@@ -255,7 +277,7 @@ mod tests {
                             r.first(Once::BodyDone);
                         }
                     }
-                    Op::Read(n) => tracker.after_read(n),
+                    Op::Read(n) => tracker.after_read(&b"HTTP/1.1 200 OK\r\n"[..n]),
                     Op::WriteFails => tracker.write_failed(&std::io::Error::other("reset")),
                     Op::DropRequest(i) => requests[i] = None,
                 }

@@ -155,7 +155,7 @@ impl Wire {
 
     fn after_read(&mut self, shared: &ConnShared, bytes: &[u8]) {
         match self {
-            Wire::Http1(h1) => h1.after_read(bytes.len()),
+            Wire::Http1(h1) => h1.after_read(bytes),
             Wire::Http2(h2) => feed_h2(h2, shared, Direction::Received, bytes),
             Wire::Unknown => {}
         }
