@@ -326,13 +326,15 @@ async fn http2_prior_knowledge_over_plain_tcp() {
         TestPki::new("unused").client_config(H2),
         true,
     );
-    let req = http::Request::post(server.url("127.0.0.1", "/up"))
-        .header("connection", "keep-alive")
-        .body(http_body_util::Full::new(bytes::Bytes::from_static(
-            b"hello",
-        )))
-        .unwrap();
-    let res = client.request(req).await.unwrap();
+    let post = || {
+        http::Request::post(server.url("127.0.0.1", "/up"))
+            .header("connection", "keep-alive")
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(
+                b"hello",
+            )))
+            .unwrap()
+    };
+    let res = client.request(post()).await.unwrap();
     assert_eq!(res.version(), http::Version::HTTP_2);
     read_body(res.into_body()).await;
     let events = log.take();
@@ -342,6 +344,35 @@ async fn http2_prior_knowledge_over_plain_tcp() {
             "GetConn",
             "ConnectStart",
             "ConnectDone",
+            "GotConn",
+            "WroteHeaders",
+            "WroteRequest",
+            "GotFirstResponseByte",
+        ]
+    );
+    assert_eq!(server.seen()[0].version, http::Version::HTTP_2);
+    assert_eq!(server.seen()[0].body, "hello");
+    assert!(server.seen()[0].headers.get("connection").is_none());
+
+    // The layer did not know this plain-HTTP request would be a stream, so it neither kept
+    // its head (no `WroteHeaderField`) nor watched for the hand-off: the stream's hooks
+    // fired, in order, once its response had come. Now it knows: the next stream's fields
+    // are reported, and its `GotConn` comes before the server answers it.
+    let at = |e: &httptrace::Event| log.started_at() + e.at;
+    let got_conn = |events: &[httptrace::Event]| {
+        at(events
+            .iter()
+            .find(|e| matches!(e.kind, httptrace::EventKind::GotConn(_)))
+            .unwrap())
+    };
+    assert!(got_conn(&events) > server.seen()[0].answered_at);
+    let res = client.request(post()).await.unwrap();
+    read_body(res.into_body()).await;
+    let events = log.take();
+    assert_eq!(
+        names(&events),
+        [
+            "GetConn",
             "GotConn",
             "WroteHeaderField(:method)",
             "WroteHeaderField(:scheme)",
@@ -360,31 +391,6 @@ async fn http2_prior_knowledge_over_plain_tcp() {
         f[4],
         ("content-length".into(), "5".into()),
         "connection-specific fields are not sent"
-    );
-    assert_eq!(server.seen()[0].version, http::Version::HTTP_2);
-    assert_eq!(server.seen()[0].body, "hello");
-    assert!(server.seen()[0].headers.get("connection").is_none());
-
-    // The layer did not know this plain-HTTP request would be a stream, so it did not watch
-    // for the hand-off: the stream's hooks fired, in order, once its response had come. Now
-    // it knows: the next stream's `GotConn` comes before the server answers it.
-    let at = |e: &httptrace::Event| log.started_at() + e.at;
-    let got_conn = |events: &[httptrace::Event]| {
-        at(events
-            .iter()
-            .find(|e| matches!(e.kind, httptrace::EventKind::GotConn(_)))
-            .unwrap())
-    };
-    assert!(got_conn(&events) > server.seen()[0].answered_at);
-    let res = client
-        .request(get(&server.url("127.0.0.1", "/")))
-        .await
-        .unwrap();
-    read_body(res.into_body()).await;
-    let events = log.take();
-    assert_eq!(
-        names(&events)[..3],
-        ["GetConn", "GotConn", "WroteHeaderField(:method)"]
     );
     assert!(got_conn(&events) < server.seen()[1].answered_at);
 }

@@ -239,16 +239,16 @@ pub(crate) fn start<B: http_body::Body, F>(
         return ResponseFuture::gated(send(req), gate, capture);
     }
     let request_close = connection_has(req.headers(), "close");
-    // Only a request that may go out as an HTTP/2 stream needs watching for the hand-off:
-    // HTTPS (ALPN may pick h2), an HTTP/2 request, or plain HTTP once this layer has seen
-    // cleartext HTTP/2. The head is kept in any case: a stream that was not watched still
-    // reports its fields, when its response comes.
+    // Only a request that may go out as an HTTP/2 stream needs watching for the hand-off, and
+    // its head kept for the HEADERS fields: HTTPS (ALPN may pick h2), an HTTP/2 request, or
+    // plain HTTP once this layer has seen cleartext HTTP/2. (A plain HTTP request is an
+    // HTTP/1 exchange until then: keeping its head would copy its method, URI and fields
+    // for nothing.)
     let may_be_http2 = req.version() == Version::HTTP_2
         || req.uri().scheme() == Some(&Scheme::HTTPS)
         || cleartext_http2.seen();
-    let h2_head = trace
-        .is_set(HookKind::WroteHeaderField)
-        .then(|| H2Head::of(&req));
+    let h2_head =
+        (may_be_http2 && trace.is_set(HookKind::WroteHeaderField)).then(|| H2Head::of(&req));
     let learn = (!may_be_http2).then(|| cleartext_http2.clone());
     // Inside a traced call (`CallTraceLayer`), this request is its next attempt.
     let call = current_call();
@@ -362,21 +362,42 @@ impl HostPort {
             "https" => 443,
             _ => return None,
         };
-        let host = uri.host().filter(|h| !h.is_empty())?;
         let mut buf = HOST_PORT.take();
         buf.clear();
-        buf.push_str(host);
-        buf.push(':');
-        let _ = std::fmt::Write::write_fmt(
-            &mut buf,
-            format_args!("{}", uri.port_u16().unwrap_or(default_port)),
-        );
+        let authority = uri.authority()?.as_str();
+        match plain_host_port(authority) {
+            // Already `host:port` (the usual case): taken as it is.
+            Some((_, true)) => buf.push_str(authority),
+            Some((host, false)) => {
+                let _ = std::fmt::Write::write_fmt(&mut buf, format_args!("{host}:{default_port}"));
+            }
+            // Brackets, user info: as the `http` crate reads it.
+            None => {
+                let host = uri.host().filter(|h| !h.is_empty())?;
+                let port = uri.port_u16().unwrap_or(default_port);
+                let _ = std::fmt::Write::write_fmt(&mut buf, format_args!("{host}:{port}"));
+            }
+        }
         Some(HostPort(buf))
     }
 
     fn get_conn(&self, trace: &ClientTrace) {
         trace.get_conn(&GetConnInfo::new(&self.0));
     }
+}
+
+/// An authority of the plain form `host` or `host:port` (no user info, no IPv6 brackets):
+/// the host, and whether a valid port follows it. `None` for any other form, or an empty
+/// host.
+fn plain_host_port(authority: &str) -> Option<(&str, bool)> {
+    if authority.bytes().any(|b| b == b'@' || b == b'[') {
+        return None;
+    }
+    let (host, has_port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse::<u16>().is_ok()),
+        None => (authority, false),
+    };
+    (!host.is_empty() && (has_port || !authority.contains(':'))).then_some((host, has_port))
 }
 
 impl Drop for HostPort {
@@ -392,4 +413,42 @@ pub(crate) fn connection_has(headers: &http::HeaderMap, token: &str) -> bool {
             .to_str()
             .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get_conn_text(uri: &str) -> Option<String> {
+        let req = Request::get(uri).body(()).unwrap();
+        HostPort::of(&req).map(|h| h.0.clone())
+    }
+
+    #[test]
+    fn get_conn_names_host_and_port_whatever_the_authority_looks_like() {
+        for (uri, expected) in [
+            ("http://127.0.0.1:8080/x", Some("127.0.0.1:8080")),
+            ("http://example.com/", Some("example.com:80")),
+            ("https://example.com/", Some("example.com:443")),
+            ("https://Example.COM:8443", Some("Example.COM:8443")),
+            ("http://[::1]:8080/", Some("[::1]:8080")),
+            ("https://[::1]/", Some("[::1]:443")),
+            ("http://user:pw@example.com:81/", Some("example.com:81")),
+            ("http://user@example.com/", Some("example.com:80")),
+            ("ftp://example.com/", None),
+            ("/relative", None),
+        ] {
+            assert_eq!(get_conn_text(uri).as_deref(), expected, "{uri}");
+        }
+    }
+
+    #[test]
+    fn the_plain_form_is_read_without_the_uri_parser() {
+        assert_eq!(plain_host_port("a:1"), Some(("a", true)));
+        assert_eq!(plain_host_port("a"), Some(("a", false)));
+        assert_eq!(plain_host_port("a:"), None);
+        assert_eq!(plain_host_port(":80"), None);
+        assert_eq!(plain_host_port("[::1]:80"), None);
+        assert_eq!(plain_host_port("u@a:1"), None);
+    }
 }
