@@ -2,7 +2,7 @@
 //! carries it: the effective trace and which once-only hooks have fired.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::Waker;
 
@@ -32,6 +32,8 @@ pub(crate) struct RequestState {
     stream: Mutex<Option<OpenStream>>,
     /// A `Got1xxResponse` hook's veto, and the request future to wake with it.
     abort: Mutex<Abort>,
+    /// A veto is in `abort` (read without locking it on every poll).
+    vetoed: AtomicBool,
     /// Where the request's timings go, when the layer records them.
     pub(crate) timings: Option<TimingsRecorder>,
     /// Whether the body wrappers count bytes (for timings or a `*BodyDone` hook).
@@ -116,6 +118,7 @@ impl RequestState {
             h2_head,
             stream: Mutex::new(None),
             abort: Mutex::new(Abort::default()),
+            vetoed: AtomicBool::new(false),
             timings,
             count,
             request_bytes: AtomicU64::new(0),
@@ -202,6 +205,7 @@ impl RequestState {
         let mut abort = self.abort.lock().unwrap_or_else(|e| e.into_inner());
         if abort.veto.is_none() {
             abort.veto = Some(veto);
+            self.vetoed.store(true, Ordering::Release);
             // As Go, the connection is not reused: whatever the server sends next belongs
             // to the abandoned exchange.
             let conn = self.on_the_wire.conn_to_close.as_ref();
@@ -216,6 +220,11 @@ impl RequestState {
 
     /// The veto, if any; otherwise remembers who to wake when one comes.
     pub(crate) fn take_veto(&self, waker: &Waker) -> Option<BoxError> {
+        if self.on_the_wire.reads_1xx && !self.vetoed.load(Ordering::Acquire) {
+            // Read off the wire, a veto closes the connection, which fails (and so wakes)
+            // the request's future: no waker to keep.
+            return None;
+        }
         let mut abort = self.abort.lock().unwrap_or_else(|e| e.into_inner());
         let veto = abort.veto.take();
         if veto.is_none() && !abort.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
