@@ -101,11 +101,15 @@ pub(crate) enum Once {
 }
 
 impl RequestState {
+    /// The state of a request, an attempt of `call` if any. Made in one piece: the state is
+    /// large, and each step of a builder would copy it.
     pub(crate) fn new(
         trace: ClientTrace,
         h2_head: Option<H2Head>,
         expects_continue: bool,
         timings: Option<TimingsRecorder>,
+        call: Option<Arc<CallState>>,
+        on_the_wire: OnTheWire,
     ) -> Self {
         let count = timings.is_some()
             || trace.is_set(HookKind::RequestBodyDone)
@@ -123,15 +127,9 @@ impl RequestState {
             count,
             request_bytes: AtomicU64::new(0),
             response_bytes: AtomicU64::new(0),
-            call: None,
-            on_the_wire: OnTheWire::default(),
+            call,
+            on_the_wire,
         }
-    }
-
-    /// What the request's traced HTTP/1 connection does for its 1xx hooks.
-    pub(crate) fn on_the_wire(mut self, on_the_wire: OnTheWire) -> Self {
-        self.on_the_wire = on_the_wire;
-        self
     }
 
     /// Whether the connection reads this request's 1xx responses off the wire.
@@ -148,12 +146,6 @@ impl RequestState {
         if let Some(flag) = &self.on_the_wire.teach {
             flag.see();
         }
-    }
-
-    /// Makes the request an attempt of `call`.
-    pub(crate) fn in_call(mut self, call: Option<Arc<CallState>>) -> Self {
-        self.call = call;
-        self
     }
 
     /// The attempt has its answer: `status`, or `None` for an error. The call's next attempt

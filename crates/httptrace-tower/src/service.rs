@@ -262,14 +262,15 @@ pub(crate) fn start<B: http_body::Body, F>(
     // the 1xx responses off the wire: no hyper callback (two allocations) per request. A
     // gated request keeps the callback, which opens its gate.
     let reads_1xx = hooks_1xx && gate.is_none() && http1_handoffs.seen();
-    let state = RequestState::new(trace, h2_head, gate.is_some(), timings)
-        .in_call(call)
-        .on_the_wire(OnTheWire::new(
-            reads_1xx,
-            may_veto,
-            hooks_1xx.then_some(http1_handoffs),
-        ));
-    let state = Arc::new(state);
+    let on_the_wire = OnTheWire::new(reads_1xx, may_veto, hooks_1xx.then_some(http1_handoffs));
+    let state = Arc::new(RequestState::new(
+        trace,
+        h2_head,
+        gate.is_some(),
+        timings,
+        call,
+        on_the_wire,
+    ));
     host_port.get_conn(&state.trace);
     // An HTTP/1 request keeps its connection at hand to keep it out of the pool after a 1xx
     // hook's veto (until the layer knows its connections are traced, which close themselves
@@ -388,16 +389,22 @@ impl HostPort {
 
 /// An authority of the plain form `host` or `host:port` (no user info, no IPv6 brackets):
 /// the host, and whether a valid port follows it. `None` for any other form, or an empty
-/// host.
+/// host. One pass over the bytes.
 fn plain_host_port(authority: &str) -> Option<(&str, bool)> {
-    if authority.bytes().any(|b| b == b'@' || b == b'[') {
-        return None;
+    let mut colon = None;
+    for (i, b) in authority.bytes().enumerate() {
+        match b {
+            b'@' | b'[' => return None,
+            b':' if colon.is_some() => return None,
+            b':' => colon = Some(i),
+            _ => {}
+        }
     }
-    let (host, has_port) = match authority.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse::<u16>().is_ok()),
-        None => (authority, false),
+    let Some(colon) = colon else {
+        return (!authority.is_empty()).then_some((authority, false));
     };
-    (!host.is_empty() && (has_port || !authority.contains(':'))).then_some((host, has_port))
+    let (host, port) = (&authority[..colon], &authority[colon + 1..]);
+    (!host.is_empty() && port.parse::<u16>().is_ok()).then_some((host, true))
 }
 
 impl Drop for HostPort {

@@ -253,7 +253,7 @@ mod tests {
             let mut tracker = Http1Tracker::new();
             let logs: Vec<EventLog> = (0..4).map(|_| EventLog::new()).collect();
             let mut requests: Vec<Option<Arc<RequestState>>> =
-                logs.iter().map(|l| Some(Arc::new(RequestState::new(l.trace(), None, false, None)))).collect();
+                logs.iter().map(|l| Some(Arc::new(RequestState::new(l.trace(), None, false, None, None, Default::default())))).collect();
             let mut encoded = [false; 4];
             for op in ops {
                 match op {
