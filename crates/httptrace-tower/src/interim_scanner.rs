@@ -171,5 +171,15 @@ HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
             chunks.push(&READ[from..]);
             prop_assert_eq!(scan(&chunks), scan(&[READ]));
         }
+
+        /// Whatever a server sends, the scanner neither panics nor reports a status that is
+        /// not informational.
+        #[test]
+        fn arbitrary_bytes_never_panic(chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..64), 0..8)) {
+            let mut scanner = InterimScanner::default();
+            for chunk in &chunks {
+                scanner.feed(chunk, |status, _| assert!(status.is_informational()));
+            }
+        }
     }
 }
