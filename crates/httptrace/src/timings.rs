@@ -1,6 +1,7 @@
 //! [`Timings`]: one request's phases, as curl and the browser's Resource Timing name them,
 //! recorded from the hooks by a [`TimingsRecorder`].
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -52,7 +53,7 @@ pub struct Timings {
     /// The server's (or proxy's) address.
     pub remote_addr: Option<SocketAddr>,
     /// The protocol spoken: `"HTTP/1.1"`, `"HTTP/2"`, ...
-    pub protocol: Option<String>,
+    pub protocol: Option<Cow<'static, str>>,
     /// Request body bytes written, once the body ended.
     pub request_body_bytes: Option<u64>,
     /// Response body bytes read, once the body ended.
@@ -435,9 +436,9 @@ impl TimingsRecorder {
     }
 
     /// The response came back over `protocol` (`"HTTP/1.1"`, `"HTTP/2"`; called by the
-    /// instrumentation).
-    pub fn protocol(&self, protocol: &str) {
-        self.record().protocol = Some(protocol.to_owned());
+    /// instrumentation; a `&'static str` is kept without a copy).
+    pub fn protocol(&self, protocol: impl Into<Cow<'static, str>>) {
+        self.record().protocol = Some(protocol.into());
     }
 
     /// The response body ended after `bytes` bytes, or was cut short by `err` (called by the

@@ -75,7 +75,7 @@ static NO_HOOKS: Hooks = Hooks {
     attempt_start: None,
     call_done: None,
     got_1xx_may_veto: false,
-    recorders: Vec::new(),
+    recorders: Recorders::NONE,
 };
 
 /// The hooks a [`TimingsRecorder`] in a trace listens to.
@@ -122,7 +122,39 @@ struct Hooks {
     /// `on_got_1xx_response`, not `on_got_1xx_response_seen`).
     got_1xx_may_veto: bool,
     /// Timings recorders, run after the hooks above, in the order of composition.
-    recorders: Vec<TimingsRecorder>,
+    recorders: Recorders,
+}
+
+/// The timings recorders of a trace, in the order of composition. The first is kept in
+/// place: a trace that records one request's timings allocates no list.
+#[derive(Clone, Default)]
+struct Recorders {
+    first: Option<TimingsRecorder>,
+    more: Vec<TimingsRecorder>,
+}
+
+impl Recorders {
+    const NONE: Self = Recorders {
+        first: None,
+        more: Vec::new(),
+    };
+
+    fn iter(&self) -> impl Iterator<Item = &TimingsRecorder> {
+        self.first.iter().chain(&self.more)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    /// These, then `older`'s.
+    fn then(&self, older: &Recorders) -> Recorders {
+        let mut all = self.iter().chain(older.iter()).cloned();
+        Recorders {
+            first: all.next(),
+            more: all.collect(),
+        }
+    }
 }
 
 /// Names one hook, to ask a trace whether it is set ([`ClientTrace::is_set`]).
@@ -229,7 +261,10 @@ impl ClientTrace {
     pub(crate) fn recording(recorder: TimingsRecorder) -> Self {
         ClientTrace {
             hooks: Some(Arc::new(Hooks {
-                recorders: vec![recorder],
+                recorders: Recorders {
+                    first: Some(recorder),
+                    more: Vec::new(),
+                },
                 ..Hooks::default()
             })),
         }
@@ -237,7 +272,7 @@ impl ClientTrace {
 
     /// Runs `record` on each timings recorder of the trace.
     fn record(&self, record: impl Fn(&TimingsRecorder)) {
-        for recorder in &self.hooks().recorders {
+        for recorder in self.hooks().recorders.iter() {
             record(recorder);
         }
     }
@@ -343,7 +378,7 @@ impl ClientTrace {
                 attempt_start: chain("AttemptStart", &n.attempt_start, &o.attempt_start),
                 call_done: chain("CallDone", &n.call_done, &o.call_done),
                 got_1xx_may_veto: n.got_1xx_may_veto || o.got_1xx_may_veto,
-                recorders: n.recorders.iter().chain(&o.recorders).cloned().collect(),
+                recorders: n.recorders.then(&o.recorders),
             })),
         }
     }
