@@ -4,6 +4,8 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+use http_body_util::Full;
 use httptrace::{hook_panics, with_client_trace, ClientTrace, EventLog};
 use support::*;
 
@@ -71,6 +73,65 @@ async fn a_trace_attached_twice_fires_every_hook_twice() {
     .flat_map(|n| [n.to_string(), n.to_string()])
     .collect();
     assert_eq!(names(&log.events()), doubled);
+}
+
+#[tokio::test]
+async fn a_request_traced_by_an_outer_layer_is_not_traced_again_by_an_inner_one() {
+    use tower::ServiceExt;
+
+    let server = TestServer::start().await;
+    let (outer, inner) = (EventLog::new(), EventLog::new());
+    let inner_client = client_with::<httptrace_tower::TracedRequestBody<Full<Bytes>>>(
+        TestResolver::new(),
+        inner.trace(),
+    );
+    let stack = httptrace_tower::HttpTrace::new(inner_client, outer.trace());
+    for round in 0..2 {
+        let res = stack
+            .clone()
+            .oneshot(get(&server.url("127.0.0.1", "/")))
+            .await
+            .unwrap();
+        read_body(res.into_body()).await;
+        let mut expected = vec!["GetConn"];
+        if round == 0 {
+            expected.extend(["ConnectStart", "ConnectDone"]);
+        }
+        expected.extend([
+            "GotConn",
+            "WroteHeaderField(host)",
+            "WroteHeaders",
+            "WroteRequest",
+            "GotFirstResponseByte",
+            "PutIdleConn",
+        ]);
+        assert_eq!(names(&outer.take()), expected, "round {round}");
+        assert!(
+            inner.take().is_empty(),
+            "round {round}: the inner layer stood aside"
+        );
+    }
+    // With nothing traced outside, the inner layer traces.
+    let res = stack
+        .get_ref()
+        .request(
+            get(&server.url("127.0.0.1", "/")).map(httptrace_tower::TracedRequestBody::untraced),
+        )
+        .await
+        .unwrap();
+    read_body(res.into_body()).await;
+    assert_eq!(
+        names(&inner.take()),
+        [
+            "GetConn",
+            "GotConn",
+            "WroteHeaderField(host)",
+            "WroteHeaders",
+            "WroteRequest",
+            "GotFirstResponseByte",
+            "PutIdleConn",
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

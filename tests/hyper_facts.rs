@@ -20,13 +20,30 @@ fn note(journal: &Journal, what: String) {
     journal.lock().unwrap().push((tokio::task::try_id(), what));
 }
 
-/// A request extension that notes when (and in which task) it is dropped.
-#[derive(Clone)]
-struct DropProbe(Journal);
+/// A request body that notes (with the task) each time it is asked whether it has ended.
+struct AskedBody {
+    inner: Full<Bytes>,
+    journal: Journal,
+}
 
-impl Drop for DropProbe {
-    fn drop(&mut self) {
-        note(&self.0, "extensions dropped".into());
+impl http_body::Body for AskedBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        note(&self.journal, "asked is_end_stream".into());
+        http_body::Body::is_end_stream(&self.inner)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::Body::size_hint(&self.inner)
     }
 }
 
@@ -71,57 +88,73 @@ impl AsyncWrite for JournalStream {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hyper_drops_request_extensions_in_the_connection_task_just_before_writing_the_head() {
-    let server = TestServer::start().await;
-    let journal = Journal::default();
-    let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let io = TokioIo::new(JournalStream {
-        inner: stream,
-        journal: journal.clone(),
-    });
-    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io)
-        .await
-        .unwrap();
-    let conn_task = tokio::spawn(conn);
+async fn hyper_asks_the_request_body_if_it_ended_in_the_connection_task_just_before_writing_the_head(
+) {
+    for body in [&b""[..], b"hello"] {
+        let server = TestServer::start().await;
+        let journal = Journal::default();
+        let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let io = TokioIo::new(JournalStream {
+            inner: stream,
+            journal: journal.clone(),
+        });
+        let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, AskedBody>(io)
+            .await
+            .unwrap();
+        let conn_task = tokio::spawn(conn);
 
-    let mut req = http::Request::post("/")
-        .header("host", "x")
-        .body(Full::new(Bytes::from_static(b"hello")))
-        .unwrap();
-    req.extensions_mut().insert(DropProbe(journal.clone()));
-    let res = sender.send_request(req).await.unwrap();
-    read_body(res.into_body()).await;
+        let req = http::Request::post("/")
+            .header("host", "x")
+            .body(AskedBody {
+                inner: Full::new(Bytes::from_static(body)),
+                journal: journal.clone(),
+            })
+            .unwrap();
+        let res = sender.send_request(req).await.unwrap();
+        read_body(res.into_body()).await;
 
-    let entries = journal.lock().unwrap().clone();
-    // The first drop is the one that matters: hyper dropping the head it encoded.
-    let drop_at = entries
-        .iter()
-        .position(|(_, w)| w == "extensions dropped")
-        .expect("dropped");
-    let (drop_task, _) = &entries[drop_at];
-    assert!(drop_task.is_some(), "dropped inside a tokio task");
-    assert_ne!(
-        *drop_task,
-        tokio::task::try_id(),
-        "not in the task that sent the request"
-    );
-    // The next thing that task does with the I/O is to write the head.
-    let (write_task, first_write) = &entries[drop_at + 1];
-    assert_eq!(
-        write_task, drop_task,
-        "the head is written by the task that dropped the extensions"
-    );
-    assert!(
-        first_write.starts_with("write POST / HTTP/1.1\r\n"),
-        "{first_write:?}"
-    );
-    assert!(
-        entries[..drop_at]
+        let entries = journal.lock().unwrap().clone();
+        let asked_at = entries
             .iter()
-            .all(|(_, w)| !w.starts_with("write")),
-        "nothing written before"
-    );
-    conn_task.abort();
+            .position(|(_, w)| w == "asked is_end_stream")
+            .expect("asked");
+        let (asked_task, _) = &entries[asked_at];
+        assert!(asked_task.is_some(), "asked inside a tokio task");
+        assert_ne!(
+            *asked_task,
+            tokio::task::try_id(),
+            "not in the task that sent the request"
+        );
+        // The next thing that task does with the I/O is to write the head (it may ask again
+        // first, for a body with data, before it streams it).
+        let write_at = entries
+            .iter()
+            .position(|(_, w)| w.starts_with("write"))
+            .expect("written");
+        assert!(
+            entries[asked_at..write_at]
+                .iter()
+                .all(|(task, w)| task == asked_task && w == "asked is_end_stream"),
+            "{:?}",
+            &entries[..=write_at]
+        );
+        let (write_task, first_write) = &entries[write_at];
+        assert_eq!(
+            write_task, asked_task,
+            "the head is written by the task that asked"
+        );
+        assert!(
+            first_write.starts_with("write POST / HTTP/1.1\r\n"),
+            "{first_write:?}"
+        );
+        assert!(
+            entries[..asked_at]
+                .iter()
+                .all(|(_, w)| !w.starts_with("write")),
+            "nothing written before"
+        );
+        conn_task.abort();
+    }
 }
 
 #[tokio::test]

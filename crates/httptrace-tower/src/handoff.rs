@@ -4,15 +4,21 @@
 //! connection's own task, so nothing tells the connection's I/O which request it carries.
 //! Two facts of hyper 1.x close the gap exactly (ARCHITECTURE.md, "Attribution"):
 //!
-//! 1. The request's extensions travel with its head into the connection's dispatcher task and
-//!    are dropped there, inside `Conn::encode_head`, right after the head is encoded into
-//!    hyper's write buffer (`proto/h1/conn.rs`).
+//! 1. When the connection's dispatcher task takes the next request to send, it first asks the
+//!    request body whether it has ended (`Body::is_end_stream`), then encodes the head into
+//!    its write buffer (`proto/h1/dispatch.rs`, `poll_write`).
 //! 2. In that same poll of the dispatcher task, hyper flushes the buffer through the I/O
 //!    (`Dispatcher::poll_loop` runs `poll_write` then `poll_flush`).
 //!
-//! So a [`HeadMarker`] in the request's extensions, when dropped, leaves the request on this
-//! thread tagged with the current tokio task; the traced I/O, on its next write from that
-//! same task, takes it: that request is the one whose head it is about to write.
+//! So [`TracedRequestBody`](crate::TracedRequestBody), asked `is_end_stream`, [`offer`]s its
+//! request on this thread, tagged with the current tokio task; the traced I/O, on its next
+//! write from that same task, takes it: that request is the one whose head it is about to
+//! write. Nothing rides in the request's extensions, so a traced request allocates no
+//! extension map for the hand-off.
+//!
+//! hyper asks again while it streams the body, and other code may ask from other tasks:
+//! an offer from another task is never taken, and the connection ignores an offer of a
+//! request it already carries.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Weak};
@@ -28,21 +34,16 @@ struct Offer {
     request: Weak<RequestState>,
 }
 
-/// Rides in the request's extensions; see the module docs.
-#[derive(Clone)]
-pub(crate) struct HeadMarker(pub(crate) Arc<RequestState>);
-
-impl Drop for HeadMarker {
-    fn drop(&mut self) {
-        let offer = Offer {
-            task: tokio::task::try_id(),
-            request: Arc::downgrade(&self.0),
-        };
-        OFFERED.with(|o| *o.borrow_mut() = Some(offer));
-    }
+/// Offers `request` to the next write this task makes (see the module docs).
+pub(crate) fn offer(request: &Arc<RequestState>) {
+    let offer = Offer {
+        task: tokio::task::try_id(),
+        request: Arc::downgrade(request),
+    };
+    OFFERED.with(|o| *o.borrow_mut() = Some(offer));
 }
 
-/// The request whose head was encoded by the current task, if any and if it is still alive.
+/// The request offered by the current task, if any and if it is still alive.
 pub(crate) fn take_offered() -> Option<Arc<RequestState>> {
     OFFERED.with(|o| {
         let mut slot = o.borrow_mut();

@@ -12,8 +12,11 @@ use bytes::Buf;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
+use std::cell::Cell;
+
 use crate::expect_continue::{ExpectGate, Phase};
 use crate::h2_stream::wrote_request_if_body_done;
+use crate::handoff;
 use crate::request_state::{Once, RequestState};
 
 pin_project! {
@@ -195,6 +198,13 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
+        if let Some(BodyOf(state)) = &self.state {
+            // hyper asks this in the connection's task right before it encodes the head:
+            // the hand-off (`handoff.rs`). An inner `HttpTrace` asks it too, to learn that
+            // the request is traced already (`traced_outside`).
+            handoff::offer(state);
+            TRACED_BODY_ASKED.set(true);
+        }
         let end = self.inner.is_end_stream();
         if end {
             ended(&self.state, None);
@@ -205,6 +215,20 @@ where
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
     }
+}
+
+thread_local! {
+    /// A traced body was asked `is_end_stream` on this thread (see [`traced_outside`]).
+    static TRACED_BODY_ASKED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether `body` has ended, and whether it is the body of a request an outer `HttpTrace`
+/// traces (a [`TracedRequestBody`] with a request, possibly under wrappers that ask their
+/// inner body), which an inner `HttpTrace` then leaves alone.
+pub(crate) fn traced_outside<B: Body>(body: &B) -> (bool, bool) {
+    TRACED_BODY_ASKED.set(false);
+    let ended = body.is_end_stream();
+    (ended, TRACED_BODY_ASKED.replace(false))
 }
 
 impl<B> std::fmt::Debug for TracedRequestBody<B> {

@@ -17,9 +17,8 @@ use crate::call::current_call;
 use crate::expect_continue::{expects_continue, ExpectGate, DEFAULT_TIMEOUT};
 use crate::future::ResponseFuture;
 use crate::h2_stream::H2Head;
-use crate::handoff::HeadMarker;
 use crate::informational::watch_informational;
-use crate::request_body::TracedRequestBody;
+use crate::request_body::{traced_outside, TracedRequestBody};
 use crate::request_state::{OnTheWire, RequestState};
 
 /// Traces the requests sent through `S`; made by [`HttpTraceLayer`](crate::HttpTraceLayer).
@@ -188,8 +187,13 @@ pub(crate) fn start<B: http_body::Body, F>(
         record_timings,
         per_request,
     } = settings;
+    // A request an outer `HttpTrace` traces is not traced twice (its body says so).
+    let (body_ended, traced_outside) = traced_outside(req.body());
+    if traced_outside {
+        return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+    }
     // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
-    let gate = (!req.body().is_end_stream() && expects_continue(req.headers()))
+    let gate = (!body_ended && expects_continue(req.headers()))
         .then(|| Arc::new(ExpectGate::new(*expect_timeout)));
     let ambient = current_trace();
     let own = extensions_client_trace(req.extensions());
@@ -207,9 +211,6 @@ pub(crate) fn start<B: http_body::Body, F>(
     let Some(host_port) = HostPort::of(&req) else {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     };
-    if req.extensions().get::<HeadMarker>().is_some() {
-        return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
-    }
     let mut trace = if untraced {
         ClientTrace::new()
     } else {
@@ -285,7 +286,6 @@ pub(crate) fn start<B: http_body::Body, F>(
         gate.as_ref(),
         capture,
     );
-    req.extensions_mut().insert(HeadMarker(state.clone()));
     let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone()), gate.clone()));
     let mut lent = Some(state);
     let fut = RequestState::in_effect(&mut lent, || send(req));

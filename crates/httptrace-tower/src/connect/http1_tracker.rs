@@ -60,7 +60,8 @@ impl Http1Tracker {
     /// upload early) makes the rest of that request count as one more exchange: the count can
     /// run high then, never low, so `reused` stays right.
     pub(crate) fn before_write(&mut self, conn: &Arc<ConnShared>) {
-        let offered = handoff::take_offered();
+        // hyper offers a request again while it streams its body: not a new hand-off.
+        let offered = handoff::take_offered().filter(|req| !req.has(Once::GotConn));
         // A second request handed over before any answer (pipelining, which hyper's client
         // does not do) is a new exchange too.
         if self.read_since_write || (offered.is_some() && self.exchange_bound) {
@@ -200,7 +201,6 @@ impl Http1Tracker {
 mod tests {
     use super::*;
     use crate::connect::conn_state::CloseWatch;
-    use crate::handoff::HeadMarker;
     use httptrace::{ConnectionId, ConnectionInfo, EventLog};
     use proptest::prelude::*;
 
@@ -260,7 +260,7 @@ mod tests {
                     Op::Encode(i, write) => {
                         if let Some(r) = &requests[i] {
                             encoded[i] = true;
-                            drop(HeadMarker(r.clone()));
+                            handoff::offer(r);
                         }
                         if write {
                             write_head(&mut tracker, &conn, i);
