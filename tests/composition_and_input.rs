@@ -134,6 +134,82 @@ async fn a_request_traced_by_an_outer_layer_is_not_traced_again_by_an_inner_one(
     );
 }
 
+/// A request body wrapper that passes on only its frames (no `is_end_stream`, no
+/// `size_hint`), as tower-http's `TimeoutBody` does.
+struct FramesOnly<B>(B);
+
+impl<B: http_body::Body + Unpin> http_body::Body for FramesOnly<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        std::pin::Pin::new(&mut self.0).poll_frame(cx)
+    }
+}
+
+#[tokio::test]
+async fn a_body_wrapper_that_hides_the_end_of_the_body_does_not_hide_the_hand_off() {
+    use tower::ServiceExt;
+
+    let server = TestServer::start().await;
+    let log = EventLog::new();
+    let pool = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(httptrace_tower::TraceConnector::new(dialer(
+            TestResolver::new(),
+        )));
+    let wrapped = tower::service_fn(
+        move |req: http::Request<httptrace_tower::TracedRequestBody<Full<Bytes>>>| {
+            pool.request(req.map(FramesOnly))
+        },
+    );
+    let stack = httptrace_tower::HttpTrace::new(wrapped, log.trace());
+    let post = || {
+        http::Request::post(server.url("127.0.0.1", "/up"))
+            .body(Full::new(Bytes::from_static(b"hello")))
+            .unwrap()
+    };
+    for round in 0..2 {
+        let res = stack.clone().oneshot(post()).await.unwrap();
+        read_body(res.into_body()).await;
+        let mut expected = vec!["GetConn"];
+        if round == 0 {
+            expected.extend(["ConnectStart", "ConnectDone"]);
+        }
+        expected.extend([
+            "GotConn",
+            "WroteHeaderField(host)",
+            "WroteHeaderField(transfer-encoding)",
+            "WroteHeaders",
+            "WroteRequest",
+            "GotFirstResponseByte",
+            "PutIdleConn",
+        ]);
+        assert_eq!(names(&log.take()), expected, "round {round}");
+    }
+    // A GET's body hyper drops unsent: the hand-off still happens (at the drop). Its end is
+    // hidden, though, so `WroteRequest`, which waits for it, does not come.
+    let res = stack
+        .clone()
+        .oneshot(get(&server.url("127.0.0.1", "/")))
+        .await
+        .unwrap();
+    read_body(res.into_body()).await;
+    assert_eq!(
+        names(&log.take()),
+        [
+            "GetConn",
+            "GotConn",
+            "WroteHeaderField(host)",
+            "WroteHeaders",
+            "GotFirstResponseByte",
+            "PutIdleConn",
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panicking_hooks_do_not_take_the_request_or_the_connection_down() {
     let server = TestServer::start().await;

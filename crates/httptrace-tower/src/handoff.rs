@@ -16,9 +16,11 @@
 //! write. Nothing rides in the request's extensions, so a traced request allocates no
 //! extension map for the hand-off.
 //!
-//! hyper asks again while it streams the body, and other code may ask from other tasks:
-//! an offer from another task is never taken, and the connection ignores an offer of a
-//! request it already carries.
+//! The body also offers when asked `size_hint`, polled or dropped (hyper does one of these
+//! before the flush too), so that a body wrapper passing on only some of them does not hide
+//! the hand-off. hyper asks again while it streams the body, and other code may ask from
+//! other tasks: an offer from another task is never taken, and the connection ignores an
+//! offer of a request it already carries.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Weak};

@@ -51,6 +51,8 @@ struct BodyOf(Arc<RequestState>);
 
 impl Drop for BodyOf {
     fn drop(&mut self) {
+        // hyper drops a body it will not send (a GET's, say) before it flushes the head.
+        offer_until_handed_over_to(&self.0);
         // A body that reached its end reports with `WroteRequest`.
         if !self.0.has(Once::BodyDone) {
             self.0.request_body_done(Some(BODY_DROPPED));
@@ -164,6 +166,7 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        offer_until_handed_over(&self.state);
         let mut this = self.project();
         if let Some(Gate { gate, timer }) = this.gate.as_deref_mut() {
             let started = timer.is_some();
@@ -198,11 +201,11 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        if let Some(BodyOf(state)) = &self.state {
-            // hyper asks this in the connection's task right before it encodes the head:
-            // the hand-off (`handoff.rs`). An inner `HttpTrace` asks it too, to learn that
-            // the request is traced already (`traced_outside`).
-            handoff::offer(state);
+        // hyper asks this in the connection's task right before it encodes the head: the
+        // hand-off (`handoff.rs`). An inner `HttpTrace` asks it too, to learn that the
+        // request is traced already (`traced_outside`).
+        offer_until_handed_over(&self.state);
+        if self.state.is_some() {
             TRACED_BODY_ASKED.set(true);
         }
         let end = self.inner.is_end_stream();
@@ -213,7 +216,24 @@ where
     }
 
     fn size_hint(&self) -> SizeHint {
+        offer_until_handed_over(&self.state);
         self.inner.size_hint()
+    }
+}
+
+/// Offers the request to the connection about to write it (`handoff.rs`), until one has taken
+/// it. hyper asks the body `is_end_stream`, then `size_hint` if it has not ended, and polls it
+/// for its first frame or drops it, all before it flushes the head: whichever of these
+/// reaches this body through wrappers that pass only some of them on makes the offer.
+fn offer_until_handed_over(state: &Option<BodyOf>) {
+    if let Some(BodyOf(state)) = state {
+        offer_until_handed_over_to(state);
+    }
+}
+
+fn offer_until_handed_over_to(state: &Arc<RequestState>) {
+    if !state.has(Once::GotConn) {
+        handoff::offer(state);
     }
 }
 
