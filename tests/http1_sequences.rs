@@ -11,30 +11,6 @@ use httptrace::{EventKind, EventLog};
 use httptrace_tower::ConnectError;
 use support::*;
 
-const FRESH: [&str; 11] = [
-    "GetConn",
-    "DNSStart",
-    "DNSDone",
-    "ConnectStart",
-    "ConnectDone",
-    "GotConn",
-    "WroteHeaderField(host)",
-    "WroteHeaders",
-    "WroteRequest",
-    "GotFirstResponseByte",
-    "PutIdleConn",
-];
-
-const REUSED: [&str; 7] = [
-    "GetConn",
-    "GotConn",
-    "WroteHeaderField(host)",
-    "WroteHeaders",
-    "WroteRequest",
-    "GotFirstResponseByte",
-    "PutIdleConn",
-];
-
 #[tokio::test]
 async fn fresh_connection_then_reused_reports_idle_time() {
     let server = TestServer::start().await;
@@ -50,7 +26,7 @@ async fn fresh_connection_then_reused_reports_idle_time() {
         .unwrap();
     assert_eq!(read_body(res.into_body()).await, "ok");
     let first = log.take();
-    assert_eq!(names(&first), FRESH);
+    assert_eq!(names(&first), GO_FRESH_HTTP1_GET);
 
     let port = server.port();
     let EventKind::GetConn(get_conn) = &first[0].kind else {
@@ -102,7 +78,7 @@ async fn fresh_connection_then_reused_reports_idle_time() {
         .unwrap();
     read_body(res.into_body()).await;
     let second = log.take();
-    assert_eq!(names(&second), REUSED);
+    assert_eq!(names(&second), GO_REUSED_HTTP1_GET);
     let again = got_conn(&second);
     assert!(again.reused && again.was_idle);
     assert!(
@@ -131,14 +107,7 @@ async fn ip_literal_url_fires_no_dns_hooks() {
         .unwrap();
     read_body(res.into_body()).await;
     let events = log.take();
-    let expected: Vec<_> = FRESH.iter().filter(|n| !n.starts_with("DNS")).collect();
-    assert_eq!(
-        names(&events),
-        expected
-            .into_iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(names(&events), go_fresh_http1_get_by_ip());
     let EventKind::GetConn(get_conn) = &events[0].kind else {
         unreachable!()
     };
@@ -162,14 +131,7 @@ async fn ipv6_literal_url_is_bracketed_and_skips_dns() {
     let res = client.request(get(&url)).await.unwrap();
     read_body(res.into_body()).await;
     let events = log.take();
-    assert_eq!(
-        names(&events),
-        FRESH
-            .iter()
-            .filter(|n| !n.starts_with("DNS"))
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(names(&events), go_fresh_http1_get_by_ip());
     let EventKind::GetConn(get_conn) = &events[0].kind else {
         unreachable!()
     };

@@ -350,6 +350,41 @@ pub async fn settle(log: &httptrace::EventLog) {
     eventually("background dials to finish", balanced).await;
 }
 
+/// A GET by host name over a fresh plain HTTP/1.1 connection, as Go's sixteen hooks
+/// (`EventLog::trace`) record it.
+pub const GO_FRESH_HTTP1_GET: [&str; 11] = [
+    "GetConn",
+    "DNSStart",
+    "DNSDone",
+    "ConnectStart",
+    "ConnectDone",
+    "GotConn",
+    "WroteHeaderField(host)",
+    "WroteHeaders",
+    "WroteRequest",
+    "GotFirstResponseByte",
+    "PutIdleConn",
+];
+
+/// [`GO_FRESH_HTTP1_GET`] to an IP literal: no lookup.
+pub fn go_fresh_http1_get_by_ip() -> Vec<&'static str> {
+    GO_FRESH_HTTP1_GET
+        .into_iter()
+        .filter(|n| !n.starts_with("DNS"))
+        .collect()
+}
+
+/// [`GO_FRESH_HTTP1_GET`] on a connection taken from the pool.
+pub const GO_REUSED_HTTP1_GET: [&str; 7] = [
+    "GetConn",
+    "GotConn",
+    "WroteHeaderField(host)",
+    "WroteHeaders",
+    "WroteRequest",
+    "GotFirstResponseByte",
+    "PutIdleConn",
+];
+
 /// A GET over a fresh plain HTTP/1.1 connection (an IP literal: no lookup), as a trace with
 /// every hook (`EventLog::trace_beyond_go`) records it, without its header fields.
 pub const FRESH_HTTP1_GET: [&str; 10] = [
