@@ -12,21 +12,15 @@ use http::{Response, StatusCode};
 use http_body_util::Full;
 use httptrace::{with_client_trace, ClientTrace, Event, EventKind, EventLog};
 use httptrace_tower::{
-    CallTrace, CallTraceLayer, HttpTrace, HttpTraceLayer, TraceConnector, TracedRequestBody,
-    TracedResponseBody,
+    CallTrace, CallTraceLayer, HttpTrace, HttpTraceLayer, TracedRequestBody, TracedResponseBody,
 };
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use support::*;
 use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_http::follow_redirect::{FollowRedirect, FollowRedirectLayer};
 
 /// hyper-util's client over our connector, for an `HttpTrace` to wrap.
 type Traced = HttpTrace<Client<TestConnector, TracedRequestBody<Full<Bytes>>>>;
-
-fn pool() -> Client<TestConnector, TracedRequestBody<Full<Bytes>>> {
-    Client::builder(TokioExecutor::new()).build(TraceConnector::new(dialer(TestResolver::new())))
-}
 
 /// The call-traced stack over tower-http's redirect layer: the call reports to `trace`, and
 /// each attempt is traced inside it.

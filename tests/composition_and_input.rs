@@ -128,10 +128,7 @@ async fn a_body_wrapper_that_hides_the_end_of_the_body_does_not_hide_the_hand_of
 
     let server = TestServer::start().await;
     let log = EventLog::new();
-    let pool = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(httptrace_tower::TraceConnector::new(dialer(
-            TestResolver::new(),
-        )));
+    let pool = pool();
     let wrapped = tower::service_fn(
         move |req: http::Request<httptrace_tower::TracedRequestBody<Full<Bytes>>>| {
             pool.request(req.map(FramesOnly))
@@ -318,10 +315,7 @@ async fn the_layer_traces_a_stack_driven_through_tower() {
 
     let server = TestServer::start().await;
     let log = EventLog::new();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build(httptrace_tower::TraceConnector::new(dialer(
-            TestResolver::new(),
-        )));
+    let client = pool();
     let service = HttpTraceLayer::new(log.trace()).layer(client);
     for _ in 0..2 {
         let res = service

@@ -9,9 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use httptrace_tower::{TraceConnector, TracedRequestBody, TracingEvents};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use httptrace_tower::TracingEvents;
 use support::*;
 use tower::{Layer, ServiceExt};
 use tracing::field::{Field, Visit};
@@ -94,10 +92,6 @@ impl Subscriber for Collector {
             None => tracing_core::span::Current::none(),
         }
     }
-}
-
-fn pool() -> Client<TestConnector, TracedRequestBody<Full<Bytes>>> {
-    Client::builder(TokioExecutor::new()).build(TraceConnector::new(dialer(TestResolver::new())))
 }
 
 fn request_with_secrets(url: &str) -> http::Request<Full<Bytes>> {

@@ -54,6 +54,17 @@ where
     HttpTrace::new(client, trace)
 }
 
+/// hyper-util's pool over our connector stack, with no layer: for tests that put their own
+/// stack over it.
+pub fn pool<B>() -> Client<TestConnector, B>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    Client::builder(TokioExecutor::new()).build(TraceConnector::new(dialer(TestResolver::new())))
+}
+
 pub fn client(resolver: TestResolver, trace: ClientTrace) -> TestClient {
     client_with(resolver, trace)
 }
