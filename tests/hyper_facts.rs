@@ -87,21 +87,37 @@ impl AsyncWrite for JournalStream {
     }
 }
 
+/// A hyper HTTP/1 connection to `server` over a stream that notes its I/O in `journal`.
+async fn journaled_connection<B>(
+    server: &TestServer,
+    journal: &Journal,
+) -> (
+    hyper::client::conn::http1::SendRequest<B>,
+    tokio::task::JoinHandle<hyper::Result<()>>,
+)
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let io = TokioIo::new(JournalStream {
+        inner: stream,
+        journal: journal.clone(),
+    });
+    let (sender, conn) = hyper::client::conn::http1::handshake::<_, B>(io)
+        .await
+        .unwrap();
+    (sender, tokio::spawn(conn))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hyper_asks_the_request_body_if_it_ended_in_the_connection_task_just_before_writing_the_head(
 ) {
     for body in [&b""[..], b"hello"] {
         let server = TestServer::start().await;
         let journal = Journal::default();
-        let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-        let io = TokioIo::new(JournalStream {
-            inner: stream,
-            journal: journal.clone(),
-        });
-        let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, AskedBody>(io)
-            .await
-            .unwrap();
-        let conn_task = tokio::spawn(conn);
+        let (mut sender, conn_task) = journaled_connection::<AskedBody>(&server, &journal).await;
 
         let req = http::Request::post("/")
             .header("host", "x")
@@ -161,15 +177,8 @@ async fn hyper_asks_the_request_body_if_it_ended_in_the_connection_task_just_bef
 async fn hyper_flushes_the_io_only_after_writing_everything_it_buffered() {
     let server = TestServer::start().await;
     let journal = Journal::default();
-    let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let io = TokioIo::new(JournalStream {
-        inner: stream,
-        journal: journal.clone(),
-    });
-    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
+    // Its task runs until the test ends.
+    let (mut sender, _conn_task) = journaled_connection::<Full<Bytes>>(&server, &journal).await;
     let req = http::Request::post("/")
         .header("host", "x")
         .body(Full::new(Bytes::from_static(b"hello")))
