@@ -101,18 +101,7 @@ async fn https_over_http1_fresh_then_reused() {
         .unwrap();
     read_body(res.into_body()).await;
     let second = log.take();
-    assert_eq!(
-        names(&second),
-        [
-            "GetConn",
-            "GotConn",
-            "WroteHeaderField(host)",
-            "WroteHeaders",
-            "WroteRequest",
-            "GotFirstResponseByte",
-            "PutIdleConn"
-        ]
-    );
+    assert_eq!(names(&second), GO_REUSED_HTTP1_GET);
     assert!(got_conn(&second).reused);
 }
 
