@@ -205,7 +205,7 @@ pub(crate) fn start<B: http_body::Body, F>(
         && ambient.is_none()
         && own.is_none()
         && !*record_timings;
-    if untraced && (gate.is_none() || HostPort::of(&req).is_none()) {
+    if untraced && gate.is_none() {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     }
     let Some(host_port) = HostPort::of(&req) else {
