@@ -116,23 +116,39 @@ async fn the_tls_state_is_in_every_responses_extensions() {
         pki.client_config(H1),
         false,
     );
-    let res = client
-        .request(get(&server.url("127.0.0.1", "/")))
-        .await
-        .unwrap();
-    let state = res
-        .extensions()
-        .get::<httptrace::TlsConnectionState>()
-        .expect("TLS state")
-        .clone();
-    assert_eq!(state.server_name, None, "no SNI is sent for an IP address");
+    let mut states = Vec::new();
+    for _ in 0..2 {
+        let res = client
+            .request(get(&server.url("127.0.0.1", "/")))
+            .await
+            .unwrap();
+        let state = res
+            .extensions()
+            .get::<Arc<httptrace::TlsConnectionState>>()
+            .expect("TLS state")
+            .clone();
+        let conn = res
+            .extensions()
+            .get::<httptrace_tower::ConnectionHandle>()
+            .expect("connection handle");
+        assert_eq!(conn.info().remote_addr, Some(server.addr));
+        read_body(res.into_body()).await;
+        states.push(state);
+    }
+    assert_eq!(
+        states[0].server_name, None,
+        "no SNI is sent for an IP address"
+    );
     assert_eq!(server.tls_seen()[0].sni, None);
-    assert_eq!(state.version.as_deref(), Some("TLSv1.3"));
-    let conn = res
-        .extensions()
-        .get::<httptrace_tower::ConnectionHandle>()
-        .expect("connection handle");
-    assert_eq!(conn.info().remote_addr, Some(server.addr));
+    assert_eq!(states[0].version.as_deref(), Some("TLSv1.3"));
+    assert_eq!(
+        states[0].peer_certificates.len(),
+        2,
+        "the leaf and its authority"
+    );
+    // The connection's one state, shared by its responses: the peer's chain is not copied
+    // into each (that cost every HTTPS response several allocations).
+    assert!(Arc::ptr_eq(&states[0], &states[1]));
 }
 
 #[tokio::test]

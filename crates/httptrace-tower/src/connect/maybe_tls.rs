@@ -2,6 +2,7 @@
 //! connection as it is for `http://`, wrapped in TLS for `https://`.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use httptrace::TlsConnectionState;
@@ -19,8 +20,9 @@ pub enum MaybeTlsStream<T> {
     Tls {
         /// The TLS stream (tokio's I/O traits, seen through hyper's).
         stream: TokioIo<TlsStream<TokioIo<T>>>,
-        /// What the handshake negotiated (also in the connection's `Connected` extras).
-        state: TlsConnectionState,
+        /// What the handshake negotiated (also in the connection's `Connected` extras, and
+        /// so in every response's: shared, not copied, since it holds the peer's chain).
+        state: Arc<TlsConnectionState>,
     },
 }
 

@@ -26,7 +26,19 @@ use super::maybe_tls::MaybeTlsStream;
 /// [`TlsConnectionState`], or the error); `http://` ones pass through.
 ///
 /// The negotiated state is also put in the connection's `Connected` extras, so hyper-util
-/// copies it into every response's extensions. ALPN `h2` marks the connection as HTTP/2 for
+/// puts it in every response's extensions, as an `Arc<TlsConnectionState>` (Go's
+/// `Response.TLS`; shared, since it holds the peer's certificate chain):
+///
+/// ```no_run
+/// # fn f(res: http::Response<()>) {
+/// use std::sync::Arc;
+/// if let Some(tls) = res.extensions().get::<Arc<httptrace::TlsConnectionState>>() {
+///     println!("{:?} {:?}", tls.version, tls.cipher_suite);
+/// }
+/// # }
+/// ```
+///
+/// ALPN `h2` marks the connection as HTTP/2 for
 /// hyper-util's pool. A failed handshake fails the connect with rustls' own error.
 ///
 /// [`TraceHttpConnector`]: super::TraceHttpConnector
@@ -176,7 +188,7 @@ where
             guard.done(state.clone(), None);
             Ok(MaybeTlsStream::Tls {
                 stream: TokioIo::new(stream),
-                state,
+                state: Arc::new(state),
             })
         }
         Err(err) => {
