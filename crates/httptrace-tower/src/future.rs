@@ -241,9 +241,11 @@ fn respond<B: http_body::Body>(
     withheld: bool,
     gate: Option<Arc<ExpectGate>>,
 ) -> Response<TracedResponseBody<B>> {
-    if !state.has(Once::GotConn) {
+    let handed_over = state.has(Once::GotConn);
+    if !handed_over {
         // The request's connection was not named before its response came: report what is
-        // known now that the response is here.
+        // known now that the response is here (a connection's handle is in the response
+        // unless `TraceConnector::http2_only_by_alpn` left it out).
         if let Some(conn) = res.extensions().get::<ConnectionHandle>() {
             if conn.is_http2() {
                 stream_started(&state, conn, seq);
@@ -277,14 +279,21 @@ fn respond<B: http_body::Body>(
         (true, true) => PutIdle::NotReusedBodyWithheld,
         (false, _) => PutIdle::Never,
     };
-    // An HTTP/1 connection whose close is reported learns how this exchange ends.
+    // An HTTP/1 connection whose close is reported learns how this exchange ends. The
+    // request's hand-off kept it then; the response's handle names it otherwise.
     let conn = match res.version() {
         Version::HTTP_2 | Version::HTTP_3 => None,
-        _ => res
-            .extensions()
-            .get::<ConnectionHandle>()
-            .filter(|conn| conn.shared.reports_close())
-            .cloned(),
+        _ => match state.http1_connection() {
+            Some(shared) => shared.reports_close().then(|| ConnectionHandle {
+                shared: shared.clone(),
+            }),
+            None if handed_over => None,
+            None => res
+                .extensions()
+                .get::<ConnectionHandle>()
+                .filter(|conn| conn.shared.reports_close())
+                .cloned(),
+        },
     };
     res.map(|body| TracedResponseBody::new(body, Some(state), put_idle, conn, gate))
 }

@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Waker;
 
 use bytes::Buf;
@@ -54,8 +54,12 @@ pub(crate) struct OnTheWire {
     /// (hyper's informational callback is not set: the layer has seen its requests handed to
     /// traced connections).
     reads_1xx: bool,
-    /// The `Got1xxResponse` hook may veto: the connection, to close it then.
-    conn_to_close: Option<OnceLock<Weak<ConnShared>>>,
+    /// The `Got1xxResponse` hook may veto (the connection is kept, to close it then).
+    may_veto: bool,
+    /// The HTTP/1 connection the request was handed to, kept when a veto may close it or
+    /// when it reports its close: it needs to hear how the exchange ended, even when hyper
+    /// has dropped the connection by then (`Connection: close`).
+    conn: OnceLock<Arc<ConnShared>>,
     /// The layer's flag to set once the request is handed to a traced connection, while the
     /// layer has not learned that yet (cloned only until then: every request would otherwise
     /// touch its shared reference count).
@@ -68,7 +72,8 @@ impl OnTheWire {
     pub(crate) fn new(reads_1xx: bool, may_veto: bool, handed_over: Option<&Learned>) -> Self {
         OnTheWire {
             reads_1xx,
-            conn_to_close: may_veto.then(OnceLock::new),
+            may_veto,
+            conn: OnceLock::new(),
             teach: handed_over.filter(|flag| !flag.seen()).cloned(),
         }
     }
@@ -137,11 +142,12 @@ impl RequestState {
         self.on_the_wire.reads_1xx
     }
 
-    /// The traced HTTP/1 connection `conn` carries this request: a veto will close it, and
-    /// the layer learns that its requests go to traced connections.
+    /// The traced HTTP/1 connection `conn` carries this request: a veto will close it, the
+    /// response body's end will be told to it if it reports its close, and the layer learns
+    /// that its requests go to traced connections.
     pub(crate) fn handed_to(&self, conn: &Arc<ConnShared>) {
-        if let Some(slot) = &self.on_the_wire.conn_to_close {
-            let _ = slot.set(Arc::downgrade(conn));
+        if self.on_the_wire.may_veto || conn.reports_close() {
+            let _ = self.on_the_wire.conn.set(conn.clone());
         }
         if let Some(flag) = &self.on_the_wire.teach {
             flag.see();
@@ -200,14 +206,18 @@ impl RequestState {
             self.vetoed.store(true, Ordering::Release);
             // As Go, the connection is not reused: whatever the server sends next belongs
             // to the abandoned exchange.
-            let conn = self.on_the_wire.conn_to_close.as_ref();
-            if let Some(conn) = conn.and_then(|c| c.get()?.upgrade()) {
+            if let Some(conn) = self.http1_connection() {
                 conn.close_after_veto();
             }
             if let Some(waker) = abort.waker.take() {
                 waker.wake();
             }
         }
+    }
+
+    /// The HTTP/1 connection the request was handed to, if it was kept (see `handed_to`).
+    pub(crate) fn http1_connection(&self) -> Option<&Arc<ConnShared>> {
+        self.on_the_wire.conn.get()
     }
 
     /// The veto, if any; otherwise remembers who to wake when one comes.
