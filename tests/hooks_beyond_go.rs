@@ -134,9 +134,25 @@ const KEEP_ALIVE_OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
 /// its `reset` and `hold`): the log, and the client, which must live on (dropping it closes
 /// its pool's connections).
 async fn one_exchange(answer: &'static [u8], reset: bool, hold: bool) -> (EventLog, TestClient) {
-    let (addr, _server) = misbehaving_server(answer, reset, hold).await;
     let log = EventLog::new();
-    let client = client(TestResolver::new(), log.trace_beyond_go());
+    let connector = TraceConnector::new(dialer(TestResolver::new()));
+    let client = one_exchange_over(connector, log.trace_beyond_go(), answer, reset, hold).await;
+    (log, client)
+}
+
+/// [`one_exchange`] over `connector`, traced by `trace`: the client.
+async fn one_exchange_over(
+    connector: TestConnector,
+    trace: httptrace::ClientTrace,
+    answer: &'static [u8],
+    reset: bool,
+    hold: bool,
+) -> TestClient {
+    let (addr, _server) = misbehaving_server(answer, reset, hold).await;
+    let client = HttpTrace::new(
+        Client::builder(TokioExecutor::new()).build(connector),
+        trace,
+    );
     let res = within(
         "the request",
         client.request(get(&format!("http://{addr}/"))),
@@ -144,7 +160,7 @@ async fn one_exchange(answer: &'static [u8], reset: bool, hold: bool) -> (EventL
     .await
     .unwrap();
     read_body(res.into_body()).await;
-    (log, client)
+    client
 }
 
 #[tokio::test]
@@ -178,6 +194,47 @@ async fn a_reset_is_reported_as_an_error_and_connection_close_as_not_reusable() 
     .await;
     assert!(!log.names().contains(&"PutIdleConn"), "{:?}", log.names());
     closed_as(&log, "not reusable", 1).await;
+}
+
+#[tokio::test]
+async fn told_http2_only_by_alpn_the_connector_leaves_its_handle_out_of_http1_responses() {
+    let connector = || TraceConnector::new(dialer(TestResolver::new())).http2_only_by_alpn();
+    let server = TestServer::start().await;
+    let log = EventLog::new();
+    let client = HttpTrace::new(
+        Client::builder(TokioExecutor::new()).build(connector()),
+        log.trace(),
+    );
+    for expected in [go_fresh_http1_get_by_ip(), GO_REUSED_HTTP1_GET.to_vec()] {
+        let res = within(
+            "the request",
+            client.request(get(&server.url("127.0.0.1", "/"))),
+        )
+        .await
+        .unwrap();
+        let handle = res.extensions().get::<httptrace_tower::ConnectionHandle>();
+        assert!(handle.is_none(), "{handle:?}");
+        read_body(res.into_body()).await;
+        assert_eq!(names(&log.take()), expected);
+    }
+
+    // The layer keeps the connection each request was handed to instead, and tells it how
+    // the exchange ended, even once hyper has dropped it (`Connection: close`). The trace
+    // has no 1xx hook that could veto (the connection is kept for that too).
+    let reasons = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = reasons.clone();
+    let trace = httptrace::ClientTrace::new()
+        .on_conn_closed(move |c| seen.lock().unwrap().push(c.reason.as_str().to_owned()));
+    let _client = one_exchange_over(
+        connector(),
+        trace,
+        b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok",
+        false,
+        true,
+    )
+    .await;
+    eventually("ConnClosed", || !reasons.lock().unwrap().is_empty()).await;
+    assert_eq!(*reasons.lock().unwrap(), ["not reusable"]);
 }
 
 #[tokio::test]

@@ -152,6 +152,67 @@ async fn the_tls_state_is_in_every_responses_extensions() {
 }
 
 #[tokio::test]
+async fn told_http2_only_by_alpn_the_connector_puts_its_handle_only_in_http2_responses() {
+    let pki = TestPki::new("test CA");
+    for (alpn, http2) in [(H1, false), (H2, true)] {
+        let leaf = pki.leaf(&["127.0.0.1"], false);
+        let server = TestServer::start_tls(pki.server_config(leaf, alpn)).await;
+        let mut dialer = dialer(TestResolver::new());
+        dialer.enforce_http(false);
+        let connector = httptrace_tower::TraceConnector::new(
+            httptrace_tower::connect::TraceTlsConnector::new(dialer, pki.client_config(alpn)),
+        )
+        .http2_only_by_alpn();
+        let log = EventLog::new();
+        let client = httptrace_tower::HttpTrace::new(
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector),
+            log.trace(),
+        );
+        for reused in [false, true] {
+            let res = client
+                .request(get(&server.url("127.0.0.1", "/")))
+                .await
+                .unwrap();
+            assert_eq!(res.version() == http::Version::HTTP_2, http2);
+            let handle = res.extensions().get::<httptrace_tower::ConnectionHandle>();
+            assert_eq!(handle.is_some(), http2, "over {:?}", res.version());
+            assert!(res
+                .extensions()
+                .get::<Arc<httptrace::TlsConnectionState>>()
+                .is_some());
+            read_body(res.into_body()).await;
+            // The layer finds an HTTP/1 request's connection through its body, an HTTP/2
+            // stream's through the handle: both are traced whole.
+            let events = log.take();
+            let got = got_conn(&events);
+            assert_eq!(
+                (got.reused, got.conn.remote_addr),
+                (reused, Some(server.addr))
+            );
+            let names = names(&events);
+            let watched = [
+                "GetConn",
+                "TLSHandshakeDone",
+                "GotConn",
+                "WroteHeaders",
+                "WroteRequest",
+            ];
+            let seen: Vec<&str> = names
+                .iter()
+                .map(String::as_str)
+                .filter(|n| watched.contains(n))
+                .collect();
+            let expected: Vec<&str> = watched
+                .into_iter()
+                .filter(|n| !(reused && *n == "TLSHandshakeDone"))
+                .collect();
+            assert_eq!(seen, expected, "{names:?}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_second_connection_resumes_the_tls13_session() {
     let pki = TestPki::new("test CA");
     let server =

@@ -26,12 +26,19 @@ use crate::request_state::{current_request, RequestId};
 /// with the request's trace in effect, so the resolver, dialer and TLS layers inside it
 /// report to the request that started the connect, even when hyper-util finishes that
 /// connect in the background after the request took another connection.
+///
+/// Each connection's `Connected` carries its [`ConnectionHandle`], so hyper-util puts the
+/// handle in every response's extensions (one allocation per response). A client that never
+/// speaks HTTP/2 without negotiating it by ALPN can save that: see
+/// [`http2_only_by_alpn`](TraceConnector::http2_only_by_alpn).
 #[derive(Debug, Clone)]
 pub struct TraceConnector<C> {
     inner: C,
     /// Alive while any clone of this connector is: a connection closing after it is gone
     /// closes because its client went away (`CloseReason::PoolShutdown`).
     alive: Arc<()>,
+    /// Every connection's `Connected` carries its handle, not only those that negotiated h2.
+    handle_everywhere: bool,
 }
 
 impl<C> TraceConnector<C> {
@@ -41,7 +48,36 @@ impl<C> TraceConnector<C> {
         TraceConnector {
             inner,
             alive: Arc::new(()),
+            handle_everywhere: true,
         }
+    }
+
+    /// Tells the connector that its client speaks HTTP/2 only where ALPN negotiates it: the
+    /// client is not built with hyper-util's `http2_only` (HTTP/2 by prior knowledge), which
+    /// is how [`http_client`](crate::http_client) and [`https_client`](crate::https_client)
+    /// build theirs.
+    ///
+    /// Then only connections that negotiated h2 carry a [`ConnectionHandle`] in their
+    /// `Connected`, and so in their responses; the others' responses cost hyper-util one
+    /// allocation less each, and a traced stack with no trace attached allocates what the
+    /// plain client does. The layer traces HTTP/1 requests without the handle (each reaches
+    /// its connection through its body), but it finds an HTTP/2 stream's connection only
+    /// through the handle: a client built with `http2_only` over a connector told this would
+    /// trace its streams without the connection's hooks (`GotConn`, `WroteHeaderField`,
+    /// `WroteHeaders`, `WroteRequest`).
+    ///
+    /// ```
+    /// use hyper_util::client::legacy::Client;
+    /// use hyper_util::rt::TokioExecutor;
+    /// use httptrace_tower::{TraceConnector, TraceHttpConnector, TracedRequestBody};
+    ///
+    /// let connector = TraceConnector::new(TraceHttpConnector::new()).http2_only_by_alpn();
+    /// let client: Client<_, TracedRequestBody<String>> =
+    ///     Client::builder(TokioExecutor::new()).build(connector);
+    /// ```
+    pub fn http2_only_by_alpn(mut self) -> Self {
+        self.handle_everywhere = false;
+        self
     }
 
     /// The wrapped connector.
@@ -82,6 +118,7 @@ where
             trace,
             dialed_by,
             connector: Arc::downgrade(&self.alive),
+            handle_everywhere: self.handle_everywhere,
         }
     }
 }
@@ -95,6 +132,7 @@ pin_project! {
         trace: Option<ClientTrace>,
         dialed_by: Option<RequestId>,
         connector: Weak<()>,
+        handle_everywhere: bool,
     }
 }
 
@@ -128,7 +166,12 @@ where
             connector: this.connector.clone(),
         };
         let shared = ConnShared::new(info, *this.dialed_by, close);
-        let traced = TracedIo::new(TokioIo::new(io), shared, connected.is_negotiated_h2());
+        let traced = TracedIo::new(
+            TokioIo::new(io),
+            shared,
+            connected.is_negotiated_h2(),
+            *this.handle_everywhere,
+        );
         Poll::Ready(Ok(TracedConnection {
             io: TokioIo::new(traced),
         }))
@@ -137,7 +180,8 @@ where
 
 pin_project! {
     /// A connection made by [`TraceConnector`]: the connector's own, watched by [`TracedIo`].
-    /// Its [`Connected`] is the inner one with a [`ConnectionHandle`] added to the extras.
+    /// Its [`Connected`] is the inner one with a [`ConnectionHandle`] added to the extras
+    /// (unless [`TraceConnector::http2_only_by_alpn`] says it need not be).
     pub struct TracedConnection<R> {
         #[pin]
         io: TokioIo<TracedIo<TokioIo<R>>>,

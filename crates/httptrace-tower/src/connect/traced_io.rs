@@ -38,6 +38,9 @@ pin_project! {
         shared: Arc<ConnShared>,
         wire: Wire,
         closing: Option<Closing>,
+        // Whether `connected()` carries the connection's handle (see
+        // `TraceConnector::http2_only_by_alpn`).
+        handle_in_connected: bool,
     }
 }
 
@@ -66,7 +69,14 @@ impl Drop for Closing {
 }
 
 impl<T> TracedIo<T> {
-    pub(crate) fn new(inner: T, shared: Arc<ConnShared>, negotiated_h2: bool) -> Self {
+    /// Watches `inner`; its `Connected` carries the handle if `negotiated_h2`, or if
+    /// `handle_everywhere`.
+    pub(crate) fn new(
+        inner: T,
+        shared: Arc<ConnShared>,
+        negotiated_h2: bool,
+        handle_everywhere: bool,
+    ) -> Self {
         let wire = if negotiated_h2 {
             shared.http2.store(true, Ordering::Relaxed);
             Wire::Http2(Http2Frames::new(false))
@@ -83,6 +93,7 @@ impl<T> TracedIo<T> {
             shared,
             wire,
             closing,
+            handle_in_connected: negotiated_h2 || handle_everywhere,
         }
     }
 
@@ -286,6 +297,11 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
 
 impl<T: Connection> Connection for TracedIo<T> {
     fn connected(&self) -> Connected {
-        self.inner.connected().extra(self.handle())
+        let connected = self.inner.connected();
+        if self.handle_in_connected {
+            connected.extra(self.handle())
+        } else {
+            connected
+        }
     }
 }
