@@ -134,10 +134,15 @@ async fn run(o: Options, url: String) -> Result<(), String> {
             } else {
                 ClientTrace::new()
             };
-            let client = HttpTrace::new(
-                builder.build(TraceConnector::new(TraceHttpConnector::new())),
-                trace,
-            );
+            // As a user would: a client that speaks HTTP/2 by prior knowledge needs the
+            // connection's handle in every response; one that does not, need not.
+            let connector = TraceConnector::new(TraceHttpConnector::new());
+            let connector = if o.http2 {
+                connector
+            } else {
+                connector.http2_only_by_alpn()
+            };
+            let client = HttpTrace::new(builder.build(connector), trace);
             Clients::Traced(if o.mode == Mode::Timings {
                 client.record_timings()
             } else {

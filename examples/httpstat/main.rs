@@ -289,6 +289,11 @@ fn client(roots: RootCertStore, protocol: Protocol, prior_knowledge: bool) -> St
     // As curl, reqwest and tonic: small HTTP/2 writes must not wait on delayed ACKs.
     dialer.enforce_http(false).set_nodelay(true);
     let connector = TraceConnector::new(TraceTlsConnector::new(dialer, Arc::new(config)));
+    let connector = if prior_knowledge {
+        connector
+    } else {
+        connector.http2_only_by_alpn()
+    };
     let client = Client::builder(TokioExecutor::new())
         .http2_only(prior_knowledge)
         .build(connector);

@@ -27,7 +27,9 @@ pub type TracedClient<B, C = TracedHttpConnector> = HttpTrace<Client<C, TracedRe
 /// A hyper-util `Client` for plain HTTP/1.1 with every hook in place, `trace` applied to
 /// each request (add per-request traces with [`httptrace::with_client_trace`]). Its sockets
 /// set `TCP_NODELAY`, as reqwest's and tonic's do (hyper-util's connector does not by
-/// default, and small HTTP/2 writes then wait on delayed ACKs).
+/// default, and small HTTP/2 writes then wait on delayed ACKs). Its connector is told
+/// [`http2_only_by_alpn`](TraceConnector::http2_only_by_alpn): with no trace attached it
+/// allocates what a plain hyper-util client does.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -48,13 +50,15 @@ where
 {
     let mut dialer = TraceHttpConnector::new();
     dialer.set_nodelay(true);
-    let client = Client::builder(TokioExecutor::new()).build(TraceConnector::new(dialer));
+    let connector = TraceConnector::new(dialer).http2_only_by_alpn();
+    let client = Client::builder(TokioExecutor::new()).build(connector);
     HttpTrace::new(client, trace)
 }
 
 /// A hyper-util `Client` for `http://` and `https://` (rustls with `config`; its
 /// `alpn_protocols` decide whether HTTP/2 is offered), with every hook in place; `TCP_NODELAY`
-/// set as for [`http_client`].
+/// and the connector's [`http2_only_by_alpn`](TraceConnector::http2_only_by_alpn) set as for
+/// [`http_client`].
 ///
 /// ```no_run
 /// # fn run(roots: rustls::RootCertStore) {
@@ -78,7 +82,8 @@ where
 {
     let mut dialer = TraceHttpConnector::new();
     dialer.enforce_http(false).set_nodelay(true);
-    let connector = TraceConnector::new(crate::connect::TraceTlsConnector::new(dialer, config));
+    let connector = TraceConnector::new(crate::connect::TraceTlsConnector::new(dialer, config))
+        .http2_only_by_alpn();
     HttpTrace::new(
         Client::builder(TokioExecutor::new()).build(connector),
         trace,
