@@ -36,6 +36,10 @@ impl InterimScanner {
         bytes: &[u8],
         mut interim: impl FnMut(StatusCode, &HeaderMap),
     ) -> bool {
+        if self.status.is_none() && self.line.is_empty() && starts_final(bytes) {
+            // Most responses: no 1xx before them, their status line in the first read.
+            self.done = true;
+        }
         let mut at = 0;
         while !self.done && at < bytes.len() {
             let rest = &bytes[at..];
@@ -86,6 +90,17 @@ impl InterimScanner {
                 self.headers.append(name, value);
             }
         }
+    }
+}
+
+/// Whether `bytes` begin with the status line of a final (non-1xx) HTTP/1.x response,
+/// judged from its first digit: what [`status_of`] would make of the line's start.
+fn starts_final(bytes: &[u8]) -> bool {
+    match bytes {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', _, b' ', first, ..] => {
+            first.is_ascii_digit() && *first != b'1'
+        }
+        _ => false,
     }
 }
 
@@ -170,6 +185,27 @@ HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
             }
             chunks.push(&READ[from..]);
             prop_assert_eq!(scan(&chunks), scan(&[READ]));
+        }
+
+        /// The shortcut for a final response's first read says "final" only of a status line
+        /// that reading the whole line would call final too.
+        #[test]
+        fn the_shortcut_agrees_with_reading_the_line(
+            version in prop::sample::select(b"019x".to_vec()),
+            code in prop::collection::vec(prop::sample::select(b"0123459x ".to_vec()), 3),
+            rest in prop::sample::select(vec![" OK", "", " Early Hints"]),
+        ) {
+            let mut line = b"HTTP/1.".to_vec();
+            line.push(version);
+            line.push(b' ');
+            line.extend(&code);
+            line.extend(rest.as_bytes());
+            let mut scanner = InterimScanner::default();
+            scanner.line_ended(&line, &mut |_, _| {});
+            if starts_final(&line) {
+                prop_assert!(scanner.done, "{}", String::from_utf8_lossy(&line));
+            }
+            prop_assert_eq!(starts_final(&line), scanner.done && code[0] != b'1' && code[0].is_ascii_digit());
         }
 
         /// Whatever a server sends, the scanner neither panics nor reports a status that is
