@@ -35,8 +35,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         BoxedTracer::new(Box::new(tracer_provider.tracer("otel_spans"))),
         &meter_provider.meter("otel_spans"),
     );
+    let connector = TraceConnector::new(TraceHttpConnector::new()).http2_only_by_alpn();
     let pool: Client<_, TracedRequestBody<Full<Bytes>>> =
-        Client::builder(TokioExecutor::new()).build(TraceConnector::new(TraceHttpConnector::new()));
+        Client::builder(TokioExecutor::new()).build(connector);
     let client = ServiceBuilder::new()
         .layer(otel)
         .layer(HttpTraceLayer::default())

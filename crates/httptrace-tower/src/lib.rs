@@ -21,7 +21,7 @@
 //!     .on_connect_done(|i| println!("connected to {} ({:?})", i.addr, i.err))
 //!     .on_got_first_response_byte(|| println!("first byte"));
 //! let client = Client::builder(TokioExecutor::new())
-//!     .build(TraceConnector::new(TraceHttpConnector::new()));
+//!     .build(TraceConnector::new(TraceHttpConnector::new()).http2_only_by_alpn());
 //! let traced = HttpTraceLayer::new(trace).layer(client);
 //! let req = http::Request::get("http://127.0.0.1:8080/").body(Empty::<bytes::Bytes>::new())?;
 //! let res = traced.oneshot(req).await?;
