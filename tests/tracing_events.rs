@@ -209,3 +209,52 @@ async fn a_failed_attempt_is_a_warning_with_its_error() {
         "{done:?}"
     );
 }
+
+#[tokio::test]
+async fn prior_knowledge_http2_over_a_connector_told_http2_only_by_alpn_is_warned_of() {
+    let server = TestServer::start().await;
+    let collector = Collector::default();
+    let _default = tracing::subscriber::set_default(collector.clone());
+    let warnings = || {
+        let seen = collector.events.lock().unwrap().clone();
+        seen.into_iter()
+            .filter(|e| e.target == "httptrace" && e.level == Level::WARN)
+            .map(|e| e.fields["message"].clone())
+            .collect::<Vec<_>>()
+    };
+    // Told nothing, the connector puts the handle on every connection: the streams' hooks
+    // fire. Told `http2_only_by_alpn` under an `http2_only` client, it cannot: it says so,
+    // once, since the hooks' silence would not.
+    for (told, got_conn) in [(false, true), (true, false)] {
+        let connector = httptrace_tower::TraceConnector::new(dialer(TestResolver::new()));
+        let connector = if told {
+            connector.http2_only_by_alpn()
+        } else {
+            connector
+        };
+        let log = httptrace::EventLog::new();
+        let client = httptrace_tower::HttpTrace::new(
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .http2_only(true)
+                .build(connector),
+            log.trace(),
+        );
+        let res = within(
+            "the request",
+            client.request(get(&server.url("127.0.0.1", "/"))),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.version(), http::Version::HTTP_2);
+        read_body(res.into_body()).await;
+        assert_eq!(
+            log.names().contains(&"GotConn"),
+            got_conn,
+            "{:?}",
+            log.names()
+        );
+        let warned = warnings();
+        assert_eq!(warned.len(), usize::from(told), "{warned:?}");
+    }
+    assert!(warnings()[0].contains("http2_only_by_alpn"));
+}

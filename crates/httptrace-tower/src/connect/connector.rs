@@ -64,7 +64,8 @@ impl<C> TraceConnector<C> {
     /// its connection through its body), but it finds an HTTP/2 stream's connection only
     /// through the handle: a client built with `http2_only` over a connector told this would
     /// trace its streams without the connection's hooks (`GotConn`, `WroteHeaderField`,
-    /// `WroteHeaders`, `WroteRequest`).
+    /// `WroteHeaders`, `WroteRequest`); the first such connection says so, once per process,
+    /// as a `tracing` warning (target `httptrace`, feature `tracing`).
     ///
     /// ```
     /// use hyper_util::client::legacy::Client;

@@ -124,10 +124,15 @@ impl<T> TracedIo<T> {
 }
 
 impl Wire {
-    fn before_write(&mut self, shared: &Arc<ConnShared>, first: &[u8]) {
+    /// Before `first` is written (the first non-empty slice); `handle_in_connected` says
+    /// whether the connection's `Connected` carries its handle.
+    fn before_write(&mut self, shared: &Arc<ConnShared>, handle_in_connected: bool, first: &[u8]) {
         if matches!(self, Wire::Unknown) && !first.is_empty() {
             let n = first.len().min(H2_PREFACE.len());
             *self = if first[..n] == H2_PREFACE[..n] {
+                if !handle_in_connected {
+                    warn_prior_knowledge_without_handle();
+                }
                 shared.http2.store(true, Ordering::Relaxed);
                 Wire::Http2(Http2Frames::new(false))
             } else {
@@ -185,6 +190,24 @@ impl Wire {
     }
 }
 
+/// HTTP/2 by prior knowledge on a connection whose connector was told
+/// `http2_only_by_alpn`: the layer cannot find its streams' connection. Said once per
+/// process, as a `tracing` warning (feature `tracing`), since the hooks' silence would not.
+fn warn_prior_knowledge_without_handle() {
+    #[cfg(feature = "tracing")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            tracing::warn!(
+                target: "httptrace",
+                "a TraceConnector told http2_only_by_alpn carries HTTP/2 by prior knowledge \
+                 (a client built with http2_only): its streams' GotConn, WroteHeaderField, \
+                 WroteHeaders and WroteRequest do not fire; do not tell it http2_only_by_alpn"
+            );
+        });
+    }
+}
+
 fn feed_h2(h2: &mut Http2Frames, shared: &ConnShared, direction: Direction, bytes: &[u8]) {
     let changes = h2.feed(direction, bytes, || shared.stream_opened());
     if changes.opened > 0 || changes.closed > 0 {
@@ -226,7 +249,8 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.project();
-        this.wire.before_write(this.shared, buf);
+        this.wire
+            .before_write(this.shared, *this.handle_in_connected, buf);
         match ready!(this.inner.poll_write(cx, buf)) {
             Ok(n) => {
                 this.wire.after_write(this.shared, [buf], n);
@@ -252,7 +276,8 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
             .iter()
             .find(|b| !b.is_empty())
             .map_or(&[][..], |b| &b[..]);
-        this.wire.before_write(this.shared, first);
+        this.wire
+            .before_write(this.shared, *this.handle_in_connected, first);
         match ready!(this.inner.poll_write_vectored(cx, bufs)) {
             Ok(n) => {
                 this.wire
