@@ -7,8 +7,8 @@
 //!   extra into each response's extensions, and each connection carries a `ConnectionHandle`
 //!   beside `HttpInfo` (the layer needs it to find an HTTP/2 stream's connection, and a
 //!   connector cannot tell a prior-knowledge HTTP/2 connection from an HTTP/1 one);
-//! - the traced modes below are measured over the connector told `http2_only_by_alpn`, and
-//!   counted over the plain client;
+//! - the traced modes are measured over the connector told `http2_only_by_alpn`, and
+//!   counted over the plain client:
 //! - a trace with every hook but the two 1xx ones costs 1: the request's shared state (the
 //!   hand-off to the connection rides in the request body, not in an extension, which
 //!   `http::Extensions` would box with its map and the map's table);
@@ -147,7 +147,7 @@ async fn no_trace_allocates_what_the_plain_client_does() {
     })
     .await;
     let bare_by_alpn: Client<_, Full<Bytes>> = pool_by_alpn();
-    let connector_only = per_request(|| {
+    let told_stack = per_request(|| {
         let fut = bare_by_alpn.request(get(&url));
         async move {
             fut.await.unwrap().into_body().collect().await.unwrap();
@@ -171,23 +171,23 @@ async fn no_trace_allocates_what_the_plain_client_does() {
     let seen = per_traced_request(&by_alpn(seen_trace), &url).await;
     let timings = per_traced_request(&by_alpn(ClientTrace::new()).record_timings(), &url).await;
     println!(
-        "allocations per request: none {none:.2}, connector stack {handle_everywhere:.2} (by ALPN {connector_only:.2}), noop {noop:.2}, all but 1xx hooks {no_1xx:.2}, 1xx seen only {seen:.2}, full {full:.2}, timings {timings:.2}"
+        "allocations per request: none {none:.2}, connector stack {handle_everywhere:.2} (by ALPN {told_stack:.2}), noop {noop:.2}, all but 1xx hooks {no_1xx:.2}, 1xx seen only {seen:.2}, full {full:.2}, timings {timings:.2}"
     );
     assert!(HITS.total() > 0 && NO_1XX_HITS.total() > 0);
     // Whole allocations per request: the runtime also allocates for itself now and then (a
     // timer slot, a buffer that grows), which shows as the same fraction in every mode and
     // varies by one allocation over a run.
     assert!(
-        noop.round() <= connector_only.round(),
-        "the layer without a trace allocates: {noop} vs {connector_only}"
+        noop.round() <= told_stack.round(),
+        "the layer without a trace allocates: {noop} vs {told_stack}"
     );
     assert!(
-        connector_only.round() <= none.round(),
-        "connector stack told http2_only_by_alpn {connector_only} vs none {none}"
+        told_stack.round() <= none.round(),
+        "connector stack told http2_only_by_alpn {told_stack} vs none {none}"
     );
     assert_eq!(
         handle_everywhere.round(),
-        connector_only.round() + 1.0,
+        told_stack.round() + 1.0,
         "the handle in every response costs one"
     );
     for (mode, allocations, budget) in [

@@ -38,8 +38,8 @@ use super::maybe_tls::MaybeTlsStream;
 /// # }
 /// ```
 ///
-/// ALPN `h2` marks the connection as HTTP/2 for
-/// hyper-util's pool. A failed handshake fails the connect with rustls' own error.
+/// ALPN `h2` marks the connection as HTTP/2 for hyper-util's pool. A failed handshake fails
+/// the connect with rustls' own error.
 ///
 /// [`TraceHttpConnector`]: super::TraceHttpConnector
 #[derive(Clone)]
