@@ -316,9 +316,18 @@ impl ConnectionHandle {
     pub fn from_connected(
         connected: &hyper_util::client::legacy::connect::Connected,
     ) -> Option<Self> {
-        let mut extras = http::Extensions::new();
+        thread_local! {
+            /// Emptied after each use, but its map and table are kept: reading a handle then
+            /// allocates only the box of each extra hyper-util copies in.
+            static EXTRAS: std::cell::Cell<http::Extensions> =
+                std::cell::Cell::new(http::Extensions::new());
+        }
+        let mut extras = EXTRAS.take();
         connected.get_extras(&mut extras);
-        extras.remove::<ConnectionHandle>()
+        let handle = extras.remove::<ConnectionHandle>();
+        extras.clear();
+        EXTRAS.set(extras);
+        handle
     }
 }
 
