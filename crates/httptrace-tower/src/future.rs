@@ -206,7 +206,7 @@ where
 /// the connection, where given, to poison it later).
 ///
 /// Unless ALPN says h2, the connection is only looked at when `cleartext_http2` may be
-/// spoken (reading our handle out of hyper-util's `Connected` costs four allocations).
+/// spoken (reading our handle out of hyper-util's `Connected` costs an allocation per extra).
 fn watch_handoff(
     state: &Arc<RequestState>,
     capture: &mut Option<CaptureConnection>,
