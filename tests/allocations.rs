@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use httptrace::ClientTrace;
-use httptrace_tower::{HttpTrace, TraceConnector};
-use hyper_util::client::legacy::connect::HttpConnector;
+use httptrace_tower::{HttpTrace, TraceConnector, TracedRequestBody};
+use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use support::*;
@@ -115,8 +115,28 @@ fn by_alpn(trace: ClientTrace) -> TestClient {
     HttpTrace::new(pool_by_alpn(), trace)
 }
 
-/// [`per_request`] through the traced stack of `client` (`tests/support`).
-async fn per_traced_request(client: &TestClient, url: &str) -> f64 {
+/// [`per_request`] through hyper-util's `client`, with no layer.
+async fn per_client_request<C>(client: &Client<C, Full<Bytes>>, url: &str) -> f64
+where
+    C: Connect + Clone + Send + Sync + 'static,
+{
+    per_request(|| {
+        let fut = client.request(get(url));
+        async move {
+            fut.await.unwrap().into_body().collect().await.unwrap();
+        }
+    })
+    .await
+}
+
+/// [`per_request`] through the traced stack `client`.
+async fn per_traced_request<C>(
+    client: &HttpTrace<Client<C, TracedRequestBody<Full<Bytes>>>>,
+    url: &str,
+) -> f64
+where
+    C: Connect + Clone + Send + Sync + 'static,
+{
     per_request(|| {
         let fut = client.request(get(url));
         async move {
@@ -134,30 +154,12 @@ async fn no_trace_allocates_what_the_plain_client_does() {
 
     let plain: Client<HttpConnector, Full<Bytes>> =
         Client::builder(TokioExecutor::new()).build_http();
-    let none = per_request(|| {
-        let fut = plain.request(get(&url));
-        async move {
-            fut.await.unwrap().into_body().collect().await.unwrap();
-        }
-    })
-    .await;
+    let none = per_client_request(&plain, &url).await;
 
     let bare_stack = untraced_client(TestResolver::new());
-    let handle_everywhere = per_request(|| {
-        let fut = bare_stack.request(get(&url));
-        async move {
-            fut.await.unwrap().into_body().collect().await.unwrap();
-        }
-    })
-    .await;
+    let handle_everywhere = per_client_request(&bare_stack, &url).await;
     let bare_by_alpn: Client<_, Full<Bytes>> = pool_by_alpn();
-    let told_stack = per_request(|| {
-        let fut = bare_by_alpn.request(get(&url));
-        async move {
-            fut.await.unwrap().into_body().collect().await.unwrap();
-        }
-    })
-    .await;
+    let told_stack = per_client_request(&bare_by_alpn, &url).await;
 
     let noop = per_traced_request(&by_alpn(ClientTrace::new()), &url).await;
 
@@ -227,13 +229,7 @@ async fn an_http2_stream_allocates_the_handle_untraced_and_the_capture_traced() 
     let plain: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .http2_only(true)
         .build_http();
-    let none = per_request(|| {
-        let fut = plain.request(get(&url));
-        async move {
-            fut.await.unwrap().into_body().collect().await.unwrap();
-        }
-    })
-    .await;
+    let none = per_client_request(&plain, &url).await;
     let traced = |trace| {
         let connector = TraceConnector::new(dialer(TestResolver::new()));
         let pool = Client::builder(TokioExecutor::new())
@@ -292,21 +288,10 @@ async fn a_traced_https_request_pays_for_the_http2_watch() {
             trace,
         )
     };
-    let per_https_request = |client: TlsTestClient| {
-        let url = url.clone();
-        async move {
-            per_request(|| {
-                let fut = client.request(get(&url));
-                async move {
-                    fut.await.unwrap().into_body().collect().await.unwrap();
-                }
-            })
-            .await
-        }
-    };
-    let noop = per_https_request(traced(ClientTrace::new())).await;
+    let noop = per_traced_request(&traced(ClientTrace::new()), &url).await;
     static HITS: httptrace_suite::Hits = httptrace_suite::Hits::new();
-    let full = per_https_request(traced(httptrace_suite::every_hook_counting(&HITS))).await;
+    let full_trace = httptrace_suite::every_hook_counting(&HITS);
+    let full = per_traced_request(&traced(full_trace), &url).await;
     println!("allocations per HTTPS/1.1 request: noop {noop:.2}, full {full:.2}");
     assert!(HITS.total() > 0);
     assert!(
