@@ -82,18 +82,26 @@ const FULL_TRACE_BUDGET: f64 = 1.0;
 
 /// Allocations per request over `ROUNDS` requests on a warm keep-alive connection, counting
 /// everything in the process (client and server alike: the server is the same in every mode).
-async fn per_request<F, Fut>(mut send: F) -> f64
+/// Each request is a GET of `url` sent by `send`, its response body read to its end.
+async fn per_request<F, Fut, B, E>(url: &str, send: F) -> f64
 where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    F: Fn(http::Request<Full<Bytes>>) -> Fut,
+    Fut: std::future::Future<Output = Result<http::Response<B>, E>>,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+    E: std::fmt::Debug,
 {
+    let get_one = || async {
+        let res = send(get(url)).await.unwrap();
+        res.into_body().collect().await.unwrap();
+    };
     for _ in 0..20 {
-        send().await; // warm up: the connection, the pool, the buffers
+        get_one().await; // warm up: the connection, the pool, the buffers
     }
     ALLOCS.store(0, Ordering::Relaxed);
     COUNTING.store(true, Ordering::Relaxed);
     for _ in 0..ROUNDS {
-        send().await;
+        get_one().await;
     }
     COUNTING.store(false, Ordering::Relaxed);
     ALLOCS.load(Ordering::Relaxed) as f64 / ROUNDS as f64
@@ -120,13 +128,7 @@ async fn per_client_request<C>(client: &Client<C, Full<Bytes>>, url: &str) -> f6
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
-    per_request(|| {
-        let fut = client.request(get(url));
-        async move {
-            fut.await.unwrap().into_body().collect().await.unwrap();
-        }
-    })
-    .await
+    per_request(url, |req| client.request(req)).await
 }
 
 /// [`per_request`] through the traced stack `client`.
@@ -137,13 +139,7 @@ async fn per_traced_request<C>(
 where
     C: Connect + Clone + Send + Sync + 'static,
 {
-    per_request(|| {
-        let fut = client.request(get(url));
-        async move {
-            fut.await.unwrap().into_body().collect().await.unwrap();
-        }
-    })
-    .await
+    per_request(url, |req| client.request(req)).await
 }
 
 /// Each mode's allocations per request exceed `base`'s by at most its budget (in whole
