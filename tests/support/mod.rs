@@ -396,6 +396,25 @@ pub const GO_REUSED_HTTP1_GET: [&str; 7] = [
     "PutIdleConn",
 ];
 
+/// The pseudo-header fields that open an HTTP/2 request's HEADERS frame, as `EventLog` names
+/// their `WroteHeaderField` events, in the order the h2 crate writes them.
+pub const GO_HTTP2_PSEUDO_FIELDS: [&str; 4] = [
+    "WroteHeaderField(:method)",
+    "WroteHeaderField(:scheme)",
+    "WroteHeaderField(:authority)",
+    "WroteHeaderField(:path)",
+];
+
+/// A stream on an HTTP/2 connection already open, as Go's sixteen hooks (`EventLog::trace`)
+/// record it: the regular header `fields` after the pseudo ones, and no `PutIdleConn`.
+pub fn go_http2_stream_on_open_connection(fields: &[&str]) -> Vec<String> {
+    let mut events = vec!["GetConn".to_owned(), "GotConn".to_owned()];
+    events.extend(GO_HTTP2_PSEUDO_FIELDS.map(String::from));
+    events.extend(fields.iter().map(|f| format!("WroteHeaderField({f})")));
+    events.extend(["WroteHeaders", "WroteRequest", "GotFirstResponseByte"].map(String::from));
+    events
+}
+
 /// A GET over a fresh plain HTTP/1.1 connection (an IP literal: no lookup), as a trace with
 /// every hook (`EventLog::trace_beyond_go`) records it, without its header fields.
 pub const FRESH_HTTP1_GET: [&str; 10] = [
