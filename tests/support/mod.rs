@@ -396,6 +396,28 @@ pub const GO_REUSED_HTTP1_GET: [&str; 7] = [
     "PutIdleConn",
 ];
 
+/// An HTTP/1.1 exchange with an IP literal (no lookup) as Go's sixteen hooks record it: on a
+/// `fresh` connection (dialled first) or one taken from the pool, with the head's `fields`
+/// in wire order. [`go_fresh_http1_get_by_ip`] and [`GO_REUSED_HTTP1_GET`] are its GETs.
+pub fn go_http1_by_ip(fresh: bool, fields: &[&str]) -> Vec<String> {
+    let mut events = vec!["GetConn".to_owned()];
+    if fresh {
+        events.extend(["ConnectStart", "ConnectDone"].map(String::from));
+    }
+    events.push("GotConn".to_owned());
+    events.extend(fields.iter().map(|f| format!("WroteHeaderField({f})")));
+    events.extend(
+        [
+            "WroteHeaders",
+            "WroteRequest",
+            "GotFirstResponseByte",
+            "PutIdleConn",
+        ]
+        .map(String::from),
+    );
+    events
+}
+
 /// The pseudo-header fields that open an HTTP/2 request's HEADERS frame, as `EventLog` names
 /// their `WroteHeaderField` events, in the order the h2 crate writes them.
 pub const GO_HTTP2_PSEUDO_FIELDS: [&str; 4] = [
