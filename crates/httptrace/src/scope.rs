@@ -2,7 +2,7 @@
 //! path is not a tower stack (the connector still sees it).
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -12,7 +12,40 @@ use std::task::{Context, Poll};
 use crate::trace::ClientTrace;
 
 thread_local! {
-    static CURRENT: RefCell<Option<InEffect>> = const { RefCell::new(None) };
+    /// What is in effect on this thread, innermost last, each under the key its guard holds.
+    static CURRENT: RefCell<Vec<(Key, InEffect)>> = const { RefCell::new(Vec::new()) };
+    /// The key of the next entry.
+    static NEXT_KEY: Cell<Key> = const { Cell::new(0) };
+}
+
+/// Names one entry of a thread's stack, so that its guard takes back that entry (and every
+/// entry put above it and not taken back) even when guards are dropped out of order.
+type Key = u64;
+
+/// Puts `what` in effect on this thread; the key takes it back ([`take_back`]).
+fn put(what: InEffect) -> Key {
+    let key = NEXT_KEY.with(|k| {
+        let key = k.get();
+        k.set(key.wrapping_add(1));
+        key
+    });
+    CURRENT.with(|c| c.borrow_mut().push((key, what)));
+    key
+}
+
+/// Takes back the entry `key` put, and everything above it: what a guard kept alive past
+/// the lend it was made in (an [`EnteredTrace`] held across an `.await`) is in effect no
+/// longer. `None` if the entry was taken back already, with a lend that ended under it.
+fn take_back(key: Key) -> Option<InEffect> {
+    CURRENT.with(|c| {
+        let mut stack = c.borrow_mut();
+        let at = stack.iter().rposition(|(k, _)| *k == key)?;
+        let above: Vec<_> = stack.drain(at + 1..).collect();
+        let (_, what) = stack.pop()?;
+        drop(stack);
+        drop(above); // their drops may run user code: not under the borrow
+        Some(what)
+    })
 }
 
 /// What is in effect on a thread: a trace, or something that holds one
@@ -46,7 +79,7 @@ pub trait HoldsTrace: Send + Sync + 'static {
 /// The trace in effect on this thread: the one of the innermost [`ClientTrace::enter`] or
 /// [`ClientTrace::scope`] being run.
 pub fn current_trace() -> Option<ClientTrace> {
-    CURRENT.with(|c| c.borrow().as_ref().map(|e| e.trace().clone()))
+    CURRENT.with(|c| c.borrow().last().map(|(_, e)| e.trace().clone()))
 }
 
 /// Runs `f` with the trace `holder` holds in effect on this thread, as
@@ -86,21 +119,19 @@ pub fn lend_holder_while<H: HoldsTrace, R>(
         return f();
     };
     let lent: Arc<dyn Any + Send + Sync> = lent;
-    let previous = CURRENT.with(|c| {
-        c.borrow_mut()
-            .replace(InEffect::Holder(lent, trace_of::<H>))
-    });
-    let _lent = LentHolder {
-        owner: holder,
-        previous,
-    };
+    let key = put(InEffect::Holder(lent, trace_of::<H>));
+    let _lent = LentHolder { owner: holder, key };
     f()
 }
 
 /// Restores the previous trace in effect when dropped. Not `Send`: it belongs to the thread.
+///
+/// Made inside a lend ([`ClientTrace::lend_while`], [`ClientTrace::scope`], the layer's poll)
+/// and kept past it (held across an `.await`), the guard's trace is in effect until that lend
+/// ends, not after; dropping the guard later changes nothing.
 #[must_use = "the trace is in effect only while the guard lives"]
 pub struct EnteredTrace {
-    previous: Option<InEffect>,
+    key: Key,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -112,8 +143,7 @@ impl std::fmt::Debug for EnteredTrace {
 
 impl Drop for EnteredTrace {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        CURRENT.with(|c| *c.borrow_mut() = previous);
+        drop(take_back(self.key));
     }
 }
 
@@ -122,9 +152,8 @@ impl ClientTrace {
     /// composing with) the one in effect. Instrumentation uses it around the synchronous
     /// parts of a request; a future should use [`ClientTrace::scope`].
     pub fn enter(&self) -> EnteredTrace {
-        let previous = CURRENT.with(|c| c.borrow_mut().replace(InEffect::Trace(self.clone())));
         EnteredTrace {
-            previous,
+            key: put(InEffect::Trace(self.clone())),
             _not_send: PhantomData,
         }
     }
@@ -145,12 +174,8 @@ impl ClientTrace {
     /// assert!(current_trace().is_none());
     /// ```
     pub fn lend_while<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        let lent = InEffect::Trace(std::mem::take(self));
-        let previous = CURRENT.with(|c| c.borrow_mut().replace(lent));
-        let _lent = Lent {
-            owner: self,
-            previous,
-        };
+        let key = put(InEffect::Trace(std::mem::take(self)));
+        let _lent = Lent { owner: self, key };
         f()
     }
 
@@ -183,14 +208,12 @@ impl ClientTrace {
 /// Gives a lent trace back to its owner, and the thread what was in effect before.
 struct Lent<'a> {
     owner: &'a mut ClientTrace,
-    previous: Option<InEffect>,
+    key: Key,
 }
 
 impl Drop for Lent<'_> {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        let lent = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
-        if let Some(InEffect::Trace(trace)) = lent {
+        if let Some(InEffect::Trace(trace)) = take_back(self.key) {
             *self.owner = trace;
         }
     }
@@ -199,14 +222,12 @@ impl Drop for Lent<'_> {
 /// Gives a lent holder back to its owner, and the thread what was in effect before.
 struct LentHolder<'a, H: HoldsTrace> {
     owner: &'a mut Option<Arc<H>>,
-    previous: Option<InEffect>,
+    key: Key,
 }
 
 impl<H: HoldsTrace> Drop for LentHolder<'_, H> {
     fn drop(&mut self) {
-        let previous = self.previous.take();
-        let lent = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), previous));
-        if let Some(InEffect::Holder(holder, _)) = lent {
+        if let Some(InEffect::Holder(holder, _)) = take_back(self.key) {
             let holder: Arc<dyn Any + Send + Sync> = holder;
             *self.owner = holder.downcast::<H>().ok();
         }

@@ -171,3 +171,27 @@ fn nested_scopes_compose_innermost_first() {
     );
     assert!(current_trace().is_none());
 }
+
+#[test]
+fn a_guard_kept_past_the_lend_it_was_made_in_ends_with_that_lend() {
+    let log = Log::default();
+    let mut lent = tagged(&log, "lent");
+    let kept = lent.lend_while(|| tagged(&log, "kept").enter());
+    assert!(!lent.is_empty(), "the lent trace is given back");
+    assert!(current_trace().is_none(), "the kept guard's trace is over");
+    let _later = tagged(&log, "later").enter();
+    drop(kept);
+    current_trace().unwrap().wrote_headers();
+    assert_eq!(take(&log), ["later WroteHeaders"], "a late drop changes nothing");
+}
+
+#[test]
+fn guards_dropped_out_of_order_leave_the_outer_one_in_effect() {
+    let log = Log::default();
+    let outer = tagged(&log, "outer").enter();
+    let inner = tagged(&log, "inner").enter();
+    drop(outer);
+    assert!(current_trace().is_none(), "the outer guard takes back what is above it");
+    drop(inner);
+    assert!(current_trace().is_none());
+}
