@@ -1,10 +1,20 @@
 //! Reads the informational (1xx) responses out of the bytes an HTTP/1 connection receives, up
 //! to the final response's status line, for the hooks of a request whose 1xx responses are
 //! read off the wire rather than from hyper's informational callback (`informational.rs`).
+//!
+//! The server's bytes are bounded as hyper bounds a head: a line is kept up to 64 KiB, and a
+//! head with more than [`MAX_FIELDS`] fields or [`MAX_HEAD_BYTES`] of them is not reported
+//! (hyper, with its default limits, refuses it and fails the request).
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use crate::head_scanner::{trim, MAX_LINE};
+
+/// The most fields an interim head may have and be reported: hyper's default limit for a
+/// response head.
+pub(crate) const MAX_FIELDS: usize = 100;
+/// The most bytes of fields an interim head may have and be reported.
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// Incremental: chunks may split anywhere, even inside `\r\n`. Its buffers are kept from one
 /// request to the next ([`InterimScanner::restart`]).
@@ -15,6 +25,12 @@ pub(crate) struct InterimScanner {
     /// The status of the 1xx head being read; `None` before its status line.
     status: Option<StatusCode>,
     headers: HeaderMap,
+    /// Bytes of the fields of the head being read.
+    head_bytes: usize,
+    /// The current line was longer than we keep.
+    line_cut: bool,
+    /// The head being read is past the bounds: it is not reported.
+    oversized: bool,
     /// The final response's status line was read: nothing more to look at.
     done: bool,
 }
@@ -25,6 +41,9 @@ impl InterimScanner {
         self.line.clear();
         self.status = None;
         self.headers.clear();
+        self.head_bytes = 0;
+        self.line_cut = false;
+        self.oversized = false;
         self.done = false;
     }
 
@@ -56,12 +75,14 @@ impl InterimScanner {
             self.line_ended(&line, &mut interim);
             line.clear();
             self.line = line;
+            self.line_cut = false;
         }
         self.done
     }
 
     fn take(&mut self, part: &[u8]) {
         let room = MAX_LINE.saturating_sub(self.line.len());
+        self.line_cut |= part.len() > room;
         self.line.extend_from_slice(&part[..part.len().min(room)]);
     }
 
@@ -80,9 +101,21 @@ impl InterimScanner {
             return;
         };
         if line.is_empty() {
-            interim(status, &self.headers);
+            if !self.oversized {
+                interim(status, &self.headers);
+            }
             self.headers.clear();
+            self.head_bytes = 0;
+            self.oversized = false;
             self.status = None;
+            return;
+        }
+        self.head_bytes += line.len();
+        self.oversized |= self.line_cut
+            || self.headers.len() >= MAX_FIELDS
+            || self.head_bytes > MAX_HEAD_BYTES;
+        if self.oversized {
+            self.headers.clear(); // nothing of it is reported: keep nothing
         } else if let Some(colon) = line.iter().position(|&b| b == b':') {
             let name = HeaderName::from_bytes(&line[..colon]);
             let value = HeaderValue::from_bytes(trim(&line[colon + 1..]));
@@ -171,6 +204,57 @@ HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
         assert_eq!(seen, [(StatusCode::CONTINUE, 0)]);
     }
 
+    /// `HTTP/1.1 103 Early Hints` with `fields` as its head, then a final response.
+    fn early_hints_with(fields: &[u8]) -> Vec<u8> {
+        let mut read = b"HTTP/1.1 103 Early Hints\r\n".to_vec();
+        read.extend_from_slice(fields);
+        read.extend_from_slice(b"\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n");
+        read
+    }
+
+    #[test]
+    fn a_head_of_30000_distinct_fields_is_not_reported_and_keeps_nothing() {
+        let mut fields = Vec::new();
+        for n in 0..30_000 {
+            fields.extend_from_slice(format!("x-field-{n}: v\r\n").as_bytes());
+        }
+        let read = early_hints_with(&fields);
+        for chunk_size in [read.len(), 4096, 7] {
+            let chunks: Vec<&[u8]> = read.chunks(chunk_size).collect();
+            assert_eq!(scan(&chunks), (vec!["100 ".to_owned()], true));
+        }
+        let mut scanner = InterimScanner::default();
+        scanner.feed(&read[..read.len() / 2], |_, _| {});
+        assert!(scanner.headers.is_empty(), "an oversized head keeps no field");
+    }
+
+    #[test]
+    fn a_head_at_the_bounds_is_reported_and_one_past_them_is_not() {
+        let fields: Vec<u8> = (0..MAX_FIELDS)
+            .flat_map(|n| format!("x-{n}: v\r\n").into_bytes())
+            .collect();
+        let (seen, _) = scan(&[&early_hints_with(&fields)]);
+        assert_eq!(seen.len(), 2);
+        assert!(seen[0].starts_with("103 x-0=v,x-1=v"));
+        let one_more = [fields.as_slice(), b"x-last: v\r\n"].concat();
+        assert_eq!(scan(&[&early_hints_with(&one_more)]).0, ["100 "]);
+        let many_bytes = format!("x-big: {}\r\n", "a".repeat(MAX_HEAD_BYTES));
+        assert_eq!(scan(&[&early_hints_with(many_bytes.as_bytes())]).0, ["100 "]);
+    }
+
+    #[test]
+    fn a_one_mib_header_line_is_cut_and_its_head_not_reported() {
+        let line = format!("link: <{}>\r\n", "a".repeat(1 << 20));
+        let read = early_hints_with(line.as_bytes());
+        let mut scanner = InterimScanner::default();
+        let mut seen = Vec::new();
+        for chunk in read.chunks(16 * 1024) {
+            scanner.feed(chunk, |s, _| seen.push(s));
+            assert!(scanner.line.len() <= MAX_LINE, "a line is kept up to its cap");
+        }
+        assert_eq!(seen, [StatusCode::CONTINUE]);
+    }
+
     proptest! {
         /// However the bytes are cut into reads, the same heads come out.
         #[test]
@@ -215,6 +299,34 @@ HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
             let mut scanner = InterimScanner::default();
             for chunk in &chunks {
                 scanner.feed(chunk, |status, _| assert!(status.is_informational()));
+            }
+        }
+
+        /// Far past the line cap: long runs of header-like bytes, newlines and garbage, in
+        /// any chunking, neither panic nor grow what the scanner keeps past its bounds.
+        #[test]
+        fn large_hostile_heads_stay_bounded(
+            parts in prop::collection::vec(
+                prop_oneof![
+                    Just(b"HTTP/1.1 103 Early Hints\r\n".to_vec()),
+                    Just(b"\r\n".to_vec()),
+                    (1usize..200_000).prop_map(|n| vec![b'a'; n]),
+                    (0u32..5_000).prop_map(|n| format!("x-{n}: {n}\r\n").into_bytes()),
+                    prop::collection::vec(any::<u8>(), 0..512),
+                ],
+                1..40,
+            ),
+            chunk in 1usize..70_000,
+        ) {
+            let read = parts.concat();
+            let mut scanner = InterimScanner::default();
+            for piece in read.chunks(chunk) {
+                scanner.feed(piece, |status, headers| {
+                    assert!(status.is_informational());
+                    assert!(headers.len() <= MAX_FIELDS);
+                });
+                prop_assert!(scanner.line.len() <= MAX_LINE);
+                prop_assert!(scanner.headers.len() <= MAX_FIELDS);
             }
         }
     }
