@@ -190,3 +190,168 @@ async fn a_hook_that_only_sees_1xx_fires_and_the_timings_record_the_interim_resp
             .is_some_and(|first_byte| first_byte <= interim));
     }
 }
+
+/// A raw server that answers each request head with `100 Continue` again and again, until
+/// the client closes the connection (or a bound is reached); sends how many it wrote per
+/// connection once that connection ends.
+async fn endless_continue_server() -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<u64>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (ended, ends) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let ended = ended.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let mut wrote = 0u64;
+                while wrote < 1_000_000
+                    && stream
+                        .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                        .await
+                        .is_ok()
+                {
+                    wrote += 1;
+                }
+                let _ = ended.send(wrote);
+            });
+        }
+    });
+    (addr, ends)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_streams_1xx_fails_the_request_after_five_and_loses_its_connection() {
+    let (addr, mut ends) = endless_continue_server().await;
+    let log = EventLog::new();
+    let client = client(TestResolver::new(), log.trace());
+    // Round 1 through hyper's informational callback, round 2 read off the wire (the layer
+    // has seen round 1's request handed to a traced connection).
+    for round in 1..=2 {
+        let err = within(
+            "the request",
+            client.request(get(&format!("http://{addr}/"))),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.is_too_many_informational(), "round {round}: {err}");
+        let httptrace_tower::Error::TooManyInformational(too_many) = &err else {
+            unreachable!()
+        };
+        assert_eq!(too_many.status, 100);
+        assert_eq!(
+            err.to_string(),
+            "too many 1xx informational responses (more than 5; the next was 100)"
+        );
+        let events = log.take();
+        assert_well_formed(&events);
+        let names = names(&events);
+        let count = |n: &str| names.iter().filter(|m| *m == n).count();
+        assert_eq!(count("Got1xxResponse"), 5, "round {round}: {names:?}");
+        assert_eq!(count("Got100Continue"), 5, "round {round}: {names:?}");
+        assert!(!names.contains(&"PutIdleConn".to_owned()), "{names:?}");
+        assert!(!got_conn(&events).reused, "round {round}: a new connection");
+        // The client closed the connection: the server's endless stream ended well before
+        // its bound, so neither side kept reading or keeping 1xx responses.
+        let wrote = within("the server to see the close", ends.recv())
+            .await
+            .unwrap();
+        assert!(wrote < 1_000_000, "round {round}: the server wrote {wrote}");
+    }
+}
+
+/// Panics anywhere in the process, the hyper connection tasks' included.
+fn panics_so_far() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static PANICS: AtomicUsize = AtomicUsize::new(0);
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::SeqCst);
+            default(info)
+        }));
+    });
+    PANICS.load(Ordering::SeqCst)
+}
+
+/// Bytes that are not HTTP: a fixed xorshift stream.
+fn garbage(len: usize) -> Vec<u8> {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_heads_get_an_error_or_a_response_and_never_a_panic() {
+    let many_fields: String = (0..30_000).map(|n| format!("x-field-{n}: v\r\n")).collect();
+    let huge_line = format!("link: <{}>\r\n", "a".repeat(1 << 20));
+    let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "a 103 with 30,000 distinct names",
+            format!("HTTP/1.1 103 Early Hints\r\n{many_fields}\r\n{ok}").into_bytes(),
+        ),
+        (
+            "a 103 with a 1 MiB line",
+            format!("HTTP/1.1 103 Early Hints\r\n{huge_line}\r\n{ok}").into_bytes(),
+        ),
+        (
+            "a final head with 30,000 names",
+            format!("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n{many_fields}\r\nok").into_bytes(),
+        ),
+        (
+            "a final head with a 1 MiB line",
+            format!("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n{huge_line}\r\nok").into_bytes(),
+        ),
+        ("bytes that are not HTTP", garbage(256 * 1024)),
+    ];
+    let before = panics_so_far();
+    for (what, answer) in cases {
+        let answer = Arc::new(answer);
+        let served = answer.clone();
+        let (addr, _server) = scripted_server(move |_| served.to_vec()).await;
+        let url = format!("http://{addr}/");
+        let plain =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<http_body_util::Full<bytes::Bytes>>();
+        let expected = within(what, plain.request(get(&url)))
+            .await
+            .map(|res| res.status())
+            .map_err(|e| error_chain(&e));
+        assert!(expected.is_err(), "{what}: hyper refuses it");
+        let log = EventLog::new();
+        let traced = client(TestResolver::new(), log.trace());
+        // Round 1 through hyper's informational callback, round 2 read off the wire.
+        for round in 1..=2 {
+            let got = within(what, traced.request(get(&url)))
+                .await
+                .map(|res| res.status())
+                .map_err(|e| error_chain(&e));
+            assert_eq!(got, expected, "{what}, round {round}: as without the layer");
+            let events = log.take();
+            assert_well_formed(&events);
+            assert!(
+                !names(&events).contains(&"Got1xxResponse".to_owned()),
+                "{what}: a head hyper refuses is not reported"
+            );
+        }
+    }
+    assert_eq!(panics_so_far(), before, "no panic anywhere");
+}

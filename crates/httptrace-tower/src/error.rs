@@ -1,4 +1,5 @@
-//! [`Error`]: the error of a traced request: the inner service's, untouched, or a hook's veto.
+//! [`Error`]: the error of a traced request: the inner service's, untouched, a hook's veto,
+//! or the limit on 1xx responses.
 
 use std::fmt;
 
@@ -9,7 +10,8 @@ use httptrace::BoxError;
 /// `Service(e)` is the inner service's own error, and is transparent: its `Display` and
 /// `source()` are `e`'s, so an error chain reads exactly as without the layer. `Aborted` is
 /// the error a `Got1xxResponse` hook returned to abort the request (Go's semantics), shown
-/// and sourced the same way.
+/// and sourced the same way. `TooManyInformational`: the server sent more 1xx responses than
+/// a request accepts.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error<E> {
@@ -17,14 +19,50 @@ pub enum Error<E> {
     Service(E),
     /// A `Got1xxResponse` hook aborted the request with this error.
     Aborted(BoxError),
+    /// The server sent more informational (1xx) responses than Go's limit; the connection is
+    /// not reused.
+    TooManyInformational(TooManyInformational),
 }
+
+/// The most informational (1xx) responses a traced request with 1xx hooks accepts before
+/// its final response, as Go's transport: the next one fails the request.
+pub const MAX_INFORMATIONAL: u8 = 5;
+
+/// A server sent more than [`MAX_INFORMATIONAL`] informational (1xx) responses to one request
+/// (a server that streams `100 Continue` forever, say). Counted for requests whose trace has
+/// a 1xx hook (`Got100Continue`, `Got1xxResponse`): the others do not look at 1xx
+/// responses, which hyper reads and drops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TooManyInformational {
+    /// The status of the response past the limit.
+    pub status: http::StatusCode,
+}
+
+impl TooManyInformational {
+    pub(crate) fn new(status: http::StatusCode) -> Self {
+        TooManyInformational { status }
+    }
+}
+
+impl fmt::Display for TooManyInformational {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "too many 1xx informational responses (more than {MAX_INFORMATIONAL}; the next was {})",
+            self.status.as_u16()
+        )
+    }
+}
+
+impl std::error::Error for TooManyInformational {}
 
 impl<E> Error<E> {
     /// The inner service's error, if that is what this is.
     pub fn into_service_error(self) -> Option<E> {
         match self {
             Error::Service(e) => Some(e),
-            Error::Aborted(_) => None,
+            _ => None,
         }
     }
 
@@ -32,8 +70,13 @@ impl<E> Error<E> {
     pub fn service_error(&self) -> Option<&E> {
         match self {
             Error::Service(e) => Some(e),
-            Error::Aborted(_) => None,
+            _ => None,
         }
+    }
+
+    /// Whether the server sent too many informational responses.
+    pub fn is_too_many_informational(&self) -> bool {
+        matches!(self, Error::TooManyInformational(_))
     }
 
     /// Whether a hook aborted the request.
@@ -47,6 +90,7 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
         match self {
             Error::Service(e) => fmt::Display::fmt(e, f),
             Error::Aborted(e) => fmt::Display::fmt(e, f),
+            Error::TooManyInformational(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -56,6 +100,7 @@ impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
         match self {
             Error::Service(e) => e.source(),
             Error::Aborted(e) => e.source(),
+            Error::TooManyInformational(_) => None,
         }
     }
 }

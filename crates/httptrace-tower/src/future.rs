@@ -13,6 +13,7 @@ use pin_project_lite::pin_project;
 
 use crate::connect::conn_state::next_stream_seq;
 use crate::connect::ConnectionHandle;
+use crate::error::TooManyInformational;
 use crate::expect_continue::ExpectGate;
 use crate::h2_stream::stream_started;
 use crate::request_state::{Once, RequestState};
@@ -142,7 +143,7 @@ where
         let inner = this.inner;
         let polled = RequestState::in_effect(this.state, || inner.poll(cx));
         let state = this.state.as_ref().expect("given back after the poll");
-        let keep = state.trace.may_veto_1xx() || this.gate.is_some();
+        let keep = state.may_abort_1xx() || this.gate.is_some();
         watch_handoff(
             state,
             this.capture,
@@ -152,13 +153,21 @@ where
         );
         // Checked after polling: a 1xx always comes before its final response, so a veto
         // made while the response was arriving is seen here, before the response is given.
-        let may_veto = state.trace.may_veto_1xx();
-        if let Some(veto) = may_veto.then(|| state.take_veto(cx.waker())).flatten() {
+        let may_abort = state.may_abort_1xx();
+        if let Some(veto) = may_abort.then(|| state.take_veto(cx.waker())).flatten() {
             let state = this.state.take().expect("polled after completion");
+            let err = match veto.downcast::<TooManyInformational>() {
+                Ok(too_many) => crate::Error::TooManyInformational(*too_many),
+                Err(veto) => crate::Error::Aborted(veto),
+            };
             if state.has(Once::GotConn) && state.first(Once::WroteRequest) {
-                let err =
-                    TraceError::msg(format!("request aborted by a Got1xxResponse hook: {veto}"));
-                state.wrote_request(&WroteRequestInfo::new(Some(err)));
+                let why = match &err {
+                    crate::Error::Aborted(veto) => {
+                        format!("request aborted by a Got1xxResponse hook: {veto}")
+                    }
+                    other => format!("request aborted: {other}"),
+                };
+                state.wrote_request(&WroteRequestInfo::new(Some(TraceError::msg(why))));
             }
             state.end_stream();
             state.answered(None);
@@ -166,7 +175,7 @@ where
             // belongs to the abandoned exchange); the response is dropped unread.
             poison(this.connected);
             drop(polled);
-            return Poll::Ready(Err(crate::Error::Aborted(veto)));
+            return Poll::Ready(Err(err));
         }
         let result = ready!(polled);
         let state = this.state.take().expect("polled after completion");

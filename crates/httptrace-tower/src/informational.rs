@@ -5,13 +5,15 @@
 //! reports them to a callback carried in the request's extensions
 //! (`hyper::ext::on_informational`). Both run on the connection's task; neither exists for
 //! HTTP/2. A veto is kept in the request's state, closes the traced connection, and the
-//! request's future, woken, fails with it.
+//! request's future, woken, fails with it; so does a sixth 1xx response (Go's limit), which
+//! fires no hook.
 
 use std::sync::{Arc, Weak};
 
 use http::{Request, StatusCode};
 use httptrace::Got1xxResponseInfo;
 
+use crate::error::{TooManyInformational, MAX_INFORMATIONAL};
 use crate::expect_continue::ExpectGate;
 use crate::request_state::RequestState;
 
@@ -38,10 +40,14 @@ pub(crate) fn watch_informational(
 }
 
 /// One informational response arrived. As Go's HTTP/1 transport: `Got100Continue` first,
-/// then `Got1xxResponse`.
+/// then `Got1xxResponse`; past [`MAX_INFORMATIONAL`] of them, the request fails instead.
 pub(crate) fn informational(state: &RequestState, status: StatusCode, headers: &http::HeaderMap) {
-    if status == StatusCode::SWITCHING_PROTOCOLS {
-        return; // a final response
+    if status == StatusCode::SWITCHING_PROTOCOLS || state.is_aborted() {
+        return; // a final response, or one nobody waits for any more
+    }
+    if state.count_informational() > MAX_INFORMATIONAL {
+        state.abort(Box::new(TooManyInformational::new(status)));
+        return;
     }
     if status == StatusCode::CONTINUE {
         state.trace.got_100_continue();

@@ -111,9 +111,8 @@ impl InterimScanner {
             return;
         }
         self.head_bytes += line.len();
-        self.oversized |= self.line_cut
-            || self.headers.len() >= MAX_FIELDS
-            || self.head_bytes > MAX_HEAD_BYTES;
+        self.oversized |=
+            self.line_cut || self.headers.len() >= MAX_FIELDS || self.head_bytes > MAX_HEAD_BYTES;
         if self.oversized {
             self.headers.clear(); // nothing of it is reported: keep nothing
         } else if let Some(colon) = line.iter().position(|&b| b == b':') {
@@ -225,7 +224,10 @@ HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
         }
         let mut scanner = InterimScanner::default();
         scanner.feed(&read[..read.len() / 2], |_, _| {});
-        assert!(scanner.headers.is_empty(), "an oversized head keeps no field");
+        assert!(
+            scanner.headers.is_empty(),
+            "an oversized head keeps no field"
+        );
     }
 
     #[test]
@@ -239,7 +241,10 @@ HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
         let one_more = [fields.as_slice(), b"x-last: v\r\n"].concat();
         assert_eq!(scan(&[&early_hints_with(&one_more)]).0, ["100 "]);
         let many_bytes = format!("x-big: {}\r\n", "a".repeat(MAX_HEAD_BYTES));
-        assert_eq!(scan(&[&early_hints_with(many_bytes.as_bytes())]).0, ["100 "]);
+        assert_eq!(
+            scan(&[&early_hints_with(many_bytes.as_bytes())]).0,
+            ["100 "]
+        );
     }
 
     #[test]
@@ -250,7 +255,10 @@ HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
         let mut seen = Vec::new();
         for chunk in read.chunks(16 * 1024) {
             scanner.feed(chunk, |s, _| seen.push(s));
-            assert!(scanner.line.len() <= MAX_LINE, "a line is kept up to its cap");
+            assert!(
+                scanner.line.len() <= MAX_LINE,
+                "a line is kept up to its cap"
+            );
         }
         assert_eq!(seen, [StatusCode::CONTINUE]);
     }

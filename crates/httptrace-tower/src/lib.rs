@@ -122,7 +122,7 @@ pub use connect::{
 };
 #[cfg(feature = "rustls")]
 pub use connect::{MaybeTlsStream, TraceTlsConnector};
-pub use error::Error;
+pub use error::{Error, TooManyInformational, MAX_INFORMATIONAL};
 pub use future::ResponseFuture;
 pub use layer::HttpTraceLayer;
 #[cfg(feature = "opentelemetry")]

@@ -2,7 +2,7 @@
 //! carries it: the effective trace and which once-only hooks have fired.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Waker;
 
@@ -34,6 +34,8 @@ pub(crate) struct RequestState {
     abort: Mutex<Abort>,
     /// A veto is in `abort` (read without locking it on every poll).
     vetoed: AtomicBool,
+    /// Informational (1xx) responses received.
+    informational: AtomicU8,
     /// Where the request's timings go, when the layer records them.
     pub(crate) timings: Option<TimingsRecorder>,
     /// Whether the body wrappers count bytes (for timings or a `*BodyDone` hook).
@@ -54,8 +56,9 @@ pub(crate) struct OnTheWire {
     /// (hyper's informational callback is not set: the layer has seen its requests handed to
     /// traced connections).
     reads_1xx: bool,
-    /// The `Got1xxResponse` hook may veto (the connection is kept, to close it then).
-    may_veto: bool,
+    /// A 1xx response may abort the request: a `Got1xxResponse` hook's veto, or one past
+    /// the limit (the connection is kept, to close it then).
+    may_abort: bool,
     /// The HTTP/1 connection the request was handed to, kept when a veto may close it or
     /// when it reports its close: it needs to hear how the exchange ended, even when hyper
     /// has dropped the connection by then (`Connection: close`).
@@ -67,12 +70,12 @@ pub(crate) struct OnTheWire {
 }
 
 impl OnTheWire {
-    /// For a request whose 1xx hooks are read off the wire (`reads_1xx`), that may veto
-    /// (`may_veto`), with the layer's flag `handed_over`.
-    pub(crate) fn new(reads_1xx: bool, may_veto: bool, handed_over: Option<&Learned>) -> Self {
+    /// For a request whose 1xx hooks are read off the wire (`reads_1xx`), that a 1xx
+    /// response may abort (`may_abort`), with the layer's flag `handed_over`.
+    pub(crate) fn new(reads_1xx: bool, may_abort: bool, handed_over: Option<&Learned>) -> Self {
         OnTheWire {
             reads_1xx,
-            may_veto,
+            may_abort,
             conn: OnceLock::new(),
             teach: handed_over.filter(|flag| !flag.seen()).cloned(),
         }
@@ -128,6 +131,7 @@ impl RequestState {
             stream: Mutex::new(None),
             abort: Mutex::new(Abort::default()),
             vetoed: AtomicBool::new(false),
+            informational: AtomicU8::new(0),
             timings,
             count,
             request_bytes: AtomicU64::new(0),
@@ -142,11 +146,30 @@ impl RequestState {
         self.on_the_wire.reads_1xx
     }
 
+    /// Whether a 1xx response may abort this request (its trace watches them).
+    pub(crate) fn may_abort_1xx(&self) -> bool {
+        self.on_the_wire.may_abort
+    }
+
+    /// Counts one more informational response; the count so far.
+    pub(crate) fn count_informational(&self) -> u8 {
+        let before = self.informational.fetch_add(1, Ordering::Relaxed);
+        if before == u8::MAX {
+            self.informational.store(u8::MAX, Ordering::Relaxed); // stays past the limit
+        }
+        before.saturating_add(1)
+    }
+
+    /// Whether the request was aborted (a hook's veto, or too many 1xx responses).
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.vetoed.load(Ordering::Acquire)
+    }
+
     /// The traced HTTP/1 connection `conn` carries this request: a veto will close it, the
     /// response body's end will be told to it if it reports its close, and the layer learns
     /// that its requests go to traced connections.
     pub(crate) fn handed_to(&self, conn: &Arc<ConnShared>) {
-        if self.on_the_wire.may_veto || conn.reports_close() {
+        if self.on_the_wire.may_abort || conn.reports_close() {
             let _ = self.on_the_wire.conn.set(conn.clone());
         }
         if let Some(flag) = &self.on_the_wire.teach {

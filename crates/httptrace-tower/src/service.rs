@@ -256,14 +256,15 @@ pub(crate) fn start<B: http_body::Body, F>(
     if let Some(call) = &call {
         call.attempt_started(&trace, &req);
     }
-    let may_veto = trace.may_veto_1xx();
     let hooks_1xx =
         trace.is_set(HookKind::Got1xxResponse) || trace.is_set(HookKind::Got100Continue);
+    // A request that watches 1xx responses fails past the limit, as one a hook vetoes.
+    let may_abort = hooks_1xx;
     // Once the layer has seen its requests handed to traced HTTP/1 connections, those read
     // the 1xx responses off the wire: no hyper callback (two allocations) per request. A
     // gated request keeps the callback, which opens its gate.
     let reads_1xx = hooks_1xx && gate.is_none() && http1_handoffs.seen();
-    let on_the_wire = OnTheWire::new(reads_1xx, may_veto, hooks_1xx.then_some(http1_handoffs));
+    let on_the_wire = OnTheWire::new(reads_1xx, may_abort, hooks_1xx.then_some(http1_handoffs));
     let state = Arc::new(RequestState::new(
         trace,
         h2_head,
@@ -276,7 +277,7 @@ pub(crate) fn start<B: http_body::Body, F>(
     // An HTTP/1 request keeps its connection at hand to keep it out of the pool after a 1xx
     // hook's veto (until the layer knows its connections are traced, which close themselves
     // then), or after a withheld `Expect: 100-continue` body.
-    let keep = gate.is_some() || (may_veto && !http1_handoffs.seen());
+    let keep = gate.is_some() || (may_abort && !http1_handoffs.seen());
     let capture = may_be_http2 || keep;
     let informational = hooks_1xx && !reads_1xx;
     let capture = watch_without_replacing(

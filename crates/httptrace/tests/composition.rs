@@ -182,7 +182,11 @@ fn a_guard_kept_past_the_lend_it_was_made_in_ends_with_that_lend() {
     let _later = tagged(&log, "later").enter();
     drop(kept);
     current_trace().unwrap().wrote_headers();
-    assert_eq!(take(&log), ["later WroteHeaders"], "a late drop changes nothing");
+    assert_eq!(
+        take(&log),
+        ["later WroteHeaders"],
+        "a late drop changes nothing"
+    );
 }
 
 #[test]
@@ -191,7 +195,10 @@ fn guards_dropped_out_of_order_leave_the_outer_one_in_effect() {
     let outer = tagged(&log, "outer").enter();
     let inner = tagged(&log, "inner").enter();
     drop(outer);
-    assert!(current_trace().is_none(), "the outer guard takes back what is above it");
+    assert!(
+        current_trace().is_none(),
+        "the outer guard takes back what is above it"
+    );
     drop(inner);
     assert!(current_trace().is_none());
 }
