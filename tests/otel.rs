@@ -254,3 +254,70 @@ async fn a_cancelled_request_ends_its_open_spans_with_why() {
         "the request was written in full"
     );
 }
+
+#[tokio::test]
+async fn the_request_span_ends_and_nothing_of_it_is_kept_while_its_connection_stays_pooled() {
+    use opentelemetry::context::FutureExt as _;
+    /// Something of the caller's, in the context the request is sent from.
+    struct CallersThing(#[allow(dead_code)] std::sync::Arc<()>);
+
+    let server = TestServer::start().await;
+    for http2 in [false, true] {
+        let spans_out = InMemorySpanExporter::default();
+        let tracer_provider = SdkTracerProvider::builder()
+            .with_simple_exporter(spans_out.clone())
+            .build();
+        let meter_provider = SdkMeterProvider::builder().build();
+        let otel = OtelLayer::new(
+            BoxedTracer::new(Box::new(tracer_provider.tracer("test"))),
+            &meter_provider.meter("test"),
+        );
+        let pool: Client<_, TracedRequestBody<Full<Bytes>>> = Client::builder(TokioExecutor::new())
+            .http2_only(http2)
+            .build(TraceConnector::new(dialer(TestResolver::new())));
+        let client = ServiceBuilder::new()
+            .layer(otel)
+            .layer(HttpTraceLayer::default())
+            .service(pool);
+        let thing = std::sync::Arc::new(());
+        let cx = opentelemetry::Context::current_with_value(CallersThing(thing.clone()));
+        let res = within(
+            "the request",
+            client
+                .clone()
+                .oneshot(get(&server.url("127.0.0.1", "/")))
+                .with_context(cx),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.version() == http::Version::HTTP_2, http2);
+        read_body(res.into_body()).await;
+        // The request's span has ended, and nothing of the request is kept...
+        let ended = spans_out.get_finished_spans().unwrap();
+        assert!(ended.iter().any(|s| s.name == "GET"), "http2 {http2}");
+        eventually("the caller's context to be let go", || {
+            std::sync::Arc::strong_count(&thing) == 1
+        })
+        .await;
+        // ...while its connection stayed in the pool: the next request reuses it.
+        let res = within(
+            "the second request",
+            client.clone().oneshot(get(&server.url("127.0.0.1", "/"))),
+        )
+        .await
+        .unwrap();
+        read_body(res.into_body()).await;
+        let spans = spans_out.get_finished_spans().unwrap();
+        let reused: Vec<_> = spans
+            .iter()
+            .filter(|s| s.name == "http.getconn")
+            .map(|s| attr(s, "http.conn.reused").cloned())
+            .collect();
+        assert_eq!(
+            reused,
+            [Some(Value::Bool(false)), Some(Value::Bool(true))],
+            "http2 {http2}"
+        );
+        drop(client);
+    }
+}

@@ -38,6 +38,9 @@ struct Collector {
     spans: Arc<Mutex<Vec<&'static Metadata<'static>>>>,
     entered: Arc<Mutex<Vec<Id>>>,
     events: Arc<Mutex<Vec<Seen>>>,
+    /// Handles alive per span id, and the names of the spans closed (no handle left).
+    handles: Arc<Mutex<BTreeMap<u64, usize>>>,
+    closed: Arc<Mutex<Vec<&'static str>>>,
 }
 
 struct Fields<'a>(&'a mut BTreeMap<String, String>);
@@ -58,7 +61,27 @@ impl Subscriber for Collector {
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {
         let mut spans = self.spans.lock().unwrap();
         spans.push(attrs.metadata());
+        self.handles.lock().unwrap().insert(spans.len() as u64, 1);
         Id::from_u64(spans.len() as u64)
+    }
+    fn clone_span(&self, id: &Id) -> Id {
+        *self
+            .handles
+            .lock()
+            .unwrap()
+            .get_mut(&id.into_u64())
+            .unwrap() += 1;
+        id.clone()
+    }
+    fn try_close(&self, id: Id) -> bool {
+        let mut handles = self.handles.lock().unwrap();
+        let left = handles.get_mut(&id.into_u64()).unwrap();
+        *left -= 1;
+        if *left == 0 {
+            let name = self.spans.lock().unwrap()[id.into_u64() as usize - 1].name();
+            self.closed.lock().unwrap().push(name);
+        }
+        *left == 0
     }
     fn record(&self, _: &Id, _: &Record<'_>) {}
     fn record_follows_from(&self, _: &Id, _: &Id) {}
@@ -257,4 +280,73 @@ async fn prior_knowledge_http2_over_a_connector_told_http2_only_by_alpn_is_warne
         assert_eq!(warned.len(), usize::from(told), "{warned:?}");
     }
     assert!(warnings()[0].contains("http2_only_by_alpn"));
+}
+
+#[tokio::test]
+async fn the_requests_span_closes_at_its_bodys_end_while_its_connection_stays_pooled() {
+    let server = TestServer::start().await;
+    let collector = Collector::default();
+    let _default = tracing::subscriber::set_default(collector.clone());
+    for http2 in [false, true] {
+        let client = TracingEvents::new().layer().layer(
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .http2_only(http2)
+                .build(httptrace_tower::TraceConnector::new(dialer(
+                    TestResolver::new(),
+                ))),
+        );
+        let span = tracing::info_span!("upstream");
+        let res = within(
+            "the request",
+            client
+                .clone()
+                .oneshot(request_with_secrets(&server.url("127.0.0.1", "/")))
+                .instrument(span),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.version() == http::Version::HTTP_2, http2);
+        read_body(res.into_body()).await;
+        let closed = |name: &str| collector.closed.lock().unwrap().contains(&name);
+        let hooks = |c: &Collector| -> Vec<String> {
+            let events = c.events.lock().unwrap();
+            let ours = events.iter().filter(|e| e.target == "httptrace");
+            ours.map(|e| e.hook().to_owned()).collect()
+        };
+        eventually("the request's span to close", || closed("upstream")).await;
+        // Meanwhile the connection stayed in the pool: the next request reuses it.
+        let res = within(
+            "the second request",
+            client
+                .clone()
+                .oneshot(request_with_secrets(&server.url("127.0.0.1", "/"))),
+        )
+        .await
+        .unwrap();
+        read_body(res.into_body()).await;
+        let got_conns: Vec<String> = collector
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.target == "httptrace" && e.hook() == "GotConn")
+            .map(|e| e.fields["reused"].clone())
+            .collect();
+        assert_eq!(got_conns, ["false", "true"], "http2 {http2}");
+        assert!(!hooks(&collector).contains(&"ConnClosed".to_owned()));
+        // The close, when it comes, is an event of its own.
+        drop(client);
+        eventually("the connection's close", || {
+            hooks(&collector).contains(&"ConnClosed".to_owned())
+        })
+        .await;
+        let events = std::mem::take(&mut *collector.events.lock().unwrap());
+        let close = events
+            .iter()
+            .find(|e| e.target == "httptrace" && e.hook() == "ConnClosed")
+            .unwrap();
+        assert_eq!(close.parent, None, "http2 {http2}");
+        assert_eq!(close.fields["reason"], "pool shutdown");
+        collector.closed.lock().unwrap().clear();
+    }
 }

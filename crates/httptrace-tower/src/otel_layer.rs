@@ -17,6 +17,10 @@
 //!                              http.response.body.size
 //! ```
 //!
+//! A connection's close is recorded in the metrics only (`http.client.connection.duration`,
+//! `http.client.open_connections`), not in a span: the connection outlives the request that
+//! dialled it, and keeps nothing of that request's spans.
+//!
 //! A phase that fails ends with an error status and its message; so does the request span
 //! when the request fails. The metrics, from the OpenTelemetry HTTP and DNS semantic
 //! conventions: `http.client.request.duration` (s, from the call to the response body's end),
@@ -377,7 +381,13 @@ impl RequestSpans {
     fn trace(self: &Arc<Self>) -> ClientTrace {
         let s = || self.clone();
         let (a, b, c, d, e, f, g) = (s(), s(), s(), s(), s(), s(), s());
-        let (h, i, j, k, l, m) = (s(), s(), s(), s(), s(), s());
+        let (h, i, j, k, l) = (s(), s(), s(), s(), s());
+        // The connection keeps its `ConnClosed` hook after the request: it holds the metrics
+        // and the server's attributes, not the request's spans.
+        let closing = ConnectionMetrics {
+            shared: self.shared.clone(),
+            server: self.common[1..].to_vec(),
+        };
         ClientTrace::new()
             .on_get_conn(move |_| {
                 let cx = a.child(&a.request, "http.getconn", Vec::new());
@@ -521,20 +531,31 @@ impl RequestSpans {
                 let error = info.err.as_ref().map(|_| "_OTHER");
                 l.finish(&mut open, error);
             })
-            .on_conn_closed(move |info| {
-                let mut attributes = m.common[1..].to_vec();
-                if let Some(peer) = info.conn.remote_addr {
-                    attributes.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
-                }
-                if let CloseReason::Error(_) = info.reason {
-                    attributes.push(KeyValue::new("error.type", "_OTHER"));
-                }
-                m.shared
-                    .connection_duration
-                    .record(info.lifetime.as_secs_f64(), &attributes);
-                if info.requests_served > 0 {
-                    m.shared.open_connections.add(-1, &m.common[1..]);
-                }
-            })
+            .on_conn_closed(move |info| closing.closed(info))
+    }
+}
+
+/// What a connection's close records: its duration and one open connection fewer.
+struct ConnectionMetrics {
+    shared: Arc<Shared>,
+    /// `server.address`, `server.port`.
+    server: Vec<KeyValue>,
+}
+
+impl ConnectionMetrics {
+    fn closed(&self, info: &httptrace::ConnClosedInfo) {
+        let mut attributes = self.server.clone();
+        if let Some(peer) = info.conn.remote_addr {
+            attributes.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
+        }
+        if let CloseReason::Error(_) = info.reason {
+            attributes.push(KeyValue::new("error.type", "_OTHER"));
+        }
+        self.shared
+            .connection_duration
+            .record(info.lifetime.as_secs_f64(), &attributes);
+        if info.requests_served > 0 {
+            self.shared.open_connections.add(-1, &self.server);
+        }
     }
 }

@@ -27,6 +27,11 @@
 //! | `CallDone` | `attempts`, `status` (0: none), `elapsed_us`, `err` |
 //! | `ConnClosed` | `conn.id`, `reason`, `requests_served`, `lifetime_us`, `err` |
 //!
+//! `ConnClosed` has no parent span: a pooled connection outlives the request that dialled it
+//! (90 s idle on HTTP/1.1, hours on HTTP/2), and keeping that request's span for it would
+//! keep the span, and every span above it, open until then. The request's span closes when
+//! the request is done with; `conn.id` ties the close to the request's `GotConn`.
+//!
 //! The values of `authorization`, `proxy-authorization`, `cookie` and `set-cookie`
 //! ([`httptrace::SENSITIVE_HEADERS`]) are recorded as `[redacted]` unless
 //! [`reveal_sensitive_headers`](TracingEvents::reveal_sensitive_headers) says otherwise.
@@ -134,7 +139,7 @@ impl TracingEvents {
         let redaction = self.redaction.clone();
         let (a, b, c, d, e, f, g, h) = (s(), s(), s(), s(), s(), s(), s(), s());
         let (i, j, k, l, m, n, o, p) = (s(), s(), s(), s(), s(), s(), s(), s());
-        let (q, r, t, u, v, w) = (s(), s(), s(), s(), s(), s());
+        let (q, r, t, u, v) = (s(), s(), s(), s(), s());
         ClientTrace::new()
             .on_call_start(move |info| {
                 event!(target: "httptrace", parent: &*a, Level::DEBUG,
@@ -269,8 +274,10 @@ impl TracingEvents {
                     CloseReason::Error(err) => Some(err.to_string()),
                     _ => None,
                 };
+                // The connection outlives the request: its close is an event of its own, with
+                // no parent, and keeps no span open.
                 hook_event!(
-                    &*w,
+                    None,
                     Level::DEBUG,
                     "ConnClosed",
                     err,

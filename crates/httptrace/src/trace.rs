@@ -565,10 +565,36 @@ impl ClientTrace {
     ///
     /// It is told to the trace of the request whose connector call opened the connection
     /// (so to a layer's trace for all its connections), usually long after that request
-    /// ended, from the connection's own task.
+    /// ended, from the connection's own task. The connection keeps this hook alone
+    /// ([`only_conn_closed`](Self::only_conn_closed)), and with it whatever the closure
+    /// captured, for as long as it lives (on HTTP/2, hours): capture nothing of the request
+    /// (its span, its buffers) here.
     pub fn on_conn_closed(mut self, f: impl Fn(&ConnClosedInfo) + Send + Sync + 'static) -> Self {
         self.hooks_mut().conn_closed = arc1(f);
         self
+    }
+
+    /// This trace's `ConnClosed` hook alone: what a connection keeps of the trace of the
+    /// request that dialled it, so that a pooled connection holds nothing else of that
+    /// request (its other hooks, what they captured, its timings) past the request's end.
+    /// A connector of yours that reports `ConnClosed` keeps this, not the whole trace.
+    ///
+    /// ```
+    /// use httptrace::{ClientTrace, HookKind};
+    ///
+    /// let trace = ClientTrace::new().on_conn_closed(|_| {}).on_got_conn(|_| {});
+    /// let kept = trace.only_conn_closed();
+    /// assert!(kept.is_set(HookKind::ConnClosed));
+    /// assert!(!kept.is_set(HookKind::GotConn));
+    /// assert!(ClientTrace::new().on_got_conn(|_| {}).only_conn_closed().is_empty());
+    /// ```
+    pub fn only_conn_closed(&self) -> ClientTrace {
+        let Some(hook) = self.hooks.as_ref().and_then(|h| h.conn_closed.clone()) else {
+            return ClientTrace::new();
+        };
+        let mut kept = ClientTrace::new();
+        kept.hooks_mut().conn_closed = Some(hook);
+        kept
     }
 
     /// `CallStart` (not in Go): a whole call begins, before its first attempt. Fired by a

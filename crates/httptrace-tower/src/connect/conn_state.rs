@@ -64,7 +64,8 @@ impl ExchangeEnd {
 
 /// Who hears of the connection's close, and how to tell that the client is gone.
 pub(crate) struct CloseWatch {
-    /// The trace in effect when the connection was dialled, if it has `ConnClosed`.
+    /// The `ConnClosed` hook of the trace in effect when the connection was dialled, alone
+    /// ([`ClientTrace::only_conn_closed`]): nothing else of that request.
     pub(crate) trace: Option<ClientTrace>,
     /// Dead once every clone of the connector that made the connection is dropped.
     pub(crate) connector: Weak<()>,

@@ -159,11 +159,13 @@ where
             http_info.map(HttpInfo::local_addr),
             http_info.map(HttpInfo::remote_addr),
         );
+        // The connection keeps the dialling request's `ConnClosed` hook, nothing else of it.
         let close = CloseWatch {
             trace: this
                 .trace
-                .clone()
-                .filter(|t| t.is_set(HookKind::ConnClosed)),
+                .as_ref()
+                .filter(|t| t.is_set(HookKind::ConnClosed))
+                .map(ClientTrace::only_conn_closed),
             connector: this.connector.clone(),
         };
         let shared = ConnShared::new(info, *this.dialed_by, close);
