@@ -8,6 +8,7 @@ use http::{Method, StatusCode, Uri};
 
 use crate::error::TraceError;
 use crate::info::ConnectionInfo;
+use crate::redact::redact_url;
 
 /// `RequestBodyDone` / `ResponseBodyDone`: a body ended, with how many bytes of data went
 /// through it, and why it was cut short if it did not reach its end.
@@ -108,8 +109,9 @@ impl ConnClosedInfo {
     }
 }
 
-/// `CallStart`: a call begins, before its first attempt.
-#[derive(Debug, Clone)]
+/// `CallStart`: a call begins, before its first attempt. Its `Debug` shows the URI with its
+/// secrets redacted ([`redact_url`](crate::redact_url)); the field itself is as sent.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct CallStartInfo {
     /// The method the call began with.
@@ -125,8 +127,9 @@ impl CallStartInfo {
     }
 }
 
-/// `AttemptStart`: one request of a call goes out (the first, a redirect's, or a retry).
-#[derive(Debug, Clone)]
+/// `AttemptStart`: one request of a call goes out (the first, a redirect's, or a retry). Its
+/// `Debug` shows the URI with its secrets redacted; the field itself is as sent.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct AttemptStartInfo {
     /// 1 for the call's first request, then 2, 3, ...
@@ -192,5 +195,25 @@ impl CallDoneInfo {
             err,
             elapsed,
         }
+    }
+}
+
+impl fmt::Debug for CallStartInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallStartInfo")
+            .field("method", &self.method)
+            .field("uri", &redact_url(&self.uri.to_string()))
+            .finish()
+    }
+}
+
+impl fmt::Debug for AttemptStartInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AttemptStartInfo")
+            .field("attempt", &self.attempt)
+            .field("method", &self.method)
+            .field("uri", &redact_url(&self.uri.to_string()))
+            .field("previous_status", &self.previous_status)
+            .finish()
     }
 }

@@ -5,6 +5,7 @@
 //! with their `new` constructors.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, StatusCode};
 
 use crate::error::TraceError;
+use crate::redact::Redaction;
 use crate::tls::TlsConnectionState;
 
 /// Identifies one connection for as long as it lives; never reused within a process.
@@ -236,7 +238,10 @@ impl TlsHandshakeDoneInfo {
 /// assert_eq!(info.value_strs().collect::<Vec<_>>(), ["example.com"]);
 /// assert_eq!(info.to_owned_field().values[0], "example.com");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Its `Debug` hides what the ready-made outputs hide ([`Redaction`]); the fields are as
+/// written.
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WroteHeaderFieldInfo<'a> {
     /// The field name, lowercased (HTTP/2 pseudo-headers keep their colon: `:authority`).
@@ -277,7 +282,8 @@ impl<'a> WroteHeaderFieldInfo<'a> {
 }
 
 /// A header field as written, owned: what [`WroteHeaderFieldInfo::to_owned_field`] makes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` hides what the ready-made outputs hide ([`Redaction`]).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HeaderField {
     /// The field name, lowercased (HTTP/2 pseudo-headers keep their colon: `:authority`).
@@ -308,8 +314,9 @@ impl WroteRequestInfo {
     }
 }
 
-/// `Got1xxResponse`: an informational response arrived before the final one.
-#[derive(Debug, Clone)]
+/// `Got1xxResponse`: an informational response arrived before the final one. Its `Debug`
+/// hides the values of sensitive headers ([`Redaction`]).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Got1xxResponseInfo {
     /// 100 to 199 (101 is a final response and never reported here).
@@ -322,5 +329,74 @@ impl Got1xxResponseInfo {
     /// `Got1xxResponse` for `status`.
     pub fn new(status: StatusCode, headers: http::HeaderMap) -> Self {
         Got1xxResponseInfo { status, headers }
+    }
+}
+
+/// The values of one header field as `Debug` shows them: each as [`Redaction::new`] would.
+struct ShownValues<'a, V> {
+    name: &'a str,
+    values: &'a [V],
+    text: fn(&V) -> Cow<'_, str>,
+}
+
+impl<V> fmt::Debug for ShownValues<'_, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redaction = Redaction::new();
+        f.debug_list()
+            .entries(self.values.iter().map(|v| {
+                redaction
+                    .header_value(self.name, &(self.text)(v))
+                    .into_owned()
+            }))
+            .finish()
+    }
+}
+
+impl fmt::Debug for WroteHeaderFieldInfo<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let values = ShownValues {
+            name: self.name,
+            values: self.values,
+            text: |v: &&[u8]| String::from_utf8_lossy(v),
+        };
+        f.debug_struct("WroteHeaderFieldInfo")
+            .field("name", &self.name)
+            .field("values", &values)
+            .finish()
+    }
+}
+
+impl fmt::Debug for HeaderField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let values = ShownValues {
+            name: &self.name,
+            values: &self.values,
+            text: |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()),
+        };
+        f.debug_struct("HeaderField")
+            .field("name", &self.name)
+            .field("values", &values)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Got1xxResponseInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redaction = Redaction::new();
+        let headers: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let text = String::from_utf8_lossy(value.as_bytes());
+                (
+                    name.as_str(),
+                    redaction.header_value(name.as_str(), &text).into_owned(),
+                )
+            })
+            .collect();
+        f.debug_struct("Got1xxResponseInfo")
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .finish()
     }
 }

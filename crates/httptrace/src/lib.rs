@@ -89,7 +89,10 @@ pub use info::{
     GetConnInfo, Got1xxResponseInfo, GotConnInfo, HeaderField, PutIdleConnInfo,
     TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
 };
-pub use redact::{is_sensitive_header, REDACTED, SENSITIVE_HEADERS};
+pub use redact::{
+    is_sensitive_header, redact_authority, redact_url, Redaction, REDACTED, SENSITIVE_HEADERS,
+    SIGNED_QUERY_PARAMETERS, URL_REDACTED,
+};
 pub use scope::{current_trace, lend_holder_while, EnteredTrace, HoldsTrace, Scoped};
 pub use timings::{Phase, Timings, TimingsRecorder};
 pub use tls::TlsConnectionState;
