@@ -21,7 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("request {n}: {}", res.status());
         res.bytes().await?;
         for event in log.events() {
-            println!("  {}", event.to_json(&httptrace::SENSITIVE_HEADERS));
+            println!("  {}", event.to_json());
         }
     }
     Ok(())

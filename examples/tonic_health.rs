@@ -52,7 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("inventory: {status:?}");
     }
     for event in log.events() {
-        println!("{}", event.to_json(&httptrace::SENSITIVE_HEADERS));
+        println!("{}", event.to_json());
     }
     Ok(())
 }

@@ -29,7 +29,7 @@ fn our_log(log: &EventLog) -> Vec<Map<String, Value>> {
     log.events()
         .iter()
         .map(|e| {
-            serde_json::from_str::<Value>(&e.to_json(&[]))
+            serde_json::from_str::<Value>(&e.to_json())
                 .unwrap()
                 .as_object()
                 .unwrap()

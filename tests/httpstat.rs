@@ -509,3 +509,47 @@ fn response_cookies_are_redacted_in_the_waterfall() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn no_view_shows_a_secret_unless_asked() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(support::secret_server());
+    let url = support::secret_url(&server);
+    let secrets = [
+        "-H",
+        "Authorization: Bearer t0ken-secret",
+        "-H",
+        "COOKIE: id=c00kie-secret",
+    ];
+    for view in [None, Some("--json"), Some("--events"), Some("--timeline")] {
+        for protocol in [None, Some("--http2")] {
+            let mut cmd = httpstat();
+            cmd.args(view).args(protocol).args(secrets).arg(&url);
+            let out = cmd.output().unwrap();
+            let what = format!("httpstat {view:?} {protocol:?}");
+            assert!(
+                out.status.success(),
+                "{what}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let shown = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            support::assert_no_secret(&what, &shown);
+            if view != Some("--events") {
+                assert!(
+                    shown.contains("REDACTED:REDACTED@127.0.0.1"),
+                    "{what}: {shown}"
+                );
+            }
+        }
+    }
+    // Only when asked.
+    let out = httpstat()
+        .args(["--json", "--reveal-sensitive", &url])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("user:pa55word@"));
+}

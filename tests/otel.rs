@@ -321,3 +321,48 @@ async fn the_request_span_ends_and_nothing_of_it_is_kept_while_its_connection_st
         drop(client);
     }
 }
+
+#[tokio::test]
+async fn url_full_has_no_credentials_nor_signature_values() {
+    let server = secret_server().await;
+    for reveal in [false, true] {
+        let spans_out = InMemorySpanExporter::default();
+        let tracer_provider = SdkTracerProvider::builder()
+            .with_simple_exporter(spans_out.clone())
+            .build();
+        let meter_provider = SdkMeterProvider::builder().build();
+        let otel = OtelLayer::new(
+            BoxedTracer::new(Box::new(tracer_provider.tracer("test"))),
+            &meter_provider.meter("test"),
+        );
+        let otel = if reveal { otel.reveal_secrets() } else { otel };
+        let client = ServiceBuilder::new()
+            .layer(otel)
+            .layer(HttpTraceLayer::default())
+            .service(pool());
+        let res = within(
+            "the request",
+            client.oneshot(secret_request(&secret_url(&server))),
+        )
+        .await
+        .unwrap();
+        read_body(res.into_body()).await;
+        let spans = spans_out.get_finished_spans().unwrap();
+        let request = spans.iter().find(|s| s.name == "GET").unwrap();
+        let url = attr(request, "url.full").unwrap().as_str().into_owned();
+        let port = server.port();
+        if reveal {
+            // Signatures only when asked; credentials never (the conventions say MUST NOT).
+            assert_eq!(
+                url,
+                format!("http://REDACTED:REDACTED@127.0.0.1:{port}/path?X-Amz-Signature=s1gnature&AWSAccessKeyId=AKIDsecret&x-goog-signature=g00gsig&plain=1")
+            );
+        } else {
+            assert_eq!(
+                url,
+                format!("http://REDACTED:REDACTED@127.0.0.1:{port}/path?X-Amz-Signature=REDACTED&AWSAccessKeyId=REDACTED&x-goog-signature=REDACTED&plain=1")
+            );
+            assert_no_secret("the spans", &format!("{spans:?}"));
+        }
+    }
+}

@@ -208,7 +208,7 @@ async fn every_hook_is_an_event_in_the_senders_span_with_secrets_redacted() {
 async fn secrets_are_recorded_only_when_the_user_opts_in_and_more_can_be_hidden() {
     let server = TestServer::start().await;
     let events = TracingEvents::new()
-        .reveal_sensitive_headers()
+        .reveal_secrets()
         .redact_header("X-Visible");
     let (seen, result) = send(events, &server.url("127.0.0.1", "/")).await;
     result.unwrap();
@@ -348,5 +348,51 @@ async fn the_requests_span_closes_at_its_bodys_end_while_its_connection_stays_po
         assert_eq!(close.parent, None, "http2 {http2}");
         assert_eq!(close.fields["reason"], "pool shutdown");
         collector.closed.lock().unwrap().clear();
+    }
+}
+
+#[tokio::test]
+async fn no_secret_is_recorded_from_a_signed_url_with_credentials_over_http1_and_http2() {
+    let server = secret_server().await;
+    for http2 in [false, true] {
+        let collector = Collector::default();
+        let _default = tracing::subscriber::set_default(collector.clone());
+        let events = TracingEvents::new();
+        let client = tower::ServiceBuilder::new()
+            .layer(httptrace_tower::CallTraceLayer::new(events.trace()))
+            .layer(events.layer())
+            .service(
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .http2_only(http2)
+                    .build(httptrace_tower::TraceConnector::new(dialer(
+                        TestResolver::new(),
+                    ))),
+            );
+        let mut req = secret_request(&secret_url(&server));
+        if http2 {
+            *req.version_mut() = http::Version::HTTP_2;
+        }
+        let res = within("the request", client.oneshot(req)).await.unwrap();
+        read_body(res.into_body()).await;
+        let seen: Vec<Seen> = collector
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.target == "httptrace")
+            .cloned()
+            .collect();
+        assert_no_secret("TracingEvents", &format!("{seen:?}"));
+        let uri = field(&seen, "CallStart", "uri");
+        assert!(uri.contains("REDACTED:REDACTED@"), "{uri}");
+        assert!(uri.contains("AWSAccessKeyId=REDACTED"), "{uri}");
+        let headers = header_fields(&seen);
+        assert_eq!(headers["cookie"], "[redacted]", "any case");
+        if http2 {
+            assert!(
+                headers[":path"].contains("x-goog-signature=REDACTED"),
+                "{headers:?}"
+            );
+        }
     }
 }

@@ -16,8 +16,9 @@
 //!
 //! `https://` URLs are checked against the platform's roots, or the PEM file of `--cacert`.
 //! `--http1.1` and `--http2` decide what ALPN offers; with an `http://` URL, `--http2`
-//! speaks HTTP/2 without asking (prior knowledge). The values of sensitive headers
-//! (`authorization`, `cookie`, ...) are never printed.
+//! speaks HTTP/2 without asking (prior knowledge). No view prints the values of sensitive
+//! headers (`authorization`, `cookie`, ...), a URL's userinfo or its signed query values
+//! (`X-Amz-Signature`, `sig`, ...) unless `--reveal-sensitive` says so.
 
 /// `println!` that ends the program quietly once nobody reads its output (piped into
 /// `head`, say) instead of panicking.
@@ -107,19 +108,19 @@ With no URL, starts a plain and an HTTPS server on 127.0.0.1 and sends two reque
   -d DATA             send DATA as the request body
   --cacert FILE       trust the certificates of this PEM file for https://
   --http1.1, --http2  what ALPN offers; --http2 on http:// speaks HTTP/2 directly
-  --reveal-sensitive  print the values of the sensitive headers below
+  --reveal-sensitive  print the secrets below as they are
   -h, --help          this help
 
-Values of authorization, proxy-authorization, cookie and set-cookie are shown as [redacted]
-unless --reveal-sensitive is given.";
+Values of authorization, proxy-authorization, cookie and set-cookie are shown as [redacted],
+a URL's user:password as REDACTED:REDACTED and the values of its signature parameters
+(X-Amz-Signature, sig, ...) as REDACTED, unless --reveal-sensitive is given.";
 
-/// Set by `--reveal-sensitive`: print sensitive header values as they are.
-static REVEAL_SENSITIVE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// What every view hides: set once from `--reveal-sensitive`.
+static REDACTION: std::sync::OnceLock<httptrace::Redaction> = std::sync::OnceLock::new();
 
-/// Whether the value of header `name` is hidden from the output.
-fn hidden(name: &str) -> bool {
-    httptrace::is_sensitive_header(name)
-        && !REVEAL_SENSITIVE.load(std::sync::atomic::Ordering::Relaxed)
+/// What every view hides (everything secret, unless `--reveal-sensitive`).
+fn redaction() -> &'static httptrace::Redaction {
+    REDACTION.get_or_init(httptrace::Redaction::new)
 }
 
 /// What `parse_args` stops at: a mistake (exit 2) or a request for help (exit 0).
@@ -159,10 +160,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Opti
         };
         match arg.as_str() {
             "--json" => o.output = Output::Json,
-            "--reveal-sensitive" => {
-                o.reveal_sensitive = true;
-                REVEAL_SENSITIVE.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
+            "--reveal-sensitive" => o.reveal_sensitive = true,
             "--events" => o.output = Output::Events,
             "--timeline" => o.output = Output::Timeline,
             "--color" | "--colour" => colour_when = value("--color")?,
@@ -205,6 +203,11 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Opti
             }
         }
     }
+    let _ = REDACTION.set(if o.reveal_sensitive {
+        httptrace::Redaction::new().reveal_secrets()
+    } else {
+        httptrace::Redaction::new()
+    });
     if o.data.is_some() && !method_given {
         o.method = Method::POST;
     }
@@ -226,7 +229,8 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Opti
 
 /// An absolute `http://` or `https://` URL with a host, or why not.
 fn check_url(url: &str) -> Result<(), String> {
-    let uri: http::Uri = url.parse().map_err(|e| format!("bad URL {url:?}: {e}"))?;
+    let uri: http::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
+    let url = httptrace::redact_url(url);
     match uri.scheme_str() {
         Some("http" | "https") => {}
         Some(other) => {
@@ -338,7 +342,7 @@ async fn send(o: &Options, client: &Stat, url: &str, n: u64, log: &EventLog) -> 
     }
     let mut req = req
         .body(Full::new(o.data.clone().unwrap_or_default()))
-        .map_err(|e| format!("bad request {url:?}: {e}"))?;
+        .map_err(|e| format!("bad request {:?}: {e}", redaction().url(url)))?;
     with_client_trace(&mut req, log.trace());
     log.request(n);
     let mut answer = None;
@@ -370,21 +374,17 @@ async fn send(o: &Options, client: &Stat, url: &str, n: u64, log: &EventLog) -> 
     // Hooks of a connection finishing in the background may still come; a short grace.
     tokio::time::sleep(Duration::from_millis(5)).await;
     let events = log.take();
+    let shown_url = redaction().url(url);
     let recorder = answer
         .as_ref()
         .and_then(|(parts, _)| parts.extensions.get::<TimingsRecorder>().cloned());
     match o.output {
         Output::Events => {
             for e in &events {
-                let redact: &[&str] = if o.reveal_sensitive {
-                    &[]
-                } else {
-                    &httptrace::SENSITIVE_HEADERS
-                };
-                say!("{}", e.to_json(redact));
+                say!("{}", e.to_json_with(redaction()));
             }
         }
-        Output::Timeline => print_timeline(n, url, &events),
+        Output::Timeline => print_timeline(n, &shown_url, &events),
         Output::Json => {
             let status = answer
                 .as_ref()
@@ -396,18 +396,18 @@ async fn send(o: &Options, client: &Stat, url: &str, n: u64, log: &EventLog) -> 
             say!(
                 "{{\"request\":{},\"url\":{},\"method\":\"{}\",\"status\":{status},\"error\":{error},\"timings\":{timings}}}",
                 n + 1,
-                serde_json::Value::String(url.to_owned()),
+                serde_json::Value::String(shown_url.into_owned()),
                 o.method
             );
         }
         // A failed request: what happened, event by event, shows where it stopped.
-        Output::Waterfall if answer.is_none() => print_timeline(n, url, &events),
+        Output::Waterfall if answer.is_none() => print_timeline(n, &shown_url, &events),
         Output::Waterfall => {
             let conn_id = events.iter().find_map(|e| match &e.kind {
                 EventKind::GotConn(i) => Some(i.conn.id.as_u64()),
                 _ => None,
             });
-            say!("request {}: {} {url}", n + 1, o.method);
+            say!("request {}: {} {shown_url}", n + 1, o.method);
             if let (Some((parts, bytes)), Some(recorder)) = (&answer, recorder) {
                 let timings = recorder.timings();
                 say!(

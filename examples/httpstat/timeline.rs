@@ -4,6 +4,12 @@ use std::time::Duration;
 
 use httptrace::{Event, EventKind};
 
+/// A header value as every view shows it.
+pub(crate) fn shown(name: &str, value: &http::HeaderValue) -> String {
+    let text = String::from_utf8_lossy(value.as_bytes());
+    crate::redaction().header_value(name, &text).into_owned()
+}
+
 fn describe(e: &Event) -> String {
     let err = |e: &Option<httptrace::TraceError>| {
         e.as_ref().map_or(String::new(), |e| format!(" error: {e}"))
@@ -50,14 +56,7 @@ fn describe(e: &Event) -> String {
             format!("got connection {} {local} -> {remote} ({how})", i.conn.id)
         }
         EventKind::WroteHeaderField(f) => {
-            let values: Vec<String> = if crate::hidden(&f.name) {
-                vec![httptrace::REDACTED.into()]
-            } else {
-                f.values
-                    .iter()
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                    .collect()
-            };
+            let values: Vec<String> = f.values.iter().map(|v| shown(&f.name, v)).collect();
             format!("  {}: {}", f.name, values.join(", "))
         }
         EventKind::WroteHeaders => "wrote headers".to_owned(),
@@ -67,7 +66,7 @@ fn describe(e: &Event) -> String {
             let headers: Vec<String> = i
                 .headers
                 .iter()
-                .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
+                .map(|(k, v)| format!("{k}: {}", shown(k.as_str(), v)))
                 .collect();
             format!(
                 "informational response {} {}",

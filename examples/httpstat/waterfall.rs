@@ -176,11 +176,7 @@ pub(crate) fn head(
         colour.value(&status.to_string())
     );
     for (name, value) in headers {
-        let value = if crate::hidden(name.as_str()) {
-            httptrace::REDACTED.to_owned()
-        } else {
-            String::from_utf8_lossy(value.as_bytes()).into_owned()
-        };
+        let value = crate::timeline::shown(name.as_str(), value);
         let _ = writeln!(
             out,
             "{}: {}",

@@ -4,6 +4,7 @@
 
 pub mod expect_server;
 pub mod resolver;
+pub mod secrets;
 pub mod server;
 pub mod tls;
 
@@ -20,6 +21,7 @@ use hyper_util::rt::TokioExecutor;
 
 pub use expect_server::ExpectServer;
 pub use resolver::TestResolver;
+pub use secrets::{assert_no_secret, secret_request, secret_server, secret_url, SECRETS};
 pub use server::{Seen, TestServer, TlsSeen};
 pub use tls::TestPki;
 

@@ -5,7 +5,7 @@
 //! where it is sent, and under it one span per phase:
 //!
 //! ```text
-//! GET ........................ http.request.method, url.full, server.address, server.port,
+//! GET ........................ http.request.method, url.full (redacted), server.address, server.port,
 //!  │                           http.response.status_code, network.protocol.version
 //!  ├─ http.getconn ........... from GetConn to GotConn: http.conn.reused, http.conn.was_idle,
 //!  │   │                       http.conn.idle_time_ms, network.peer.address, network.peer.port
@@ -63,6 +63,8 @@ use tower_service::Service;
 #[derive(Clone)]
 pub struct OtelLayer {
     shared: Arc<Shared>,
+    /// `url.full` keeps its signed query values.
+    reveal_secrets: bool,
 }
 
 struct Shared {
@@ -111,7 +113,19 @@ impl OtelLayer {
                     "Measures the time taken to perform a DNS lookup.",
                 ),
             }),
+            reveal_secrets: false,
         }
+    }
+}
+
+impl OtelLayer {
+    /// Records `url.full` with the values of its signed query parameters as they are
+    /// (`X-Amz-Signature`, `sig`, ...; [`httptrace::SIGNED_QUERY_PARAMETERS`]). Its userinfo
+    /// stays `REDACTED:REDACTED`, as the conventions require. Only for a setup whose traces
+    /// nobody else reads.
+    pub fn reveal_secrets(mut self) -> Self {
+        self.reveal_secrets = true;
+        self
     }
 }
 
@@ -122,6 +136,7 @@ impl<S> Layer<S> for OtelLayer {
         OtelService {
             inner,
             shared: self.shared.clone(),
+            reveal_secrets: self.reveal_secrets,
         }
     }
 }
@@ -131,6 +146,7 @@ impl<S> Layer<S> for OtelLayer {
 pub struct OtelService<S> {
     inner: S,
     shared: Arc<Shared>,
+    reveal_secrets: bool,
 }
 
 impl<S> std::fmt::Debug for OtelService<S> {
@@ -153,7 +169,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let spans = RequestSpans::start(self.shared.clone(), &req);
+        let spans = RequestSpans::start(self.shared.clone(), &req, self.reveal_secrets);
         let mut trace = spans.trace();
         if let Some(own) = client_trace(&req) {
             trace = own.compose(&trace);
@@ -246,6 +262,22 @@ fn protocol_version(version: http::Version) -> &'static str {
     }
 }
 
+/// `url.full`: never with credentials (the conventions' `REDACTED:REDACTED`), and with the
+/// values of signed query parameters redacted unless revealed.
+fn url_full(uri: &http::Uri, reveal_signatures: bool) -> String {
+    let full = uri.to_string();
+    if reveal_signatures {
+        return match uri.authority() {
+            Some(authority) if authority.as_str().contains('@') => {
+                let shown = httptrace::redact_authority(authority.as_str());
+                full.replacen(authority.as_str(), &shown, 1)
+            }
+            _ => full,
+        };
+    }
+    httptrace::redact_url(&full).into_owned()
+}
+
 fn fail(cx: &Context, message: String) {
     let span = cx.span();
     span.set_attribute(KeyValue::new("error.type", "_OTHER"));
@@ -253,7 +285,7 @@ fn fail(cx: &Context, message: String) {
 }
 
 impl RequestSpans {
-    fn start<B>(shared: Arc<Shared>, req: &Request<B>) -> Arc<Self> {
+    fn start<B>(shared: Arc<Shared>, req: &Request<B>, reveal_secrets: bool) -> Arc<Self> {
         let uri = req.uri();
         let host = uri.host().unwrap_or_default().to_owned();
         let port = uri
@@ -269,7 +301,7 @@ impl RequestSpans {
             KeyValue::new("server.port", i64::from(port)),
         ];
         let mut attributes = common.clone();
-        attributes.push(KeyValue::new("url.full", uri.to_string()));
+        attributes.push(KeyValue::new("url.full", url_full(uri, reveal_secrets)));
         let parent = Context::current();
         let span = shared
             .tracer

@@ -33,12 +33,15 @@
 //! the request is done with; `conn.id` ties the close to the request's `GotConn`.
 //!
 //! The values of `authorization`, `proxy-authorization`, `cookie` and `set-cookie`
-//! ([`httptrace::SENSITIVE_HEADERS`]) are recorded as `[redacted]` unless
-//! [`reveal_sensitive_headers`](TracingEvents::reveal_sensitive_headers) says otherwise.
+//! ([`httptrace::SENSITIVE_HEADERS`], names in any case) are recorded as `[redacted]`, and URLs
+//! (`uri`, HTTP/2's `:authority` and `:path`, `location`, `referer`) with their userinfo and
+//! signed query values as `REDACTED` ([`httptrace::Redaction`]), unless
+//! [`reveal_secrets`](TracingEvents::reveal_secrets) says otherwise. Hooks of your own get
+//! the raw values.
 
 use std::sync::Arc;
 
-use httptrace::{is_sensitive_header, ClientTrace, CloseReason, TraceError, REDACTED};
+use httptrace::{ClientTrace, CloseReason, Redaction, TraceError};
 use tracing::{event, Level, Span};
 
 use crate::layer::HttpTraceLayer;
@@ -56,19 +59,6 @@ use crate::layer::HttpTraceLayer;
 #[derive(Debug, Clone, Default)]
 pub struct TracingEvents {
     redaction: Arc<Redaction>,
-}
-
-#[derive(Debug, Default)]
-struct Redaction {
-    reveal_sensitive: bool,
-    also: Vec<String>,
-}
-
-impl Redaction {
-    fn hides(&self, name: &str) -> bool {
-        (!self.reveal_sensitive && is_sensitive_header(name))
-            || self.also.iter().any(|n| n.eq_ignore_ascii_case(name))
-    }
 }
 
 fn err_text(err: &Option<TraceError>) -> Option<String> {
@@ -98,26 +88,21 @@ impl TracingEvents {
         Self::default()
     }
 
-    /// Records the values of the sensitive headers as they are. Only for debugging a setup
-    /// whose logs nobody else reads.
-    pub fn reveal_sensitive_headers(self) -> Self {
-        self.with(|r| r.reveal_sensitive = true)
+    /// Records every secret as it is: sensitive header values, URL userinfo and signed query
+    /// values. Only for debugging a setup whose logs nobody else reads.
+    pub fn reveal_secrets(self) -> Self {
+        self.with(Redaction::reveal_secrets)
     }
 
     /// Redacts the values of header `name` (any case) too.
     pub fn redact_header(self, name: impl Into<String>) -> Self {
         let name = name.into();
-        self.with(move |r| r.also.push(name))
+        self.with(move |r| r.redact_header(name))
     }
 
-    fn with(self, change: impl FnOnce(&mut Redaction)) -> Self {
-        let mut redaction = Redaction {
-            reveal_sensitive: self.redaction.reveal_sensitive,
-            also: self.redaction.also.clone(),
-        };
-        change(&mut redaction);
+    fn with(self, change: impl FnOnce(Redaction) -> Redaction) -> Self {
         TracingEvents {
-            redaction: Arc::new(redaction),
+            redaction: Arc::new(change((*self.redaction).clone())),
         }
     }
 
@@ -137,18 +122,20 @@ impl TracingEvents {
         let span = Arc::new(span);
         let s = || span.clone();
         let redaction = self.redaction.clone();
+        let (uri_a, uri_b) = (self.redaction.clone(), self.redaction.clone());
         let (a, b, c, d, e, f, g, h) = (s(), s(), s(), s(), s(), s(), s(), s());
         let (i, j, k, l, m, n, o, p) = (s(), s(), s(), s(), s(), s(), s(), s());
         let (q, r, t, u, v) = (s(), s(), s(), s(), s());
         ClientTrace::new()
             .on_call_start(move |info| {
                 event!(target: "httptrace", parent: &*a, Level::DEBUG,
-                    hook = "CallStart", method = %info.method, uri = %info.uri, "CallStart")
+                    hook = "CallStart", method = %info.method,
+                    uri = %uri_a.url(&info.uri.to_string()), "CallStart")
             })
             .on_attempt_start(move |info| {
                 event!(target: "httptrace", parent: &*b, Level::DEBUG,
                     hook = "AttemptStart", attempt = info.attempt, method = %info.method,
-                    uri = %info.uri,
+                    uri = %uri_b.url(&info.uri.to_string()),
                     previous_status = info.previous_status.map_or(0, |s| s.as_u16()),
                     "AttemptStart")
             })
@@ -204,11 +191,11 @@ impl TracingEvents {
                     "GotConn")
             })
             .on_wrote_header_field(move |info| {
-                let value = if redaction.hides(info.name) {
-                    REDACTED.to_owned()
-                } else {
-                    info.value_strs().collect::<Vec<_>>().join(", ")
-                };
+                let value = info
+                    .value_strs()
+                    .map(|v| redaction.header_value(info.name, &v).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 event!(target: "httptrace", parent: &*k, Level::TRACE,
                     hook = "WroteHeaderField", name = info.name, value = %value,
                     "WroteHeaderField")

@@ -13,6 +13,7 @@ use crate::info::{
     GotConnInfo, HeaderField, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteRequestInfo,
 };
 use crate::json;
+use crate::redact::Redaction;
 use crate::trace::ClientTrace;
 
 /// One recorded hook call (or caller-side mark), with the time since the log started.
@@ -98,10 +99,16 @@ impl Event {
         }
     }
 
-    /// One JSON object: `event`, `t_us`, then the hook's keys as in the Go event logs.
-    ///
-    /// `redact` names header fields (lowercase) whose values are printed as `"[redacted]"`.
-    pub fn to_json(&self, redact: &[&str]) -> String {
+    /// One JSON object: `event`, `t_us`, then the hook's keys as in the Go event logs, with
+    /// the secrets a [`Redaction::new`] hides hidden (sensitive header values, URL userinfo
+    /// and signed query values, in URIs and in HTTP/2's `:authority` and `:path`).
+    pub fn to_json(&self) -> String {
+        self.to_json_with(&Redaction::new())
+    }
+
+    /// [`to_json`](Self::to_json), hiding what `redaction` says
+    /// ([`Redaction::reveal_secrets`] shows everything).
+    pub fn to_json_with(&self, redaction: &Redaction) -> String {
         let mut out = String::new();
         let _ = write!(
             out,
@@ -183,14 +190,14 @@ impl Event {
             EventKind::WroteHeaderField(i) => {
                 out.push_str(",\"key\":");
                 json::string(&mut out, &i.name);
-                let values: Vec<String> = if redact.contains(&i.name.as_str()) {
-                    i.values.iter().map(|_| "[redacted]".to_owned()).collect()
-                } else {
-                    i.values
-                        .iter()
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                        .collect()
-                };
+                let values: Vec<String> = i
+                    .values
+                    .iter()
+                    .map(|v| {
+                        let text = String::from_utf8_lossy(v.as_bytes());
+                        redaction.header_value(&i.name, &text).into_owned()
+                    })
+                    .collect();
                 out.push_str(",\"values\":");
                 json::string_list(&mut out, &values);
             }
@@ -216,13 +223,13 @@ impl Event {
                 out.push_str(",\"method\":");
                 json::string(&mut out, i.method.as_str());
                 out.push_str(",\"uri\":");
-                json::string(&mut out, &i.uri.to_string());
+                json::string(&mut out, &redaction.url(&i.uri.to_string()));
             }
             EventKind::AttemptStart(i) => {
                 let _ = write!(out, ",\"attempt\":{},\"method\":", i.attempt);
                 json::string(&mut out, i.method.as_str());
                 out.push_str(",\"uri\":");
-                json::string(&mut out, &i.uri.to_string());
+                json::string(&mut out, &redaction.url(&i.uri.to_string()));
                 match i.previous_status {
                     Some(s) => {
                         let _ = write!(out, ",\"previous_status\":{}", s.as_u16());
@@ -273,7 +280,7 @@ impl Event {
 /// log.request(0);
 /// trace.get_conn(&GetConnInfo::new("localhost:80"));
 /// assert_eq!(log.names(), ["Request", "GetConn"]);
-/// assert!(log.events()[1].to_json(&[]).starts_with(r#"{"event":"GetConn","t_us":"#));
+/// assert!(log.events()[1].to_json().starts_with(r#"{"event":"GetConn","t_us":"#));
 /// ```
 #[derive(Debug, Clone)]
 pub struct EventLog {
