@@ -36,7 +36,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tower_layer::Layer;
 use tower_service::Service;
 
-/// How many connections [`ReqwestTracing`] remembers (by local address) to tell a first use
+/// How many connections [`ReqwestTracing`] remembers (by local and remote address) to tell a first use
 /// from a reuse; the oldest are forgotten first.
 const REMEMBERED: usize = 4096;
 
@@ -58,12 +58,16 @@ pub struct ReqwestTracing {
     conns: Arc<Mutex<Conns>>,
 }
 
-/// The connections the connector layer saw made, by local address.
+/// The connections the connector layer saw made, by their two addresses: one local port may
+/// serve connections to two servers at once.
 #[derive(Debug, Default)]
 struct Conns {
-    by_local: HashMap<SocketAddr, Seen>,
-    order: VecDeque<SocketAddr>,
+    by_addrs: HashMap<ConnAddrs, Seen>,
+    order: VecDeque<ConnAddrs>,
 }
+
+/// A connection's local and remote addresses.
+type ConnAddrs = (SocketAddr, SocketAddr);
 
 #[derive(Debug, Clone, Copy)]
 struct Seen {
@@ -72,24 +76,24 @@ struct Seen {
 }
 
 impl Conns {
-    fn made(&mut self, local: SocketAddr) {
+    fn made(&mut self, addrs: ConnAddrs) {
         let fresh = Seen {
             id: ConnectionId::next(),
             used: false,
         };
-        if self.by_local.insert(local, fresh).is_none() {
-            self.order.push_back(local);
+        if self.by_addrs.insert(addrs, fresh).is_none() {
+            self.order.push_back(addrs);
         }
         while self.order.len() > REMEMBERED {
             if let Some(old) = self.order.pop_front() {
-                self.by_local.remove(&old);
+                self.by_addrs.remove(&old);
             }
         }
     }
 
     /// The connection's id, and whether a request used it before.
-    fn used(&mut self, local: SocketAddr) -> (ConnectionId, bool) {
-        match self.by_local.get_mut(&local) {
+    fn used(&mut self, addrs: ConnAddrs) -> (ConnectionId, bool) {
+        match self.by_addrs.get_mut(&addrs) {
             Some(seen) => (seen.id, std::mem::replace(&mut seen.used, true)),
             // Made before the layer was installed, or forgotten: nothing is known.
             None => (ConnectionId::next(), false),
@@ -145,7 +149,7 @@ impl ReqwestTracing {
                 .conns
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .used(local);
+                .used((local, remote));
             let conn = ConnectionInfo::new(id, Some(local), Some(remote));
             trace.got_conn(&GotConnInfo::new(conn, reused, reused, Duration::ZERO));
         }
@@ -289,8 +293,30 @@ where
             this.conns
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .made(info.local_addr());
+                .made((info.local_addr(), info.remote_addr()));
         }
         Poll::Ready(Ok(conn))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_local_port_serving_two_servers_is_two_connections() {
+        let local: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+        let (a, b): (SocketAddr, SocketAddr) = (
+            "127.0.0.2:80".parse().unwrap(),
+            "127.0.0.3:80".parse().unwrap(),
+        );
+        let mut conns = Conns::default();
+        conns.made((local, a));
+        conns.made((local, b));
+        let (first_a, reused_a) = conns.used((local, a));
+        let (first_b, reused_b) = conns.used((local, b));
+        assert_ne!(first_a, first_b);
+        assert!(!reused_a && !reused_b, "each is a first use");
+        assert_eq!(conns.used((local, a)), (first_a, true));
     }
 }
