@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use http_body_util::Full;
 use httptrace::{hook_panics, with_client_trace, ClientTrace, EventLog};
+use httptrace_tower::{HttpTrace, TracedRequestBody};
 use support::*;
+use tower::ServiceExt;
 
 type Lines = Arc<Mutex<Vec<String>>>;
 
@@ -311,4 +313,36 @@ async fn the_layer_traces_a_stack_driven_through_tower() {
         .collect();
     assert_eq!(reused, [false, true]);
     assert_eq!(names(&events).last().unwrap(), "PutIdleConn");
+}
+
+#[tokio::test]
+async fn a_trace_guard_held_across_an_await_inside_the_layer_neither_panics_nor_lingers() {
+    let server = TestServer::start().await;
+    let pool = pool::<TracedRequestBody<Full<Bytes>>>();
+    let held = ClientTrace::new().on_wrote_headers(|| {});
+    let inner = tower::service_fn(move |req: http::Request<TracedRequestBody<Full<Bytes>>>| {
+        let (pool, held) = (pool.clone(), held.clone());
+        async move {
+            // Entered in one poll of the layer's future, dropped in a later one.
+            let _guard = held.enter();
+            tokio::task::yield_now().await;
+            pool.request(req).await
+        }
+    });
+    let log = EventLog::new();
+    let client = HttpTrace::new(inner, log.trace());
+    for _ in 0..2 {
+        let res = within(
+            "the request",
+            client.clone().oneshot(get(&server.url("127.0.0.1", "/"))),
+        )
+        .await
+        .unwrap();
+        assert_eq!(read_body(res.into_body()).await, "ok");
+        assert!(
+            httptrace::current_trace().is_none(),
+            "nothing stays in effect on the thread"
+        );
+        assert_well_formed(&log.take());
+    }
 }
