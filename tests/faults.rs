@@ -215,3 +215,88 @@ async fn goaway_on_http2_moves_the_next_request_to_a_new_connection() {
         "the second request went to a new connection"
     );
 }
+
+/// The ready-made clients with `timeouts`, `log` on each request; TLS trusting `pki`.
+fn ready_made(
+    log: &EventLog,
+    pki: &TestPki,
+    timeouts: httptrace_tower::Timeouts,
+) -> httptrace_tower::TracedClient<
+    http_body_util::Full<bytes::Bytes>,
+    httptrace_tower::TracedHttpsConnector,
+> {
+    httptrace_tower::https_client_with(log.trace(), pki.client_config(&[b"h2"]), timeouts)
+}
+
+#[tokio::test]
+async fn the_ready_made_clients_give_up_connecting_and_say_so_in_connect_done() {
+    let (hole, _filler) = blackhole("127.0.0.1:0").await;
+    let url = format!("http://{}/", hole.local_addr().unwrap());
+    let timeouts = httptrace_tower::Timeouts {
+        connect: Some(Duration::from_millis(200)),
+        ..Default::default()
+    };
+    let log = EventLog::new();
+    let plain = httptrace_tower::http_client_with(log.trace(), timeouts);
+    let tls = ready_made(&log, &TestPki::new("test CA"), timeouts);
+    for which in ["http_client", "https_client"] {
+        let sent = match which {
+            "http_client" => within(which, plain.request(get(&url))).await.map(drop),
+            _ => within(which, tls.request(get(&url))).await.map(drop),
+        };
+        let err = sent.unwrap_err();
+        let events = log.take();
+        assert_eq!(names(&events), ["GetConn", "ConnectStart", "ConnectDone"]);
+        let EventKind::ConnectDone(done) = &events[2].kind else {
+            unreachable!()
+        };
+        let why = done.err.as_ref().unwrap();
+        assert_eq!(why.io_error_kind(), Some(std::io::ErrorKind::TimedOut));
+        assert_eq!(why.to_string(), "connect timed out");
+        assert!(
+            error_chain(&err).iter().any(|m| m == "connect timed out"),
+            "{:?}",
+            error_chain(&err)
+        );
+    }
+}
+
+#[tokio::test]
+async fn https_client_gives_up_a_stalled_handshake_and_says_so_in_tls_handshake_done() {
+    // Accepts, reads the ClientHello, and never answers.
+    let (addr, _server) = misbehaving_server(b"", false, true).await;
+    let url = format!("https://localhost:{}/", addr.port());
+    let log = EventLog::new();
+    let timeouts = httptrace_tower::Timeouts {
+        tls_handshake: Some(Duration::from_millis(200)),
+        ..Default::default()
+    };
+    let client = ready_made(&log, &TestPki::new("test CA"), timeouts);
+    let err = within("the request", client.request(get(&url)))
+        .await
+        .unwrap_err();
+    let events = log.take();
+    assert_well_formed(&events);
+    let done = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::TlsHandshakeDone(done) => Some(done.clone()),
+            _ => None,
+        })
+        .expect("a TLSHandshakeDone");
+    let why = done.err.unwrap();
+    assert_eq!(why.io_error_kind(), Some(std::io::ErrorKind::TimedOut));
+    assert_eq!(why.to_string(), "TLS handshake timed out after 200ms");
+    assert!(
+        error_chain(&err)
+            .iter()
+            .any(|m| m == "TLS handshake timed out after 200ms"),
+        "{:?}",
+        error_chain(&err)
+    );
+    assert!(!names(&events).contains(&"GotConn".to_owned()));
+    assert_eq!(
+        httptrace_tower::Timeouts::default().connect,
+        Some(Duration::from_secs(30))
+    );
+}

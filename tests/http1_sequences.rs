@@ -528,6 +528,33 @@ async fn connect_timeout_ends_the_attempt_as_timed_out() {
 }
 
 #[tokio::test]
+async fn the_connect_timeout_covers_a_lookup_that_never_answers() {
+    let (resolver, _gate) = TestResolver::new()
+        .with("stuck.test", &["127.0.0.1"])
+        .gated();
+    let mut dialer = dialer(resolver);
+    dialer.set_connect_timeout(Some(Duration::from_millis(200)));
+    let log = EventLog::new();
+    let err = client_over::<http_body_util::Full<Bytes>>(dialer, log.trace())
+        .request(get("http://stuck.test/"))
+        .await
+        .unwrap_err();
+    let events = log.take();
+    assert_eq!(names(&events), ["GetConn", "DNSStart", "DNSDone"]);
+    let EventKind::DnsDone(done) = &events[2].kind else {
+        unreachable!()
+    };
+    assert_eq!(done.err.as_ref().unwrap().to_string(), "lookup cancelled");
+    assert!(
+        error_chain(&err)
+            .iter()
+            .any(|m| m == "lookup timed out (the connect timeout)"),
+        "{:?}",
+        error_chain(&err)
+    );
+}
+
+#[tokio::test]
 async fn happy_eyeballs_tries_ipv4_after_the_delay_and_cancels_the_hanging_ipv6_attempt() {
     if !has_ipv6_loopback() {
         return;

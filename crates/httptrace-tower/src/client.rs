@@ -1,5 +1,7 @@
 //! A fully traced hyper-util client in one call.
 
+use std::time::Duration;
+
 use http::Request;
 use http_body::Body;
 use httptrace::{BoxError, ClientTrace};
@@ -21,11 +23,42 @@ pub type TracedHttpConnector = TraceConnector<TraceHttpConnector>;
 pub type TracedHttpsConnector =
     TraceConnector<crate::connect::TraceTlsConnector<TraceHttpConnector>>;
 
+/// How long the ready-made clients wait for each phase of getting a connection; `None`: no
+/// limit. The default is Go's `DefaultTransport`: 30 s to connect (the lookup and every
+/// attempt together), 10 s for the TLS handshake. An expiry fails the request with an
+/// `io::Error` of kind `TimedOut` naming the phase ("connect timed out", "TLS handshake
+/// timed out after 10s"), which `ConnectDone` / `TLSHandshakeDone` carry too.
+///
+/// ```
+/// use std::time::Duration;
+/// use httptrace_tower::Timeouts;
+///
+/// let quick = Timeouts { connect: Some(Duration::from_secs(2)), ..Timeouts::default() };
+/// assert_eq!(quick.tls_handshake, Some(Duration::from_secs(10)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the start of the lookup to a connected socket.
+    pub connect: Option<Duration>,
+    /// The TLS handshake, once connected.
+    pub tls_handshake: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Some(Duration::from_secs(30)),
+            tls_handshake: Some(Duration::from_secs(10)),
+        }
+    }
+}
+
 /// The client [`http_client`] returns.
 pub type TracedClient<B, C = TracedHttpConnector> = HttpTrace<Client<C, TracedRequestBody<B>>>;
 
 /// A hyper-util `Client` for plain HTTP/1.1 with every hook in place, `trace` applied to
-/// each request (add per-request traces with [`httptrace::with_client_trace`]). Its sockets
+/// each request (add per-request traces with [`httptrace::with_client_trace`]), and Go's
+/// connect timeout ([`Timeouts`]; [`http_client_with`] sets others). Its sockets
 /// set `TCP_NODELAY`, as reqwest's and tonic's do (hyper-util's connector does not by
 /// default, and small HTTP/2 writes then wait on delayed ACKs). Its connector is told
 /// [`http2_only_by_alpn`](TraceConnector::http2_only_by_alpn): with no trace attached it
@@ -48,8 +81,20 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
+    http_client_with(trace, Timeouts::default())
+}
+
+/// [`http_client`] with `timeouts` instead of Go's defaults.
+pub fn http_client_with<B>(trace: ClientTrace, timeouts: Timeouts) -> TracedClient<B>
+where
+    B: Body + Send + 'static + Unpin,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
     let mut dialer = TraceHttpConnector::new();
-    dialer.set_nodelay(true);
+    dialer
+        .set_nodelay(true)
+        .set_connect_timeout(timeouts.connect);
     let connector = TraceConnector::new(dialer).http2_only_by_alpn();
     let client = Client::builder(TokioExecutor::new()).build(connector);
     HttpTrace::new(client, trace)
@@ -58,7 +103,8 @@ where
 /// A hyper-util `Client` for `http://` and `https://` (rustls with `config`; its
 /// `alpn_protocols` decide whether HTTP/2 is offered), with every hook in place; `TCP_NODELAY`
 /// and the connector's [`http2_only_by_alpn`](TraceConnector::http2_only_by_alpn) set as for
-/// [`http_client`].
+/// [`http_client`], and Go's connect and TLS handshake timeouts ([`Timeouts`];
+/// [`https_client_with`] sets others).
 ///
 /// ```no_run
 /// # fn run(roots: rustls::RootCertStore) {
@@ -80,10 +126,29 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
+    https_client_with(trace, config, Timeouts::default())
+}
+
+/// [`https_client`] with `timeouts` instead of Go's defaults.
+#[cfg(feature = "rustls")]
+pub fn https_client_with<B>(
+    trace: ClientTrace,
+    config: std::sync::Arc<rustls::ClientConfig>,
+    timeouts: Timeouts,
+) -> TracedClient<B, TracedHttpsConnector>
+where
+    B: Body + Send + 'static + Unpin,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
     let mut dialer = TraceHttpConnector::new();
-    dialer.enforce_http(false).set_nodelay(true);
-    let connector = TraceConnector::new(crate::connect::TraceTlsConnector::new(dialer, config))
-        .http2_only_by_alpn();
+    dialer
+        .enforce_http(false)
+        .set_nodelay(true)
+        .set_connect_timeout(timeouts.connect);
+    let mut tls = crate::connect::TraceTlsConnector::new(dialer, config);
+    tls.set_handshake_timeout(timeouts.tls_handshake);
+    let connector = TraceConnector::new(tls).http2_only_by_alpn();
     HttpTrace::new(
         Client::builder(TokioExecutor::new()).build(connector),
         trace,

@@ -113,9 +113,9 @@ pub mod tonic_channel;
 mod tracing_events;
 
 pub use call::{CallFuture, CallTrace, CallTraceLayer};
-pub use client::{http_client, TracedClient, TracedHttpConnector};
+pub use client::{http_client, http_client_with, Timeouts, TracedClient, TracedHttpConnector};
 #[cfg(feature = "rustls")]
-pub use client::{https_client, TracedHttpsConnector};
+pub use client::{https_client, https_client_with, TracedHttpsConnector};
 pub use connect::{
     live_connection_states, ConnectError, ConnectionHandle, TraceConnector, TraceHttpConnector,
     TraceResolver, TracedConnection, TracedIo,

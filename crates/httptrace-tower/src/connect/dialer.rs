@@ -72,8 +72,9 @@ impl<R> TraceHttpConnector<R> {
         }
     }
 
-    /// Gives up on connecting after `timeout` in all (`None`, the default: no limit). As in
-    /// Go, each attempt gets an equal share of the time left for the addresses left.
+    /// Gives up on connecting after `timeout` in all, the lookup included (`None`, the
+    /// default: no limit). As in Go, each attempt gets an equal share of the time left for
+    /// the addresses left; a lookup cut short reports `DNSDone` as cancelled.
     pub fn set_connect_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
         self.config.connect_timeout = timeout;
         self
@@ -177,9 +178,21 @@ where
                 let _entered = trace.as_ref().map(ClientTrace::enter);
                 resolver.call(name)
             };
-            let found = resolving
-                .await
-                .map_err(|e| ConnectError::Resolve(e.into()))?;
+            // The connect timeout covers the lookup too, as Go's `Dialer.Timeout`.
+            let found = match deadline {
+                Some(deadline) => {
+                    tokio::time::timeout_at(deadline, resolving)
+                        .await
+                        .map_err(|_| {
+                            ConnectError::Resolve(Box::new(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                "lookup timed out (the connect timeout)",
+                            )))
+                        })?
+                }
+                None => resolving.await,
+            }
+            .map_err(|e| ConnectError::Resolve(e.into()))?;
             found.map(|a| SocketAddr::new(a.ip(), port)).collect()
         }
     };

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::Uri;
 use httptrace::{
@@ -46,15 +47,26 @@ use super::maybe_tls::MaybeTlsStream;
 pub struct TraceTlsConnector<C> {
     inner: C,
     tls: TlsConnector,
+    handshake_timeout: Option<Duration>,
 }
 
 impl<C> TraceTlsConnector<C> {
-    /// TLS with `config` (its `alpn_protocols` decide what is offered) over `inner`.
+    /// TLS with `config` (its `alpn_protocols` decide what is offered) over `inner`; no
+    /// limit on the handshake's time ([`set_handshake_timeout`](Self::set_handshake_timeout)).
     pub fn new(inner: C, config: Arc<ClientConfig>) -> Self {
         TraceTlsConnector {
             inner,
             tls: TlsConnector::from(config),
+            handshake_timeout: None,
         }
+    }
+
+    /// Gives up on a handshake after `timeout` (`None`: no limit), as Go's
+    /// `TLSHandshakeTimeout`: the connect fails with an `io::Error` of kind `TimedOut`,
+    /// "TLS handshake timed out after ...", which `TLSHandshakeDone` carries too.
+    pub fn set_handshake_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.handshake_timeout = timeout;
+        self
     }
 
     /// The wrapped connector.
@@ -105,13 +117,14 @@ where
             .to_owned();
         let connecting = self.inner.call(dst);
         let tls = self.tls.clone();
+        let limit = self.handshake_timeout;
         TlsConnecting {
             inner: Box::pin(async move {
                 let io = connecting.await.map_err(Into::into)?;
                 if !is_https {
                     return Ok(MaybeTlsStream::Plain(io));
                 }
-                handshake(tls, io, host, trace).await
+                handshake(tls, io, host, trace, limit).await
             }),
         }
     }
@@ -168,6 +181,7 @@ async fn handshake<T>(
     io: T,
     host: String,
     trace: Option<ClientTrace>,
+    limit: Option<Duration>,
 ) -> Result<MaybeTlsStream<T>, BoxError>
 where
     T: Read + Write + Connection + Unpin,
@@ -182,7 +196,18 @@ where
         trace,
         server_name: sni.clone(),
     };
-    match tls.connect(server_name, TokioIo::new(io)).await {
+    let connecting = tls.connect(server_name, TokioIo::new(io));
+    let connected = match limit {
+        Some(limit) => match tokio::time::timeout(limit, connecting).await {
+            Ok(connected) => connected,
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("TLS handshake timed out after {limit:?}"),
+            )),
+        },
+        None => connecting.await,
+    };
+    match connected {
         Ok(stream) => {
             let state = negotiated(stream.get_ref().1, sni);
             guard.done(state.clone(), None);
