@@ -266,8 +266,11 @@ thread_local! {
     static CURRENT_CALL: RefCell<Option<Arc<CallState>>> = const { RefCell::new(None) };
 }
 
-/// The call being polled on this thread, if any.
+/// The call being polled on this thread, if any (none while a hook runs).
 pub(crate) fn current_call() -> Option<Arc<CallState>> {
+    if httptrace::in_hook() {
+        return None; // a request a hook sends is no attempt of the call
+    }
     CURRENT_CALL.with(|c| c.borrow().clone())
 }
 

@@ -329,6 +329,9 @@ thread_local! {
 
 /// The request being polled on this thread, if a traced one is.
 pub(crate) fn current_request() -> Option<RequestId> {
+    if httptrace::in_hook() {
+        return None;
+    }
     CURRENT_REQUEST.with(Cell::get)
 }
 

@@ -1,5 +1,6 @@
 //! One hook slot: an optional shared closure, how it is called and how two are chained.
 
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -85,9 +86,25 @@ pub fn set_panic_reporter(report: fn(&HookPanic)) -> bool {
     REPORTER.set(report).is_ok()
 }
 
+thread_local! {
+    /// Hooks running on this thread (a composed hook runs inside another).
+    static RUNNING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether a hook is running on this thread. While one runs, no trace is in effect
+/// ([`current_trace`](crate::current_trace) is `None`), so a request the hook sends is not
+/// traced by the request that fired the hook (no feedback loop); instrumentation of yours
+/// that keeps its own "current request" should ignore it here too.
+pub fn in_hook() -> bool {
+    RUNNING.with(|r| r.get() > 0)
+}
+
 /// Runs `f`, the hook `name`, containing a panic.
 pub(crate) fn guarded<R>(name: &'static str, f: impl FnOnce() -> R) -> Option<R> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    RUNNING.with(|r| r.set(r.get() + 1));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    RUNNING.with(|r| r.set(r.get() - 1));
+    match outcome {
         Ok(r) => Some(r),
         Err(payload) => {
             PANICS.fetch_add(1, Ordering::Relaxed);

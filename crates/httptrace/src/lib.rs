@@ -83,7 +83,7 @@ pub use beyond_go::{
 };
 pub use error::{BoxError, TraceError};
 pub use event_log::{Event, EventKind, EventLog};
-pub use hook::{hook_panics, set_panic_reporter, HookPanic};
+pub use hook::{hook_panics, in_hook, set_panic_reporter, HookPanic};
 pub use info::{
     ConnectDoneInfo, ConnectStartInfo, ConnectionId, ConnectionInfo, DnsDoneInfo, DnsStartInfo,
     GetConnInfo, Got1xxResponseInfo, GotConnInfo, HeaderField, PutIdleConnInfo,

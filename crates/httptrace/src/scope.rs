@@ -78,7 +78,13 @@ pub trait HoldsTrace: Send + Sync + 'static {
 
 /// The trace in effect on this thread: the one of the innermost [`ClientTrace::enter`] or
 /// [`ClientTrace::scope`] being run.
+///
+/// `None` while a hook runs ([`in_hook`](crate::in_hook)): a request sent from a hook is
+/// not traced by the request that fired it.
 pub fn current_trace() -> Option<ClientTrace> {
+    if crate::hook::in_hook() {
+        return None;
+    }
     CURRENT.with(|c| c.borrow().last().map(|(_, e)| e.trace().clone()))
 }
 

@@ -30,6 +30,21 @@ use crate::timings::TimingsRecorder;
 ///
 /// A hook that panics is contained: see [`hook_panics`](crate::hook_panics).
 ///
+/// # Rules for hooks
+/// - **Hooks must not block.** They run inline: on the request's task, on the connection's
+///   task, and from `Drop` in the caller's context (dropping a response body fires
+///   `PutIdleConn` and `ResponseBodyDone` before the drop returns; dropping a request
+///   future reports a lookup, dial or handshake as cancelled). Hand slow work to a channel
+///   or a task.
+/// - **A request a hook sends is its own.** While a hook runs no trace is in effect
+///   ([`in_hook`](crate::in_hook)), so a request sent (or spawned) from a hook is not traced
+///   by the request that fired it, nor counted as an attempt of its call: no feedback loop.
+/// - **A hook may call back into the library.** No lock of the library's is held while a
+///   hook runs.
+/// - **Hooks get the raw data.** Header values and URLs reach hooks as sent; only the
+///   ready-made outputs redact ([`Redaction`](crate::Redaction)).
+/// - **`ConnClosed` outlives the request**: see [`on_conn_closed`](Self::on_conn_closed).
+///
 /// ```
 /// use httptrace::ClientTrace;
 /// use std::sync::{Arc, Mutex};
