@@ -40,7 +40,16 @@ pin_project! {
         seq_first_poll: u64,
         // Not watched for an HTTP/2 hand-off: the layer's flag to set if it went out as one.
         learn_http2: Option<Learned>,
+        // An HTTP/2 stream's capture and connection, watched while that connection has
+        // received GOAWAY: hyper-util may send the stream again on another.
+        retry_watch: Option<RetryWatch>,
     }
+}
+
+/// The capture of a request whose HTTP/2 stream was handed to `conn`.
+struct RetryWatch {
+    capture: CaptureConnection,
+    conn: ConnectionHandle,
 }
 
 impl<F> ResponseFuture<F> {
@@ -84,6 +93,7 @@ impl<F> ResponseFuture<F> {
             connected: None,
             seq_first_poll: 0,
             learn_http2: None,
+            retry_watch: None,
         }
     }
 }
@@ -144,12 +154,17 @@ where
         let polled = RequestState::in_effect(this.state, || inner.poll(cx));
         let state = this.state.as_ref().expect("given back after the poll");
         let keep = state.may_abort_1xx() || this.gate.is_some();
+        let cleartext_http2 = this.learn_http2.is_none();
+        if let Some(watch) = this.retry_watch {
+            watch_retry(state, watch, *this.seq_first_poll, cleartext_http2);
+        }
         watch_handoff(
             state,
             this.capture,
             keep.then_some(this.connected),
+            this.retry_watch,
             seq_this_poll,
-            this.learn_http2.is_none(),
+            cleartext_http2,
         );
         // Checked after polling: a 1xx always comes before its final response, so a veto
         // made while the response was arriving is seen here, before the response is given.
@@ -220,26 +235,65 @@ fn watch_handoff(
     state: &Arc<RequestState>,
     capture: &mut Option<CaptureConnection>,
     keep: Option<&mut Option<CaptureConnection>>,
+    retry_watch: &mut Option<RetryWatch>,
     seq: u64,
     cleartext_http2: bool,
 ) {
     let Some(watched) = capture.as_ref() else {
         return;
     };
-    let conn = match watched.connection_metadata().as_ref() {
-        None => return,
-        Some(connected) if connected.is_negotiated_h2() || cleartext_http2 => {
-            ConnectionHandle::from_connected(connected)
-        }
-        Some(_) => None,
+    let Some(conn) = named(watched, cleartext_http2) else {
+        return;
     };
-    let watched = capture.take();
+    let Some(watched) = capture.take() else {
+        return;
+    };
+    let conn = conn.filter(ConnectionHandle::is_http2);
+    if let Some(conn) = &conn {
+        stream_started(state, conn, seq);
+        *retry_watch = Some(RetryWatch {
+            capture: watched.clone(),
+            conn: conn.clone(),
+        });
+    }
     if let Some(keep) = keep {
-        *keep = watched;
+        *keep = Some(watched);
     }
-    if let Some(conn) = conn.filter(ConnectionHandle::is_http2) {
-        stream_started(state, &conn, seq);
+}
+
+/// The connection `capture` names: `None` before it names one; then its handle, read only
+/// where it may speak HTTP/2 (see `watch_handoff`).
+fn named(capture: &CaptureConnection, cleartext_http2: bool) -> Option<Option<ConnectionHandle>> {
+    match capture.connection_metadata().as_ref() {
+        None => None,
+        Some(connected) if connected.is_negotiated_h2() || cleartext_http2 => {
+            Some(ConnectionHandle::from_connected(connected))
+        }
+        Some(_) => Some(None),
     }
+}
+
+/// hyper-util sends a stream that never started again on another connection when the one it
+/// was handed to shut down first (after GOAWAY), and names that one in the capture: the
+/// failed attempt ends there, and the request gets its connection again, as Go reports a
+/// retry (a second `GetConn` and `GotConn`). Looked at only once the connection the stream
+/// was handed to has received GOAWAY.
+fn watch_retry(state: &Arc<RequestState>, watch: &mut RetryWatch, seq: u64, cleartext_http2: bool) {
+    if !watch.conn.shared.going_away() || state.has(Once::FirstByte) {
+        return;
+    }
+    let Some(Some(now)) = named(&watch.capture, cleartext_http2) else {
+        return;
+    };
+    if !now.is_http2() || now.info().id == watch.conn.info().id {
+        return;
+    }
+    state.retried();
+    state
+        .trace
+        .get_conn(&httptrace::GetConnInfo::new(&now.shared.destination));
+    stream_started(state, &now, seq);
+    watch.conn = now;
 }
 
 fn respond<B: http_body::Body>(

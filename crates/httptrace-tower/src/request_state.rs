@@ -275,6 +275,21 @@ impl RequestState {
         drop(stream);
     }
 
+    /// hyper-util sends the request again on another connection (see `future.rs`): the
+    /// attempt's once-only events may fire again for the new one.
+    pub(crate) fn retried(&self) {
+        let again = [
+            Once::GotConn,
+            Once::Http2,
+            Once::WroteHeaders,
+            Once::HeadersReported,
+            Once::Wait100Continue,
+            Once::WroteRequest,
+        ];
+        let bits = again.iter().fold(0, |bits, event| bits | *event as u16);
+        self.fired.fetch_and(!bits, Ordering::AcqRel);
+    }
+
     /// Marks `event`; true the first time only.
     pub(crate) fn first(&self, event: Once) -> bool {
         let bit = event as u16;

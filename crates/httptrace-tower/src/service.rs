@@ -358,34 +358,41 @@ impl HostPort {
         if ![Version::HTTP_10, Version::HTTP_11, Version::HTTP_2].contains(&req.version()) {
             return None;
         }
-        let uri = req.uri();
-        let default_port = match uri.scheme_str()? {
-            "http" => 80,
-            "https" => 443,
-            _ => return None,
-        };
         let mut buf = HOST_PORT.take();
         buf.clear();
-        let authority = uri.authority()?.as_str();
-        match plain_host_port(authority) {
-            // Already `host:port` (the usual case): taken as it is.
-            Some((_, true)) => buf.push_str(authority),
-            Some((host, false)) => {
-                let _ = std::fmt::Write::write_fmt(&mut buf, format_args!("{host}:{default_port}"));
-            }
-            // Brackets, user info: as the `http` crate reads it.
-            None => {
-                let host = uri.host().filter(|h| !h.is_empty())?;
-                let port = uri.port_u16().unwrap_or(default_port);
-                let _ = std::fmt::Write::write_fmt(&mut buf, format_args!("{host}:{port}"));
-            }
-        }
-        Some(HostPort(buf))
+        let written = write_host_port(&mut buf, req.uri());
+        let host_port = HostPort(buf);
+        written.map(|()| host_port)
     }
 
     fn get_conn(&self, trace: &ClientTrace) {
         trace.get_conn(&GetConnInfo::new(&self.0));
     }
+}
+
+/// Writes `uri`'s `host:port` (the port defaulted from the scheme) into `buf`, as `GetConn`
+/// names it; `None` for a URI the client will refuse.
+pub(crate) fn write_host_port(buf: &mut String, uri: &http::Uri) -> Option<()> {
+    let default_port = match uri.scheme_str()? {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = uri.authority()?.as_str();
+    match plain_host_port(authority) {
+        // Already `host:port` (the usual case): taken as it is.
+        Some((_, true)) => buf.push_str(authority),
+        Some((host, false)) => {
+            let _ = std::fmt::Write::write_fmt(buf, format_args!("{host}:{default_port}"));
+        }
+        // Brackets, user info: as the `http` crate reads it.
+        None => {
+            let host = uri.host().filter(|h| !h.is_empty())?;
+            let port = uri.port_u16().unwrap_or(default_port);
+            let _ = std::fmt::Write::write_fmt(buf, format_args!("{host}:{port}"));
+        }
+    }
+    Some(())
 }
 
 /// An authority of the plain form `host` or `host:port` (no user info, no IPv6 brackets):

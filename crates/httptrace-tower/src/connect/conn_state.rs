@@ -84,6 +84,8 @@ impl CloseWatch {
 
 pub(crate) struct ConnShared {
     pub(crate) info: ConnectionInfo,
+    /// `host:port` as `GetConn` names the connector's destination (empty if unknown).
+    pub(crate) destination: String,
     /// The request whose connector call made this connection.
     pub(crate) dialed_by: Option<RequestId>,
     pub(crate) established: Instant,
@@ -106,6 +108,9 @@ pub(crate) struct ConnShared {
     exchange: AtomicU8,
     /// A 1xx hook vetoed the request on it: the I/O reads as closed from now on.
     vetoed: AtomicBool,
+    /// HTTP/2: the server sent GOAWAY (a stream handed to the connection may then be sent
+    /// again elsewhere by hyper-util).
+    goaway: AtomicBool,
     close: CloseWatch,
     /// The I/O closed while a traced exchange was in flight, without an error: whether it
     /// read the server's end of stream, and the connection's lifetime then. The exchange's
@@ -122,6 +127,7 @@ impl ConnShared {
         LIVE.fetch_add(1, Ordering::Relaxed);
         Arc::new(ConnShared {
             info,
+            destination: String::new(),
             dialed_by,
             established: Instant::now(),
             served: AtomicU64::new(0),
@@ -133,6 +139,7 @@ impl ConnShared {
             idle_since_nanos: AtomicU64::new(0),
             exchange: AtomicU8::new(ExchangeEnd::Unknown as u8),
             vetoed: AtomicBool::new(false),
+            goaway: AtomicBool::new(false),
             close,
             close_pending: Mutex::new(None),
         })
@@ -169,6 +176,16 @@ impl ConnShared {
     pub(crate) fn close_after_veto(&self) {
         self.set_exchange(ExchangeEnd::NotReusable);
         self.vetoed.store(true, Ordering::Release);
+    }
+
+    /// The server sent GOAWAY on this HTTP/2 connection.
+    pub(crate) fn goaway_received(&self) {
+        self.goaway.store(true, Ordering::Release);
+    }
+
+    /// Whether the server sent GOAWAY on this HTTP/2 connection.
+    pub(crate) fn going_away(&self) -> bool {
+        self.goaway.load(Ordering::Acquire)
     }
 
     /// Whether the I/O must read as closed (see [`close_after_veto`](Self::close_after_veto)).

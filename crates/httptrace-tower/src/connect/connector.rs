@@ -113,11 +113,14 @@ where
     fn call(&mut self, dst: Uri) -> Self::Future {
         let trace = current_trace();
         let dialed_by = current_request();
+        let mut destination = String::new();
+        let _ = crate::service::write_host_port(&mut destination, &dst);
         let inner = self.inner.call(dst);
         TraceConnecting {
             inner,
             trace,
             dialed_by,
+            destination,
             connector: Arc::downgrade(&self.alive),
             handle_everywhere: self.handle_everywhere,
         }
@@ -132,6 +135,8 @@ pin_project! {
         inner: F,
         trace: Option<ClientTrace>,
         dialed_by: Option<RequestId>,
+        // `GetConn`'s `host:port` for this destination.
+        destination: String,
         connector: Weak<()>,
         handle_everywhere: bool,
     }
@@ -168,7 +173,11 @@ where
                 .map(ClientTrace::only_conn_closed),
             connector: this.connector.clone(),
         };
-        let shared = ConnShared::new(info, *this.dialed_by, close);
+        let mut shared = ConnShared::new(info, *this.dialed_by, close);
+        // Fresh: nobody else holds it yet.
+        if let Some(fresh) = Arc::get_mut(&mut shared) {
+            fresh.destination = std::mem::take(this.destination);
+        }
         let traced = TracedIo::new(
             TokioIo::new(io),
             shared,

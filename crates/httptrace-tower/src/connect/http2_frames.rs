@@ -12,6 +12,7 @@ const HEADER_LEN: usize = 9;
 const DATA: u8 = 0x0;
 const HEADERS: u8 = 0x1;
 const RST_STREAM: u8 = 0x3;
+const GOAWAY: u8 = 0x7;
 const END_STREAM: u8 = 0x1;
 
 /// Which way bytes went.
@@ -28,6 +29,8 @@ pub(crate) enum Direction {
 pub(crate) struct Changes {
     pub(crate) opened: u64,
     pub(crate) closed: u64,
+    /// The server sent GOAWAY: no stream opens on the connection any more.
+    pub(crate) goaway: bool,
 }
 
 /// Splits one direction's bytes into frame headers, across any chunking.
@@ -132,6 +135,7 @@ impl Http2Frames {
         };
         reader.feed(bytes, |kind, flags, stream| {
             if stream == 0 {
+                changes.goaway |= direction == Direction::Received && kind == GOAWAY;
                 return;
             }
             if direction == Direction::Sent && kind == HEADERS && stream > *highest_opened {
@@ -198,6 +202,19 @@ mod tests {
         b
     }
 
+    #[test]
+    fn a_goaway_received_is_told_and_one_sent_is_not() {
+        let mut t = Http2Frames::new(true);
+        let goaway = frame(GOAWAY, 0, 0, &[0, 0, 0, 3, 0, 0, 0, 0]);
+        assert!(!t.feed(Direction::Sent, &goaway, seq()).goaway);
+        let mut received = frame(0x4, 0, 0, &[]);
+        received.extend(&goaway);
+        let told = received
+            .chunks(5)
+            .any(|chunk| t.feed(Direction::Received, chunk, seq()).goaway);
+        assert!(told);
+    }
+
     fn seq() -> impl FnMut() -> u64 {
         let mut n = 0;
         move || {
@@ -230,7 +247,8 @@ mod tests {
             sent,
             Changes {
                 opened: 3,
-                closed: 1
+                closed: 1,
+                goaway: false
             },
             "stream 5 was reset"
         );
@@ -238,7 +256,8 @@ mod tests {
             received,
             Changes {
                 opened: 0,
-                closed: 2
+                closed: 2,
+                goaway: false
             }
         );
         assert_eq!(open, 0);

@@ -213,6 +213,9 @@ fn feed_h2(h2: &mut Http2Frames, shared: &ConnShared, direction: Direction, byte
     if changes.opened > 0 || changes.closed > 0 {
         shared.set_oldest_open(h2.oldest_open());
     }
+    if changes.goaway {
+        shared.goaway_received();
+    }
 }
 
 impl<T: AsyncRead> AsyncRead for TracedIo<T> {
