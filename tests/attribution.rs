@@ -151,3 +151,49 @@ async fn concurrent_requests_over_shared_connections_each_get_only_their_own_eve
     .await;
     assert_eq!(server.connection_count(), dialled);
 }
+
+/// A reused HTTP/1 connection's idle time counts from the end of its last exchange, not from
+/// when it was established: the first exchange took the server 200 ms (`/slow`), which the
+/// second request's idle time must not include.
+#[tokio::test]
+async fn http1_idle_time_counts_from_the_last_exchanges_end() {
+    let server = TestServer::start().await;
+    let log = EventLog::new();
+    let client = client(TestResolver::new(), log.trace());
+    let slow = client
+        .request(get(&server.url("127.0.0.1", "/slow")))
+        .await
+        .unwrap();
+    read_body(slow.into_body()).await;
+    let res = client
+        .request(get(&server.url("127.0.0.1", "/")))
+        .await
+        .unwrap();
+    read_body(res.into_body()).await;
+    let events = log.take();
+    let at = |name: &str, nth: usize| {
+        events
+            .iter()
+            .filter(|e| e.name() == name)
+            .nth(nth)
+            .map(|e| e.at)
+            .unwrap()
+    };
+    let got = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            httptrace::EventKind::GotConn(i) => Some(i.clone()),
+            _ => None,
+        })
+        .nth(1)
+        .unwrap();
+    assert!(got.reused && got.was_idle);
+    // The server answered at least 200 ms after the connection was made (after
+    // `ConnectDone`), and the idle time runs from the last byte read of that answer.
+    let since_connected = at("GotConn", 1) - at("ConnectDone", 0);
+    assert!(
+        got.idle_time + std::time::Duration::from_millis(200) <= since_connected,
+        "idle {:?}, connected {since_connected:?} before",
+        got.idle_time
+    );
+}

@@ -79,3 +79,57 @@ async fn concurrent_streams_each_get_only_their_own_events() {
     assert_eq!(conn_ids.len(), 1, "one HTTP/2 connection");
     assert_eq!(server.connection_count(), 1);
 }
+
+/// A stream that starts while an untraced stream of the same connection is open is not idle:
+/// no traced stream is open, yet the connection was busy (`was_idle` asks the wire).
+#[tokio::test]
+async fn a_stream_beside_an_untraced_open_stream_is_reused_but_not_idle() {
+    use support::h2_raw::{raw_h2_server, Act, Heard};
+    let mut server = raw_h2_server(|_, stream| match stream {
+        0 => Act::Hold,
+        _ => Act::Answer,
+    })
+    .await;
+    let client = Arc::new(httptrace_tower::HttpTrace::new(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build(httptrace_tower::TraceConnector::new(dialer(
+                TestResolver::new(),
+            ))),
+        ClientTrace::new(),
+    ));
+    let url = format!("http://{}/", server.addr);
+    let h2_get = || {
+        let mut req = get(&url);
+        *req.version_mut() = http::Version::HTTP_2;
+        req
+    };
+    // Untraced: the layer's trace is empty and the request has none.
+    let untraced = {
+        let (client, req) = (client.clone(), h2_get());
+        tokio::spawn(async move { client.request(req).await.map(|r| r.status()) })
+    };
+    assert_eq!(
+        within("the untraced stream to be open", server.heard.recv()).await,
+        Some(Heard::Held(1))
+    );
+    let log = EventLog::new();
+    let mut req = h2_get();
+    with_client_trace(&mut req, log.trace());
+    let res = within("the traced request", client.request(req))
+        .await
+        .unwrap();
+    read_body(res.into_body()).await;
+    let got = got_conn(&log.take());
+    assert!(got.reused, "a stream after the connection's first");
+    assert!(!got.was_idle, "the untraced stream was open: {got:?}");
+    assert_eq!(got.idle_time, std::time::Duration::ZERO);
+    server.release();
+    assert_eq!(
+        within("the untraced request", untraced)
+            .await
+            .unwrap()
+            .unwrap(),
+        200
+    );
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod expect_server;
+pub mod h2_raw;
 pub mod resolver;
 pub mod secrets;
 pub mod server;

@@ -1,0 +1,165 @@
+//! A raw HTTP/2 server (prior knowledge) that writes its frames by hand, so that a test
+//! decides exactly when each stream is answered and when GOAWAY goes out. It reads whole
+//! frames, answers SETTINGS and PING, and acts on each HEADERS as the test's script says.
+
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Notify};
+
+const HEADERS: u8 = 0x1;
+const SETTINGS: u8 = 0x4;
+const PING: u8 = 0x6;
+const GOAWAY: u8 = 0x7;
+const ACK: u8 = 0x1;
+const END_STREAM_AND_HEADERS: u8 = 0x5;
+/// The payload of the PING that follows our GOAWAY.
+const AFTER_GOAWAY: &[u8; 8] = b"goaway!!";
+
+/// What to do with a stream: by the connection's number (0 first) and the stream's (0 first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    /// `200` at once.
+    Answer,
+    /// Nothing until [`RawH2::release`]; the test hears [`Heard::Held`].
+    Hold,
+    /// Hold it, and send GOAWAY naming it as the last stream, then a PING: its ACK tells the
+    /// test the client read the GOAWAY ([`Heard::GoawayRead`]).
+    HoldThenGoaway,
+    /// Must not happen: the test hears [`Heard::Unexpected`].
+    Refuse,
+}
+
+/// What the server tells the test.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Heard {
+    Held(u32),
+    GoawayRead,
+    Unexpected(u32),
+}
+
+pub struct RawH2 {
+    pub addr: std::net::SocketAddr,
+    pub heard: mpsc::UnboundedReceiver<Heard>,
+    release: Arc<Notify>,
+}
+
+impl RawH2 {
+    /// Answers the held streams.
+    pub fn release(&self) {
+        self.release.notify_waiters();
+    }
+}
+
+fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let len = (payload.len() as u32).to_be_bytes();
+    let mut out = vec![len[1], len[2], len[3], kind, flags];
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// `:status: 200` (HPACK static table entry 8), ending the stream.
+fn ok(stream: u32) -> Vec<u8> {
+    frame(HEADERS, END_STREAM_AND_HEADERS, stream, &[0x88])
+}
+
+async fn read_frame(conn: &mut TcpStream) -> Option<(u8, u8, u32, Vec<u8>)> {
+    let mut head = [0u8; 9];
+    conn.read_exact(&mut head).await.ok()?;
+    let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+    let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+    let mut payload = vec![0u8; len.min(1 << 20)];
+    conn.read_exact(&mut payload).await.ok()?;
+    Some((head[3], head[4], stream, payload))
+}
+
+/// Starts the server; `script(connection, stream)` decides each stream's fate.
+pub async fn raw_h2_server(script: fn(usize, usize) -> Act) -> RawH2 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (heard_tx, heard) = mpsc::unbounded_channel();
+    let release = Arc::new(Notify::new());
+    let released = release.clone();
+    tokio::spawn(async move {
+        let mut n = 0;
+        while let Ok((conn, _)) = listener.accept().await {
+            tokio::spawn(serve(conn, n, script, heard_tx.clone(), released.clone()));
+            n += 1;
+        }
+    });
+    RawH2 {
+        addr,
+        heard,
+        release,
+    }
+}
+
+async fn serve(
+    mut conn: TcpStream,
+    n: usize,
+    script: fn(usize, usize) -> Act,
+    heard: mpsc::UnboundedSender<Heard>,
+    release: Arc<Notify>,
+) {
+    let mut preface = [0u8; 24];
+    if conn.read_exact(&mut preface).await.is_err()
+        || conn.write_all(&frame(SETTINGS, 0, 0, &[])).await.is_err()
+    {
+        return;
+    }
+    let mut held: Vec<u32> = Vec::new();
+    let mut streams = 0;
+    loop {
+        let released = release.notified();
+        let next = tokio::select! {
+            next = read_frame(&mut conn) => next,
+            () = released, if !held.is_empty() => {
+                let answers: Vec<u8> = held.drain(..).flat_map(ok).collect();
+                if conn.write_all(&answers).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        let Some((kind, flags, stream, payload)) = next else {
+            return;
+        };
+        let reply = match (kind, flags & ACK) {
+            (SETTINGS, 0) => frame(SETTINGS, ACK, 0, &[]),
+            (PING, 0) => frame(PING, ACK, 0, &payload),
+            (PING, ACK) if payload == AFTER_GOAWAY => {
+                let _ = heard.send(Heard::GoawayRead);
+                continue;
+            }
+            (HEADERS, _) => {
+                streams += 1;
+                match script(n, streams - 1) {
+                    Act::Answer => ok(stream),
+                    Act::Hold => {
+                        held.push(stream);
+                        let _ = heard.send(Heard::Held(stream));
+                        continue;
+                    }
+                    Act::HoldThenGoaway => {
+                        held.push(stream);
+                        let mut goaway = stream.to_be_bytes().to_vec();
+                        goaway.extend_from_slice(&0u32.to_be_bytes()); // NO_ERROR
+                        let mut out = frame(GOAWAY, 0, 0, &goaway);
+                        out.extend(frame(PING, 0, 0, AFTER_GOAWAY));
+                        out
+                    }
+                    Act::Refuse => {
+                        let _ = heard.send(Heard::Unexpected(stream));
+                        continue;
+                    }
+                }
+            }
+            _ => continue,
+        };
+        if conn.write_all(&reply).await.is_err() {
+            return;
+        }
+    }
+}
