@@ -1,5 +1,6 @@
-//! Faults from real servers on loopback: for each, the request's result is the same with and
-//! without the layer, and its events hold the invariants (`assert_well_formed`).
+//! Faults from real servers on loopback: for each, the request's result is the same through
+//! our whole stack as through hyper-util's own, and its events hold the invariants
+//! (`assert_well_formed`). `same_outcome.rs` runs every fault row through both.
 
 mod support;
 
@@ -34,8 +35,11 @@ async fn outcome(client: &TestClient, url: &str) -> String {
     outcome_of(client.request(get(url))).await
 }
 
+/// hyper-util's own client and connector: none of our types.
 async fn plain_outcome(url: &str) -> String {
-    outcome_of(untraced_client(TestResolver::new()).request(get(url))).await
+    let plain = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    outcome_of(plain.request(get(url))).await
 }
 
 /// Runs `url` traced and untraced; returns the traced log after checking both agree.
@@ -145,42 +149,6 @@ async fn a_connection_the_server_closed_while_idle_is_not_used_again() {
         assert_well_formed(&events);
         assert!(!got_conn(&events).reused, "a fresh connection each time");
     }
-}
-
-/// An HTTP/2 (prior knowledge) server that sends GOAWAY after answering its first request on
-/// each connection (hyper's graceful shutdown).
-async fn goaway_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let (answered_tx, answered) = tokio::sync::oneshot::channel::<()>();
-                let answered_tx = std::sync::Mutex::new(Some(answered_tx));
-                let service = hyper::service::service_fn(move |_req| {
-                    if let Some(tx) = answered_tx.lock().unwrap().take() {
-                        let _ = tx.send(());
-                    }
-                    async {
-                        Ok::<_, std::convert::Infallible>(http::Response::new(
-                            http_body_util::Full::new(bytes::Bytes::from_static(b"ok")),
-                        ))
-                    }
-                });
-                let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(stream), service);
-                tokio::pin!(conn);
-                tokio::select! {
-                    _ = conn.as_mut() => return,
-                    _ = answered => {}
-                }
-                conn.as_mut().graceful_shutdown();
-                let _ = conn.await;
-            });
-        }
-    });
-    (addr, task)
 }
 
 #[tokio::test]

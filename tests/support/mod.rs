@@ -466,3 +466,39 @@ pub const REUSED_HTTP1_GET: [&str; 8] = [
     "PutIdleConn",
     "ResponseBodyDone",
 ];
+
+/// An HTTP/2 (prior knowledge) server that sends GOAWAY after answering its first request on
+/// each connection (hyper's graceful shutdown).
+pub async fn goaway_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (answered_tx, answered) = tokio::sync::oneshot::channel::<()>();
+                let answered_tx = std::sync::Mutex::new(Some(answered_tx));
+                let service = hyper::service::service_fn(move |_req| {
+                    if let Some(tx) = answered_tx.lock().unwrap().take() {
+                        let _ = tx.send(());
+                    }
+                    async {
+                        Ok::<_, std::convert::Infallible>(http::Response::new(
+                            http_body_util::Full::new(bytes::Bytes::from_static(b"ok")),
+                        ))
+                    }
+                });
+                let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service);
+                tokio::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => return,
+                    _ = answered => {}
+                }
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            });
+        }
+    });
+    (addr, task)
+}

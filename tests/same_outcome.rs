@@ -1,0 +1,262 @@
+//! Every fault row of RELIABILITY.md, sent through hyper-util's own stack (its `Client` and
+//! `HttpConnector`, hyper-rustls for TLS: none of our types) and through the same connector
+//! under our `TraceConnector` and layer, with a trace that sets every hook: the caller sees
+//! the same outcome, and the trace's log holds the invariants.
+
+mod support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use httptrace::EventLog;
+use httptrace_tower::{HttpTrace, TraceConnector, TracedRequestBody};
+use hyper_util::client::legacy::connect::{Connection, HttpConnector};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use support::*;
+
+/// How long a row waits for a server that never answers before calling it "timed out".
+const PATIENCE: Duration = Duration::from_millis(300);
+
+/// What the caller saw: the status and the body's outcome, the error chain, or nothing.
+async fn outcome_of<B, E>(
+    sent: impl std::future::Future<Output = Result<http::Response<B>, E>>,
+) -> String
+where
+    B: http_body::Body,
+    B::Error: std::error::Error + 'static,
+    E: std::error::Error + 'static,
+{
+    match tokio::time::timeout(PATIENCE, sent).await {
+        Err(_) => "timed out".to_owned(),
+        Ok(Ok(res)) => {
+            let status = res.status();
+            match res.into_body().collect().await {
+                Ok(body) => format!("{status} body {:?}", body.to_bytes()),
+                Err(e) => format!("{status} body error {:?}", error_chain(&e)),
+            }
+        }
+        Ok(Err(e)) => format!("error {:?}", error_chain(&e)),
+    }
+}
+
+/// How a row builds its clients.
+#[derive(Clone, Copy)]
+enum Stack {
+    Http1,
+    /// HTTP/2 by prior knowledge.
+    Http2,
+    /// HTTPS, trusting `TestPki`'s CA (a fresh one: the server's is never trusted).
+    Https,
+}
+
+fn http(connect_timeout: Option<Duration>) -> HttpConnector {
+    let mut http = HttpConnector::new();
+    http.set_connect_timeout(connect_timeout);
+    http.enforce_http(false);
+    http
+}
+
+fn https(connect_timeout: Option<Duration>) -> hyper_rustls::HttpsConnector<HttpConnector> {
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config((*TestPki::new("a CA nobody uses").client_config(&[])).clone())
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http(connect_timeout))
+}
+
+/// Sends `urls` one after the other, `between` apart, through `connector` as hyper-util
+/// alone and as our stack; the two outcomes, and the traced log.
+async fn both<C>(
+    connector: C,
+    http2: bool,
+    urls: &[String],
+    between: Duration,
+) -> (Vec<String>, Vec<String>, Vec<httptrace::Event>)
+where
+    C: tower::Service<http::Uri> + Clone + Send + Sync + 'static,
+    C::Response: hyper::rt::Read + hyper::rt::Write + Connection + Unpin + Send + 'static,
+    C::Future: Unpin + Send + 'static,
+    C::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let plain: Client<C, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .http2_only(http2)
+        .build(connector.clone());
+    let log = EventLog::new();
+    let traced: HttpTrace<Client<TraceConnector<C>, TracedRequestBody<Full<Bytes>>>> =
+        HttpTrace::new(
+            Client::builder(TokioExecutor::new())
+                .http2_only(http2)
+                .build(TraceConnector::new(connector)),
+            log.trace_beyond_go(),
+        );
+    let (mut alone, mut ours) = (Vec::new(), Vec::new());
+    for url in urls {
+        alone.push(outcome_of(plain.request(get(url))).await);
+        ours.push(outcome_of(traced.request(get(url))).await);
+        tokio::time::sleep(between).await;
+    }
+    (alone, ours, log.events())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_row_has_the_same_outcome_with_and_without_the_layer() {
+    let refused = refused_port().await;
+    let (hole, _filler) = blackhole("127.0.0.1:0").await;
+    let server = TestServer::start().await;
+    let (reset_head, _a) = misbehaving_server(b"HTTP/1.1 200 OK\r\ncontent-le", true, false).await;
+    let (reset_body, _b) = misbehaving_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789",
+        true,
+        false,
+    )
+    .await;
+    let (malformed, _c) = misbehaving_server(b"HTTP/1.1 abc\r\n\r\n", false, false).await;
+    let (truncated, _d) = misbehaving_server(
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhel",
+        false,
+        false,
+    )
+    .await;
+    let (silent_close, _e) = misbehaving_server(b"", false, false).await;
+    let (never, _f) = misbehaving_server(b"", false, true).await;
+    let (idle_close, _g) = misbehaving_server(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+        false,
+        false,
+    )
+    .await;
+    let (stall_tls, _h) = misbehaving_server(b"", false, true).await;
+    let (goaway, _i) = support::goaway_server().await;
+    let pki = TestPki::new("test CA");
+    let tls_server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["localhost"], false), &[b"http/1.1"]))
+            .await;
+
+    let url = |addr: std::net::SocketAddr| format!("http://{addr}/");
+    let once = |u: String| vec![u];
+    let twice = |u: String| vec![u.clone(), u];
+    // (fault, stack, connect timeout, URLs, pause between them)
+    let rows: Vec<(&str, Stack, Option<Duration>, Vec<String>, Duration)> = vec![
+        (
+            "a refused port",
+            Stack::Http1,
+            None,
+            once(format!("http://127.0.0.1:{refused}/")),
+            Duration::ZERO,
+        ),
+        (
+            "a blackholed address (connect stall)",
+            Stack::Http1,
+            Some(Duration::from_millis(100)),
+            once(format!("http://{}/", hole.local_addr().unwrap())),
+            Duration::ZERO,
+        ),
+        (
+            "a reset in the response head",
+            Stack::Http1,
+            None,
+            once(url(reset_head)),
+            Duration::ZERO,
+        ),
+        (
+            "a reset in the response body",
+            Stack::Http1,
+            None,
+            once(url(reset_body)),
+            Duration::ZERO,
+        ),
+        (
+            "a malformed response",
+            Stack::Http1,
+            None,
+            once(url(malformed)),
+            Duration::ZERO,
+        ),
+        (
+            "a truncated chunked body",
+            Stack::Http1,
+            None,
+            once(url(truncated)),
+            Duration::ZERO,
+        ),
+        (
+            "a close without an answer",
+            Stack::Http1,
+            None,
+            once(url(silent_close)),
+            Duration::ZERO,
+        ),
+        (
+            "a server that never answers",
+            Stack::Http1,
+            None,
+            once(url(never)),
+            Duration::ZERO,
+        ),
+        // The server closes each connection 100 ms after answering; the pause lets the close
+        // arrive first (no event of the plain client's says it did).
+        (
+            "an idle connection the server closed",
+            Stack::Http1,
+            None,
+            twice(url(idle_close)),
+            Duration::from_millis(300),
+        ),
+        (
+            "GOAWAY after the first answer",
+            Stack::Http2,
+            None,
+            twice(url(goaway)),
+            Duration::ZERO,
+        ),
+        (
+            "a good HTTP/1.1 server, reused",
+            Stack::Http1,
+            None,
+            twice(server.url("127.0.0.1", "/")),
+            Duration::ZERO,
+        ),
+        (
+            "a good server over HTTP/2",
+            Stack::Http2,
+            None,
+            twice(server.url("127.0.0.1", "/")),
+            Duration::ZERO,
+        ),
+        (
+            "a TLS handshake that stalls",
+            Stack::Https,
+            None,
+            once(format!("https://localhost:{}/", stall_tls.port())),
+            Duration::ZERO,
+        ),
+        (
+            "an unknown CA",
+            Stack::Https,
+            None,
+            once(tls_server.url("localhost", "/")),
+            Duration::ZERO,
+        ),
+    ];
+    for (fault, stack, timeout, urls, between) in rows {
+        let (alone, ours, events) = match stack {
+            Stack::Http1 => both(http(timeout), false, &urls, between).await,
+            Stack::Http2 => both(http(timeout), true, &urls, between).await,
+            Stack::Https => both(https(timeout), false, &urls, between).await,
+        };
+        assert_eq!(ours, alone, "{fault}: the layer changed the outcome");
+        // Per request, the log holds the invariants.
+        let mut start = 0;
+        for (i, e) in events.iter().enumerate().skip(1) {
+            if e.name() == "GetConn" {
+                assert_well_formed(&events[start..i]);
+                start = i;
+            }
+        }
+        if !events.is_empty() {
+            assert_well_formed(&events[start..]);
+        }
+    }
+}
