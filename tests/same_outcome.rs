@@ -51,6 +51,15 @@ enum Stack {
     Https,
 }
 
+/// One fault row: the URLs sent one after the other, `between` apart.
+struct Row {
+    fault: &'static str,
+    stack: Stack,
+    connect_timeout: Option<Duration>,
+    urls: Vec<String>,
+    between: Duration,
+}
+
 fn http(connect_timeout: Option<Duration>) -> HttpConnector {
     let mut http = HttpConnector::new();
     http.set_connect_timeout(connect_timeout);
@@ -137,114 +146,120 @@ async fn every_fault_row_has_the_same_outcome_with_and_without_the_layer() {
     let url = |addr: std::net::SocketAddr| format!("http://{addr}/");
     let once = |u: String| vec![u];
     let twice = |u: String| vec![u.clone(), u];
-    // (fault, stack, connect timeout, URLs, pause between them)
-    let rows: Vec<(&str, Stack, Option<Duration>, Vec<String>, Duration)> = vec![
-        (
-            "a refused port",
-            Stack::Http1,
-            None,
-            once(format!("http://127.0.0.1:{refused}/")),
-            Duration::ZERO,
-        ),
-        (
-            "a blackholed address (connect stall)",
-            Stack::Http1,
-            Some(Duration::from_millis(100)),
-            once(format!("http://{}/", hole.local_addr().unwrap())),
-            Duration::ZERO,
-        ),
-        (
-            "a reset in the response head",
-            Stack::Http1,
-            None,
-            once(url(reset_head)),
-            Duration::ZERO,
-        ),
-        (
-            "a reset in the response body",
-            Stack::Http1,
-            None,
-            once(url(reset_body)),
-            Duration::ZERO,
-        ),
-        (
-            "a malformed response",
-            Stack::Http1,
-            None,
-            once(url(malformed)),
-            Duration::ZERO,
-        ),
-        (
-            "a truncated chunked body",
-            Stack::Http1,
-            None,
-            once(url(truncated)),
-            Duration::ZERO,
-        ),
-        (
-            "a close without an answer",
-            Stack::Http1,
-            None,
-            once(url(silent_close)),
-            Duration::ZERO,
-        ),
-        (
-            "a server that never answers",
-            Stack::Http1,
-            None,
-            once(url(never)),
-            Duration::ZERO,
-        ),
+    let rows = [
+        Row {
+            fault: "a refused port",
+            stack: Stack::Http1,
+            connect_timeout: None,
+            urls: once(format!("http://127.0.0.1:{refused}/")),
+            between: Duration::ZERO,
+        },
+        Row {
+            fault: "a blackholed address (connect stall)",
+            stack: Stack::Http1,
+            connect_timeout: Some(Duration::from_millis(100)),
+            urls: once(format!("http://{}/", hole.local_addr().unwrap())),
+            between: Duration::ZERO,
+        },
+        Row {
+            fault: "a reset in the response head",
+            stack: Stack::Http1,
+            connect_timeout: None,
+            urls: once(url(reset_head)),
+            between: Duration::ZERO,
+        },
+        Row {
+            fault: "a reset in the response body",
+            stack: Stack::Http1,
+            connect_timeout: None,
+            urls: once(url(reset_body)),
+            between: Duration::ZERO,
+        },
+        Row {
+            fault: "a malformed response",
+            stack: Stack::Http1,
+            connect_timeout: None,
+            urls: once(url(malformed)),
+            between: Duration::ZERO,
+        },
+        Row {
+            fault: "a truncated chunked body",
+            stack: Stack::Http1,
+            connect_timeout: None,
+            urls: once(url(truncated)),
+            between: Duration::ZERO,
+        },
+        Row {
+            fault: "a close without an answer",
+            stack: Stack::Http1,
+            connect_timeout: None,
+            urls: once(url(silent_close)),
+            between: Duration::ZERO,
+        },
+        Row {
+            fault: "a server that never answers",
+            stack: Stack::Http1,
+            connect_timeout: None,
+            urls: once(url(never)),
+            between: Duration::ZERO,
+        },
         // The server closes each connection 100 ms after answering; the pause lets the close
         // arrive first (no event of the plain client's says it did).
-        (
-            "an idle connection the server closed",
-            Stack::Http1,
-            None,
-            twice(url(idle_close)),
-            Duration::from_millis(300),
-        ),
-        (
-            "GOAWAY after the first answer",
-            Stack::Http2,
-            None,
-            twice(url(goaway)),
-            Duration::ZERO,
-        ),
-        (
-            "a good HTTP/1.1 server, reused",
-            Stack::Http1,
-            None,
-            twice(server.url("127.0.0.1", "/")),
-            Duration::ZERO,
-        ),
-        (
-            "a good server over HTTP/2",
-            Stack::Http2,
-            None,
-            twice(server.url("127.0.0.1", "/")),
-            Duration::ZERO,
-        ),
-        (
-            "a TLS handshake that stalls",
-            Stack::Https,
-            None,
-            once(format!("https://localhost:{}/", stall_tls.port())),
-            Duration::ZERO,
-        ),
-        (
-            "an unknown CA",
-            Stack::Https,
-            None,
-            once(tls_server.url("localhost", "/")),
-            Duration::ZERO,
-        ),
+        Row {
+            fault: "an idle connection the server closed",
+            stack: Stack::Http1,
+            connect_timeout: None,
+            urls: twice(url(idle_close)),
+            between: Duration::from_millis(300),
+        },
+        Row {
+            fault: "GOAWAY after the first answer",
+            stack: Stack::Http2,
+            connect_timeout: None,
+            urls: twice(url(goaway)),
+            between: Duration::ZERO,
+        },
+        Row {
+            fault: "a good HTTP/1.1 server, reused",
+            stack: Stack::Http1,
+            connect_timeout: None,
+            urls: twice(server.url("127.0.0.1", "/")),
+            between: Duration::ZERO,
+        },
+        Row {
+            fault: "a good server over HTTP/2",
+            stack: Stack::Http2,
+            connect_timeout: None,
+            urls: twice(server.url("127.0.0.1", "/")),
+            between: Duration::ZERO,
+        },
+        Row {
+            fault: "a TLS handshake that stalls",
+            stack: Stack::Https,
+            connect_timeout: None,
+            urls: once(format!("https://localhost:{}/", stall_tls.port())),
+            between: Duration::ZERO,
+        },
+        Row {
+            fault: "an unknown CA",
+            stack: Stack::Https,
+            connect_timeout: None,
+            urls: once(tls_server.url("localhost", "/")),
+            between: Duration::ZERO,
+        },
     ];
-    for (fault, stack, timeout, urls, between) in rows {
+    for Row {
+        fault,
+        stack,
+        connect_timeout,
+        urls,
+        between,
+    } in rows
+    {
         let (alone, ours, events) = match stack {
-            Stack::Http1 => both(http(timeout), false, &urls, between).await,
-            Stack::Http2 => both(http(timeout), true, &urls, between).await,
-            Stack::Https => both(https(timeout), false, &urls, between).await,
+            Stack::Http1 => both(http(connect_timeout), false, &urls, between).await,
+            Stack::Http2 => both(http(connect_timeout), true, &urls, between).await,
+            Stack::Https => both(https(connect_timeout), false, &urls, between).await,
         };
         assert_eq!(ours, alone, "{fault}: the layer changed the outcome");
         // Per request, the log holds the invariants.
