@@ -95,6 +95,7 @@ mod future;
 mod h2_stream;
 mod handoff;
 mod head_scanner;
+mod host_port;
 mod informational;
 mod interim_scanner;
 mod layer;

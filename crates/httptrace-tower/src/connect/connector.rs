@@ -114,7 +114,7 @@ where
         let trace = current_trace();
         let dialed_by = current_request();
         let mut destination = String::new();
-        let _ = crate::service::write_host_port(&mut destination, &dst);
+        let _ = crate::host_port::write_host_port(&mut destination, &dst);
         let inner = self.inner.call(dst);
         TraceConnecting {
             inner,
