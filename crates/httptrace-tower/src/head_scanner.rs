@@ -306,6 +306,38 @@ mod tests {
                 let n = s.feed(&bytes, |_| {});
                 prop_assert!(n <= bytes.len());
             }
+
+            /// Far past the line cap, in any chunking: no panic, and a line is kept up to
+            /// its cap (a cut line is reported cut short).
+            #[test]
+            fn large_inputs_keep_lines_within_the_cap(
+                parts in prop::collection::vec(
+                    prop_oneof![
+                        Just(b"GET / HTTP/1.1\r\n".to_vec()),
+                        Just(b"\r\n".to_vec()),
+                        (1usize..200_000).prop_map(|n| vec![b'a'; n]),
+                        (0u32..2_000).prop_map(|n| format!("x-{n}: {n}\r\n").into_bytes()),
+                        prop::collection::vec(any::<u8>(), 0..512),
+                    ],
+                    1..30,
+                ),
+                chunk in 1usize..70_000,
+            ) {
+                let bytes = parts.concat();
+                let mut s = HeadScanner::new(true);
+                for piece in bytes.chunks(chunk) {
+                    let n = s.feed(piece, |event| {
+                        if let HeadEvent::Field(field) = event {
+                            assert!(field.values.iter().all(|v| v.len() <= MAX_LINE));
+                        }
+                    });
+                    prop_assert!(n <= piece.len());
+                    prop_assert!(s.line.len() <= MAX_LINE);
+                    if s.is_done() {
+                        break;
+                    }
+                }
+            }
         }
     }
 }

@@ -343,6 +343,29 @@ mod tests {
                 t.feed(Direction::Sent, &bytes, seq());
                 t.feed(Direction::Received, &bytes, seq());
             }
+
+            /// Received bytes far past any frame size, frames with huge lengths among
+            /// garbage, in any chunking: no panic, and what the server sends opens no stream.
+            #[test]
+            fn large_received_inputs_open_nothing(
+                parts in prop::collection::vec(
+                    prop_oneof![
+                        (any::<u8>(), any::<u8>(), 0u32..100).prop_map(|(k, f, s)| frame(k % 10, f, s, b"x")),
+                        (1usize..300_000).prop_map(|n| vec![0xffu8; n]),
+                        prop::collection::vec(any::<u8>(), 0..4096),
+                    ],
+                    1..20,
+                ),
+                chunk in 1usize..70_000,
+            ) {
+                let bytes = parts.concat();
+                let mut t = Http2Frames::new(true);
+                for piece in bytes.chunks(chunk) {
+                    let changes = t.feed(Direction::Received, piece, seq());
+                    prop_assert_eq!(changes.opened, 0);
+                }
+                prop_assert_eq!(t.open_streams(), 0);
+            }
         }
     }
 }
