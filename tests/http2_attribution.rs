@@ -133,3 +133,56 @@ async fn a_stream_beside_an_untraced_open_stream_is_reused_but_not_idle() {
         200
     );
 }
+
+/// The stream's `WroteHeaderField`s carry the `content-length` hyper adds: for a body of a
+/// known length that is not empty, or for a method whose body has meaning (a POST, even an
+/// empty one), and not for an empty GET; the server saw the same.
+#[tokio::test]
+async fn stream_fields_carry_the_content_length_hyper_adds() {
+    let server = TestServer::start().await;
+    let client = httptrace_tower::HttpTrace::new(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build(httptrace_tower::TraceConnector::new(dialer(
+                TestResolver::new(),
+            ))),
+        ClientTrace::new(),
+    );
+    for (method, body, expected) in [
+        (http::Method::POST, "", Some("0")),
+        (http::Method::GET, "abc", Some("3")),
+        (http::Method::GET, "", None),
+    ] {
+        let log = EventLog::new();
+        let mut req = http::Request::builder()
+            .method(method.clone())
+            .uri(server.url("127.0.0.1", "/"))
+            .version(http::Version::HTTP_2)
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .unwrap();
+        with_client_trace(&mut req, log.trace());
+        let res = within("the request", client.request(req)).await.unwrap();
+        read_body(res.into_body()).await;
+        let written: Vec<String> = log
+            .events()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                httptrace::EventKind::WroteHeaderField(f) if f.name == "content-length" => {
+                    Some(f.values[0].to_str().unwrap().to_owned())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            written.first().map(String::as_str),
+            expected,
+            "{method} {body:?}"
+        );
+        let seen = server.seen().pop().unwrap();
+        let sent = seen
+            .headers
+            .get("content-length")
+            .map(|v| v.to_str().unwrap());
+        assert_eq!(sent, expected, "{method} {body:?}: what the server saw");
+    }
+}
