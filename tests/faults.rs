@@ -141,11 +141,19 @@ async fn a_connection_the_server_closed_while_idle_is_not_used_again() {
     .await;
     let url = format!("http://{addr}/");
     let log = EventLog::new();
-    let client = client(TestResolver::new(), log.trace());
+    let client = client(TestResolver::new(), log.trace_beyond_go());
     for _ in 0..2 {
         assert_eq!(outcome(&client, &url).await, "200 OK body b\"ok\"");
-        tokio::time::sleep(Duration::from_millis(300)).await; // the server has closed it by now
+        eventually("the server's close to be read", || {
+            log.names().contains(&"ConnClosed")
+        })
+        .await;
         let events = log.take();
+        let closed = events.iter().find_map(|e| match &e.kind {
+            EventKind::ConnClosed(c) => Some(c.reason.as_str()),
+            _ => None,
+        });
+        assert_eq!(closed, Some("server closed"));
         assert_well_formed(&events);
         assert!(!got_conn(&events).reused, "a fresh connection each time");
     }
@@ -157,7 +165,7 @@ async fn goaway_on_http2_moves_the_next_request_to_a_new_connection() {
     let log = EventLog::new();
     let client = tls_client(
         TestResolver::new(),
-        log.trace(),
+        log.trace_beyond_go(),
         TestPki::new("unused").client_config(&[b"h2"]),
         true,
     );
@@ -171,7 +179,11 @@ async fn goaway_on_http2_moves_the_next_request_to_a_new_connection() {
         .unwrap();
         assert_eq!(res.version(), http::Version::HTTP_2);
         assert_eq!(read_body(res.into_body()).await, "ok");
-        tokio::time::sleep(Duration::from_millis(100)).await; // the GOAWAY arrives
+        // The GOAWAY closes the connection once its stream is done.
+        eventually("the connection to close", || {
+            log.names().contains(&"ConnClosed")
+        })
+        .await;
         let events = log.take();
         assert_well_formed(&events);
         let got = got_conn(&events);
