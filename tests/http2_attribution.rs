@@ -186,3 +186,41 @@ async fn stream_fields_carry_the_content_length_hyper_adds() {
         assert_eq!(sent, expected, "{method} {body:?}: what the server saw");
     }
 }
+
+/// An absolute URI without a path goes out as `:path /`, OPTIONS included, as the `h2` crate
+/// sends it (its `*` is for an authority-form OPTIONS, which hyper-util refuses to send).
+#[tokio::test]
+async fn a_uri_without_a_path_is_reported_as_the_h2_crate_sends_it() {
+    let server = TestServer::start().await;
+    let client = httptrace_tower::HttpTrace::new(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build(httptrace_tower::TraceConnector::new(dialer(
+                TestResolver::new(),
+            ))),
+        ClientTrace::new(),
+    );
+    for (method, path) in [(http::Method::GET, "/"), (http::Method::OPTIONS, "/")] {
+        let log = EventLog::new();
+        let mut req = http::Request::builder()
+            .method(method.clone())
+            .uri(format!("http://127.0.0.1:{}", server.port()))
+            .version(http::Version::HTTP_2)
+            .body(http_body_util::Full::<bytes::Bytes>::default())
+            .unwrap();
+        with_client_trace(&mut req, log.trace());
+        let res = within("the request", client.request(req)).await.unwrap();
+        read_body(res.into_body()).await;
+        let sent: Vec<String> = log
+            .events()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                httptrace::EventKind::WroteHeaderField(f) if f.name == ":path" => {
+                    Some(f.values[0].to_str().unwrap().to_owned())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sent, [path], "{method}");
+    }
+}
