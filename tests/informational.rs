@@ -191,45 +191,6 @@ async fn a_hook_that_only_sees_1xx_fires_and_the_timings_record_the_interim_resp
     }
 }
 
-/// A raw server that answers each request head with `100 Continue` again and again, until
-/// the client closes the connection (or a bound is reached); sends how many it wrote per
-/// connection once that connection ends.
-async fn endless_continue_server() -> (
-    std::net::SocketAddr,
-    tokio::sync::mpsc::UnboundedReceiver<u64>,
-) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (ended, ends) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let ended = ended.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let mut wrote = 0u64;
-                while wrote < 1_000_000
-                    && stream
-                        .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                        .await
-                        .is_ok()
-                {
-                    wrote += 1;
-                }
-                let _ = ended.send(wrote);
-            });
-        }
-    });
-    (addr, ends)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_streams_1xx_fails_the_request_after_five_and_loses_its_connection() {
     let (addr, mut ends) = endless_continue_server().await;
