@@ -224,3 +224,61 @@ async fn a_uri_without_a_path_is_reported_as_the_h2_crate_sends_it() {
         assert_eq!(sent, [path], "{method}");
     }
 }
+
+/// Connection-specific fields are left out of a stream's `WroteHeaderField`s as hyper leaves
+/// them out of its HEADERS: exactly what the server received, case by case.
+#[tokio::test]
+async fn stream_fields_leave_out_what_hyper_strips_as_the_server_saw() {
+    let server = TestServer::start().await;
+    let client = httptrace_tower::HttpTrace::new(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build(httptrace_tower::TraceConnector::new(dialer(
+                TestResolver::new(),
+            ))),
+        ClientTrace::new(),
+    );
+    let cases: [(&[(&str, &str)], &[&str]); 6] = [
+        (&[("keep-alive", "5"), ("x-a", "1")], &["x-a"]),
+        (
+            &[("proxy-connection", "keep-alive"), ("x-a", "1")],
+            &["x-a"],
+        ),
+        (&[("te", "trailers")], &["te"]),
+        (&[("te", "gzip"), ("x-a", "1")], &["x-a"]),
+        (
+            &[("connection", "x-hop"), ("x-hop", "1"), ("x-a", "1")],
+            &["x-a"],
+        ),
+        (&[("upgrade", "websocket"), ("x-a", "1")], &["x-a"]),
+    ];
+    for (sent, kept) in cases {
+        let log = EventLog::new();
+        let mut req = http::Request::builder()
+            .uri(server.url("127.0.0.1", "/"))
+            .version(http::Version::HTTP_2);
+        for (name, value) in sent {
+            req = req.header(*name, *value);
+        }
+        let mut req = req
+            .body(http_body_util::Full::<bytes::Bytes>::default())
+            .unwrap();
+        with_client_trace(&mut req, log.trace());
+        let res = within("the request", client.request(req)).await.unwrap();
+        read_body(res.into_body()).await;
+        let reported: Vec<String> = log
+            .events()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                httptrace::EventKind::WroteHeaderField(f) if !f.name.starts_with(':') => {
+                    Some(f.name.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reported, kept, "sent {sent:?}");
+        let seen = server.seen().pop().unwrap();
+        let received: Vec<&str> = seen.headers.keys().map(|n| n.as_str()).collect();
+        assert_eq!(received, kept, "sent {sent:?}: what the server received");
+    }
+}
