@@ -225,6 +225,9 @@ async fn a_uri_without_a_path_is_reported_as_the_h2_crate_sends_it() {
     }
 }
 
+/// Header fields to send, as name and value.
+type Fields = &'static [(&'static str, &'static str)];
+
 /// Connection-specific fields are left out of a stream's `WroteHeaderField`s as hyper leaves
 /// them out of its HEADERS: exactly what the server received, case by case.
 #[tokio::test]
@@ -238,7 +241,8 @@ async fn stream_fields_leave_out_what_hyper_strips_as_the_server_saw() {
             ))),
         ClientTrace::new(),
     );
-    let cases: [(&[(&str, &str)], &[&str]); 6] = [
+    // (fields sent, field names kept)
+    let cases: [(Fields, &[&str]); 6] = [
         (&[("keep-alive", "5"), ("x-a", "1")], &["x-a"]),
         (
             &[("proxy-connection", "keep-alive"), ("x-a", "1")],
