@@ -90,14 +90,7 @@ async fn a_stream_beside_an_untraced_open_stream_is_reused_but_not_idle() {
         _ => Act::Answer,
     })
     .await;
-    let client = Arc::new(httptrace_tower::HttpTrace::new(
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .http2_only(true)
-            .build(httptrace_tower::TraceConnector::new(dialer(
-                TestResolver::new(),
-            ))),
-        ClientTrace::new(),
-    ));
+    let client = Arc::new(h2_prior_knowledge_client());
     let url = format!("http://{}/", server.addr);
     let h2_get = || {
         let mut req = get(&url);
@@ -140,14 +133,7 @@ async fn a_stream_beside_an_untraced_open_stream_is_reused_but_not_idle() {
 #[tokio::test]
 async fn stream_fields_carry_the_content_length_hyper_adds() {
     let server = TestServer::start().await;
-    let client = httptrace_tower::HttpTrace::new(
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .http2_only(true)
-            .build(httptrace_tower::TraceConnector::new(dialer(
-                TestResolver::new(),
-            ))),
-        ClientTrace::new(),
-    );
+    let client = h2_prior_knowledge_client();
     for (method, body, expected) in [
         (http::Method::POST, "", Some("0")),
         (http::Method::GET, "abc", Some("3")),
@@ -163,16 +149,7 @@ async fn stream_fields_carry_the_content_length_hyper_adds() {
         with_client_trace(&mut req, log.trace());
         let res = within("the request", client.request(req)).await.unwrap();
         read_body(res.into_body()).await;
-        let written: Vec<String> = log
-            .events()
-            .iter()
-            .filter_map(|e| match &e.kind {
-                httptrace::EventKind::WroteHeaderField(f) if f.name == "content-length" => {
-                    Some(f.values[0].to_str().unwrap().to_owned())
-                }
-                _ => None,
-            })
-            .collect();
+        let written = written_values(&log.events(), "content-length");
         assert_eq!(
             written.first().map(String::as_str),
             expected,
@@ -192,14 +169,7 @@ async fn stream_fields_carry_the_content_length_hyper_adds() {
 #[tokio::test]
 async fn a_uri_without_a_path_is_reported_as_the_h2_crate_sends_it() {
     let server = TestServer::start().await;
-    let client = httptrace_tower::HttpTrace::new(
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .http2_only(true)
-            .build(httptrace_tower::TraceConnector::new(dialer(
-                TestResolver::new(),
-            ))),
-        ClientTrace::new(),
-    );
+    let client = h2_prior_knowledge_client();
     for (method, path) in [(http::Method::GET, "/"), (http::Method::OPTIONS, "/")] {
         let log = EventLog::new();
         let mut req = http::Request::builder()
@@ -211,16 +181,7 @@ async fn a_uri_without_a_path_is_reported_as_the_h2_crate_sends_it() {
         with_client_trace(&mut req, log.trace());
         let res = within("the request", client.request(req)).await.unwrap();
         read_body(res.into_body()).await;
-        let sent: Vec<String> = log
-            .events()
-            .iter()
-            .filter_map(|e| match &e.kind {
-                httptrace::EventKind::WroteHeaderField(f) if f.name == ":path" => {
-                    Some(f.values[0].to_str().unwrap().to_owned())
-                }
-                _ => None,
-            })
-            .collect();
+        let sent = written_values(&log.events(), ":path");
         assert_eq!(sent, [path], "{method}");
     }
 }
@@ -233,14 +194,7 @@ type Fields = &'static [(&'static str, &'static str)];
 #[tokio::test]
 async fn stream_fields_leave_out_what_hyper_strips_as_the_server_saw() {
     let server = TestServer::start().await;
-    let client = httptrace_tower::HttpTrace::new(
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .http2_only(true)
-            .build(httptrace_tower::TraceConnector::new(dialer(
-                TestResolver::new(),
-            ))),
-        ClientTrace::new(),
-    );
+    let client = h2_prior_knowledge_client();
     // (fields sent, field names kept)
     let cases: [(Fields, &[&str]); 6] = [
         (&[("keep-alive", "5"), ("x-a", "1")], &["x-a"]),

@@ -12,10 +12,7 @@ mod support;
 
 use std::sync::Arc;
 
-use httptrace::{with_client_trace, ClientTrace, EventKind, EventLog};
-use httptrace_tower::{HttpTrace, TraceConnector};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use httptrace::{with_client_trace, EventKind, EventLog};
 use support::h2_raw::{raw_h2_server, Act, Heard};
 use support::*;
 
@@ -31,12 +28,7 @@ async fn a_stream_retried_after_goaway_names_the_connection_that_carried_it() {
     })
     .await;
     let addr = server.addr;
-    let client = Arc::new(HttpTrace::new(
-        Client::builder(TokioExecutor::new())
-            .http2_only(true)
-            .build(TraceConnector::new(dialer(TestResolver::new()))),
-        ClientTrace::new(),
-    ));
+    let client = Arc::new(h2_prior_knowledge_client());
     let url = format!("http://{addr}/");
     let h2_get = || {
         let mut req = get(&url);

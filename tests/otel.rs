@@ -255,6 +255,20 @@ async fn a_cancelled_request_ends_its_open_spans_with_why() {
     );
 }
 
+/// An `OtelLayer` whose spans go to the returned in-memory exporter as each ends (its
+/// metrics nowhere).
+fn spans_only() -> (OtelLayer, InMemorySpanExporter) {
+    let spans_out = InMemorySpanExporter::default();
+    let tracer_provider = SdkTracerProvider::builder()
+        .with_simple_exporter(spans_out.clone())
+        .build();
+    let otel = OtelLayer::new(
+        BoxedTracer::new(Box::new(tracer_provider.tracer("test"))),
+        &SdkMeterProvider::builder().build().meter("test"),
+    );
+    (otel, spans_out)
+}
+
 #[tokio::test]
 async fn the_request_span_ends_and_nothing_of_it_is_kept_while_its_connection_stays_pooled() {
     use opentelemetry::context::FutureExt as _;
@@ -263,15 +277,7 @@ async fn the_request_span_ends_and_nothing_of_it_is_kept_while_its_connection_st
 
     let server = TestServer::start().await;
     for http2 in [false, true] {
-        let spans_out = InMemorySpanExporter::default();
-        let tracer_provider = SdkTracerProvider::builder()
-            .with_simple_exporter(spans_out.clone())
-            .build();
-        let meter_provider = SdkMeterProvider::builder().build();
-        let otel = OtelLayer::new(
-            BoxedTracer::new(Box::new(tracer_provider.tracer("test"))),
-            &meter_provider.meter("test"),
-        );
+        let (otel, spans_out) = spans_only();
         let pool: Client<_, TracedRequestBody<Full<Bytes>>> = Client::builder(TokioExecutor::new())
             .http2_only(http2)
             .build(TraceConnector::new(dialer(TestResolver::new())));
@@ -326,15 +332,7 @@ async fn the_request_span_ends_and_nothing_of_it_is_kept_while_its_connection_st
 async fn url_full_has_no_credentials_nor_signature_values() {
     let server = secret_server().await;
     for reveal in [false, true] {
-        let spans_out = InMemorySpanExporter::default();
-        let tracer_provider = SdkTracerProvider::builder()
-            .with_simple_exporter(spans_out.clone())
-            .build();
-        let meter_provider = SdkMeterProvider::builder().build();
-        let otel = OtelLayer::new(
-            BoxedTracer::new(Box::new(tracer_provider.tracer("test"))),
-            &meter_provider.meter("test"),
-        );
+        let (otel, spans_out) = spans_only();
         let otel = if reveal { otel.reveal_secrets() } else { otel };
         let client = ServiceBuilder::new()
             .layer(otel)

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use httptrace::EventLog;
 use httptrace_tower::{HttpTrace, TraceConnector, TracedRequestBody};
 use hyper_util::client::legacy::connect::{Connection, HttpConnector};
@@ -19,7 +19,6 @@ use support::*;
 /// How long a row waits for a server that never answers before calling it "timed out".
 const PATIENCE: Duration = Duration::from_millis(300);
 
-/// What the caller saw: the status and the body's outcome, the error chain, or nothing.
 async fn outcome_of<B, E>(
     sent: impl std::future::Future<Output = Result<http::Response<B>, E>>,
 ) -> String
@@ -28,17 +27,7 @@ where
     B::Error: std::error::Error + 'static,
     E: std::error::Error + 'static,
 {
-    match tokio::time::timeout(PATIENCE, sent).await {
-        Err(_) => "timed out".to_owned(),
-        Ok(Ok(res)) => {
-            let status = res.status();
-            match res.into_body().collect().await {
-                Ok(body) => format!("{status} body {:?}", body.to_bytes()),
-                Err(e) => format!("{status} body error {:?}", error_chain(&e)),
-            }
-        }
-        Ok(Err(e)) => format!("error {:?}", error_chain(&e)),
-    }
+    outcome_within(PATIENCE, sent).await
 }
 
 /// How a row builds its clients.

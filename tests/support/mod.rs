@@ -541,3 +541,51 @@ pub async fn endless_continue_server() -> (
     });
     (addr, ends)
 }
+
+/// Our connector stack under hyper-util's pool speaking HTTP/2 by prior knowledge, with the
+/// layer and no trace of its own.
+pub fn h2_prior_knowledge_client() -> TestClient {
+    HttpTrace::new(
+        Client::builder(TokioExecutor::new())
+            .http2_only(true)
+            .build(TraceConnector::new(dialer(TestResolver::new()))),
+        ClientTrace::new(),
+    )
+}
+
+/// The values `WroteHeaderField` reported for `name`, in order (one per call).
+pub fn written_values(events: &[Event], name: &str) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::WroteHeaderField(f) if f.name == name => {
+                Some(String::from_utf8_lossy(f.values[0].as_bytes()).into_owned())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// What the caller saw of `sent`: the status and the body's outcome, or the error chain;
+/// "timed out" past `patience`.
+pub async fn outcome_within<B, E>(
+    patience: Duration,
+    sent: impl std::future::Future<Output = Result<http::Response<B>, E>>,
+) -> String
+where
+    B: http_body::Body,
+    B::Error: std::error::Error + 'static,
+    E: std::error::Error + 'static,
+{
+    match tokio::time::timeout(patience, sent).await {
+        Err(_) => "timed out".to_owned(),
+        Ok(Ok(res)) => {
+            let status = res.status();
+            match res.into_body().collect().await {
+                Ok(body) => format!("{status} body {:?}", body.to_bytes()),
+                Err(e) => format!("{status} body error {:?}", error_chain(&e)),
+            }
+        }
+        Ok(Err(e)) => format!("error {:?}", error_chain(&e)),
+    }
+}
