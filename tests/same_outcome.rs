@@ -19,17 +19,6 @@ use support::*;
 /// How long a row waits for a server that never answers before calling it "timed out".
 const PATIENCE: Duration = Duration::from_millis(300);
 
-async fn outcome_of<B, E>(
-    sent: impl std::future::Future<Output = Result<http::Response<B>, E>>,
-) -> String
-where
-    B: http_body::Body,
-    B::Error: std::error::Error + 'static,
-    E: std::error::Error + 'static,
-{
-    outcome_within(PATIENCE, sent).await
-}
-
 /// How a row builds its clients.
 #[derive(Clone, Copy)]
 enum Stack {
@@ -91,8 +80,8 @@ where
         );
     let (mut alone, mut ours) = (Vec::new(), Vec::new());
     for url in urls {
-        alone.push(outcome_of(plain.request(get(url))).await);
-        ours.push(outcome_of(traced.request(get(url))).await);
+        alone.push(outcome_within(PATIENCE, plain.request(get(url))).await);
+        ours.push(outcome_within(PATIENCE, traced.request(get(url))).await);
         tokio::time::sleep(between).await;
     }
     (alone, ours, log.events())
