@@ -240,3 +240,37 @@ async fn stream_fields_leave_out_what_hyper_strips_as_the_server_saw() {
         assert_eq!(received, kept, "sent {sent:?}: what the server received");
     }
 }
+
+/// Streams sent together before their connection exists share it: the first to be handed
+/// over is its first stream, every other one is reused, though none has reached the wire
+/// when the others start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_sent_together_on_a_fresh_connection_are_fresh_once_then_reused() {
+    let server = TestServer::start().await;
+    let client = Arc::new(h2_prior_knowledge_client());
+    let mut sent = Vec::new();
+    for _ in 0..8 {
+        let client = client.clone();
+        let log = EventLog::new();
+        let mut req = get(&server.url("127.0.0.1", "/"));
+        *req.version_mut() = http::Version::HTTP_2;
+        with_client_trace(&mut req, log.trace());
+        let fut = client.request(req);
+        sent.push((
+            log,
+            tokio::spawn(async move { read_body(fut.await.unwrap().into_body()).await }),
+        ));
+    }
+    let mut got = Vec::new();
+    for (log, task) in sent {
+        within("a stream", task).await.unwrap();
+        got.push(got_conn(&log.events()));
+    }
+    let fresh = got.iter().filter(|g| !g.reused).count();
+    assert_eq!(fresh, 1, "{got:?}");
+    assert!(
+        got.iter().all(|g| g.conn.id == got[0].conn.id),
+        "one connection"
+    );
+    assert_eq!(server.connection_count(), 1);
+}

@@ -239,6 +239,101 @@ mod tests {
         tracker.after_write([head.as_bytes()], head.len());
     }
 
+    fn fresh_conn() -> Arc<ConnShared> {
+        ConnShared::new(
+            ConnectionInfo::new(ConnectionId::next(), None, None),
+            None,
+            CloseWatch::none(),
+        )
+    }
+
+    fn traced(log: &EventLog, reads_1xx: bool) -> Arc<RequestState> {
+        let wire = crate::request_state::OnTheWire::new(reads_1xx, false, None);
+        Arc::new(RequestState::new(
+            log.trace(),
+            None,
+            false,
+            None,
+            None,
+            wire,
+        ))
+    }
+
+    /// A vectored write the socket took only part of: the fields of the part not written
+    /// are reported when it is, once.
+    #[test]
+    fn a_partial_write_reports_only_what_was_written() {
+        let (conn, log) = (fresh_conn(), EventLog::new());
+        let req = traced(&log, false);
+        let mut tracker = Http1Tracker::new();
+        handoff::offer(&req);
+        tracker.before_write(&conn);
+        let (line, host, rest) = (
+            &b"GET / HTTP/1.1\r\n"[..],
+            &b"host: h\r\n"[..],
+            &b"x-a: 1\r\n\r\n"[..],
+        );
+        tracker.after_write([line, host, rest], line.len() + host.len());
+        // `host` is reported once the next line shows that no value of it follows.
+        assert_eq!(log.names(), ["GotConn"]);
+        tracker.before_write(&conn);
+        tracker.after_write([rest], rest.len());
+        assert_eq!(
+            log.names(),
+            [
+                "GotConn",
+                "WroteHeaderField",
+                "WroteHeaderField",
+                "WroteHeaders"
+            ]
+        );
+    }
+
+    /// The writes of one request's body, after its head, are that exchange's, not new ones.
+    #[test]
+    fn body_writes_after_the_head_are_the_same_exchange() {
+        let (conn, log) = (fresh_conn(), EventLog::new());
+        let req = traced(&log, false);
+        let mut tracker = Http1Tracker::new();
+        handoff::offer(&req);
+        write_head(&mut tracker, &conn, 0);
+        for _ in 0..3 {
+            tracker.before_write(&conn);
+            tracker.after_write([&b"body"[..]], 4);
+        }
+        assert_eq!(conn.served.load(Ordering::Relaxed), 1);
+    }
+
+    /// A request's 1xx responses are read across reads: the first byte does not end the
+    /// watch while an interim head may follow.
+    #[test]
+    fn informational_responses_are_read_across_reads() {
+        let (conn, log) = (fresh_conn(), EventLog::new());
+        let req = traced(&log, true);
+        let mut tracker = Http1Tracker::new();
+        handoff::offer(&req);
+        write_head(&mut tracker, &conn, 0);
+        req.first(Once::BodyDone);
+        tracker.after_flush();
+        tracker.after_read(b"HTTP/1.1 100 Continue\r\n\r\n");
+        tracker.after_read(b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n");
+        tracker.after_read(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+        let names = log.names();
+        let tail: Vec<_> = names
+            .iter()
+            .skip_while(|n| **n != "GotFirstResponseByte")
+            .collect();
+        assert_eq!(
+            tail,
+            [
+                &"GotFirstResponseByte",
+                &"Got100Continue",
+                &"Got1xxResponse",
+                &"Got1xxResponse"
+            ]
+        );
+    }
+
     proptest! {
         /// Whatever the order of hand-offs, writes, reads, body ends, failures and dropped
         /// requests, each request's hooks are well formed, a request that was never handed
