@@ -252,6 +252,16 @@ mod tests {
     }
 
     #[test]
+    fn revealing_is_told_and_extra_headers_stay_hidden() {
+        let hide = Redaction::new().redact_header("X-Key");
+        assert!(!hide.reveals_secrets());
+        let show = hide.reveal_secrets();
+        assert!(show.reveals_secrets());
+        assert_eq!(show.header_value("x-key", "k"), REDACTED);
+        assert_eq!(show.url("http://u:p@h/?sig=1"), "http://u:p@h/?sig=1");
+    }
+
+    #[test]
     fn nothing_to_hide_borrows() {
         assert!(matches!(
             redact_url("https://h.test/p?a=1#f"),
