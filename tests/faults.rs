@@ -272,3 +272,38 @@ async fn https_client_gives_up_a_stalled_handshake_and_says_so_in_tls_handshake_
         Some(Duration::from_secs(30))
     );
 }
+
+/// The server resets the connection while a large body is still being written: the write
+/// that fails ends the request's `WroteRequest`, with that write's I/O error.
+#[tokio::test]
+async fn a_write_that_fails_ends_wrote_request_with_its_io_error() {
+    let (addr, _s) = misbehaving_server(b"", true, false).await;
+    let log = EventLog::new();
+    let client = client(TestResolver::new(), log.trace());
+    let req = http::Request::post(format!("http://{addr}/upload"))
+        .body(http_body_util::Full::new(bytes::Bytes::from(vec![
+            b'x';
+            32 << 20
+        ])))
+        .unwrap();
+    let outcome = outcome_of(client.request(req)).await;
+    assert!(outcome.starts_with("error"), "{outcome}");
+    let events = log.take();
+    assert_well_formed(&events);
+    let wrote = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::WroteRequest(w) => Some(w.err.clone()),
+            _ => None,
+        })
+        .expect("a WroteRequest");
+    let err = wrote.expect("with the write's error");
+    assert!(
+        matches!(
+            err.io_error_kind(),
+            Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe)
+        ),
+        "{err} ({:?})",
+        err.io_error_kind()
+    );
+}
