@@ -316,3 +316,30 @@ async fn hostile_heads_get_an_error_or_a_response_and_never_a_panic() {
     }
     assert_eq!(panics_so_far(), before, "no panic anywhere");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_veto_no_further_1xx_is_reported() {
+    let (addr, _server) = scripted_server(|_| {
+        b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n\
+HTTP/1.1 103 Early Hints\r\nlink: </b>\r\n\r\n\
+HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+            .to_vec()
+    })
+    .await;
+    let client = client(TestResolver::new(), ClientTrace::new());
+    // Round 1 through hyper's informational callback, round 2 read off the wire: both 103s
+    // arrive in one read, and the first is vetoed.
+    for round in 1..=2 {
+        let log = EventLog::new();
+        let veto = ClientTrace::new().on_got_1xx_response(|_| Err("no hints, thanks".into()));
+        let mut req = get(&format!("http://{addr}/"));
+        with_client_trace(&mut req, veto.compose(&log.trace()));
+        let err = within("the request", client.request(req))
+            .await
+            .unwrap_err();
+        assert!(err.is_aborted(), "round {round}: {err}");
+        let names = names(&log.take());
+        let hints = names.iter().filter(|n| *n == "Got1xxResponse").count();
+        assert_eq!(hints, 1, "round {round}: {names:?}");
+    }
+}
