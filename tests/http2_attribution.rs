@@ -268,6 +268,9 @@ async fn streams_sent_together_on_a_fresh_connection_are_fresh_once_then_reused(
     }
     let fresh = got.iter().filter(|g| !g.reused).count();
     assert_eq!(fresh, 1, "{got:?}");
+    // The first stream was handed over (though maybe not yet written) when the others
+    // started: the connection was never idle for them.
+    assert!(got.iter().all(|g| !g.was_idle), "{got:?}");
     assert!(
         got.iter().all(|g| g.conn.id == got[0].conn.id),
         "one connection"

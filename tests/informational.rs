@@ -343,3 +343,26 @@ HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
         assert_eq!(hints, 1, "round {round}: {names:?}");
     }
 }
+
+#[tokio::test]
+async fn a_veto_fails_the_request_even_when_no_final_response_follows() {
+    // A 103, then nothing: the veto alone must end the request.
+    let (addr, _server) = misbehaving_server(
+        b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n",
+        false,
+        true,
+    )
+    .await;
+    let client = client(TestResolver::new(), ClientTrace::new());
+    // Round 1 through hyper's informational callback (the future must be woken by the veto),
+    // round 2 read off the wire (the closed connection wakes it).
+    for round in 1..=2 {
+        let veto = ClientTrace::new().on_got_1xx_response(|_| Err("no hints, thanks".into()));
+        let mut req = get(&format!("http://{addr}/"));
+        with_client_trace(&mut req, veto);
+        let err = within("the vetoed request", client.request(req))
+            .await
+            .unwrap_err();
+        assert!(err.is_aborted(), "round {round}: {err}");
+    }
+}
