@@ -346,3 +346,29 @@ async fn a_trace_guard_held_across_an_await_inside_the_layer_neither_panics_nor_
         assert_well_formed(&log.take());
     }
 }
+
+#[tokio::test]
+async fn the_traced_response_body_tells_its_end_and_size_as_the_inner_one_does() {
+    use http_body::Body as _;
+    let server = TestServer::with_handler(|seen: &Seen| {
+        let body = if seen.path == "/empty" { "" } else { "ok" };
+        http::Response::new(Full::new(Bytes::from(body)))
+    })
+    .await;
+    let client = client(TestResolver::new(), EventLog::new().trace());
+    let res = client
+        .request(get(&server.url("127.0.0.1", "/")))
+        .await
+        .unwrap();
+    let body = res.into_body();
+    assert_eq!(body.size_hint().exact(), Some(2));
+    assert!(!body.is_end_stream(), "nothing read yet");
+    assert_eq!(read_body(body).await, "ok");
+    let res = client
+        .request(get(&server.url("127.0.0.1", "/empty")))
+        .await
+        .unwrap();
+    let body = res.into_body();
+    assert_eq!(body.size_hint().exact(), Some(0));
+    assert!(body.is_end_stream(), "an empty body is at its end");
+}
