@@ -277,3 +277,35 @@ async fn streams_sent_together_on_a_fresh_connection_are_fresh_once_then_reused(
     );
     assert_eq!(server.connection_count(), 1);
 }
+
+/// A stream on an idle HTTP/2 connection reports how long the connection sat idle: since its
+/// last stream ended, so no longer than since the first stream was handed over.
+#[tokio::test]
+async fn an_idle_http2_connections_idle_time_runs_from_its_last_streams_end() {
+    let server = TestServer::start().await;
+    let client = h2_prior_knowledge_client();
+    let log = EventLog::new();
+    for _ in 0..2 {
+        let mut req = get(&server.url("127.0.0.1", "/"));
+        *req.version_mut() = http::Version::HTTP_2;
+        with_client_trace(&mut req, log.trace());
+        let res = within("the request", client.request(req)).await.unwrap();
+        read_body(res.into_body()).await;
+    }
+    let events = log.events();
+    let got: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            httptrace::EventKind::GotConn(i) => Some((e.at, i.clone())),
+            _ => None,
+        })
+        .collect();
+    let ((first_at, first), (second_at, second)) = (&got[0], &got[1]);
+    assert!(!first.reused && second.reused && second.was_idle, "{got:?}");
+    assert!(
+        second.idle_time <= *second_at - *first_at,
+        "idle {:?}, yet the first stream was handed over {:?} before",
+        second.idle_time,
+        *second_at - *first_at
+    );
+}
