@@ -366,3 +366,30 @@ async fn a_veto_fails_the_request_even_when_no_final_response_follows() {
         assert!(err.is_aborted(), "round {round}: {err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vetoed_requests_connection_closes_as_not_reusable() {
+    let (addr, _server) = scripted_server(|_| EARLY_HINTS_THEN_OK.to_vec()).await;
+    let client = client(TestResolver::new(), ClientTrace::new());
+    // Round 1 through hyper's informational callback, round 2 read off the wire; each
+    // request dials its own connection, so hears of its close.
+    for round in 1..=2 {
+        let log = EventLog::new();
+        let veto = ClientTrace::new().on_got_1xx_response(|_| Err("no hints, thanks".into()));
+        let mut req = get(&format!("http://{addr}/"));
+        with_client_trace(&mut req, veto.compose(&log.trace_beyond_go()));
+        let err = within("the request", client.request(req))
+            .await
+            .unwrap_err();
+        assert!(err.is_aborted(), "round {round}: {err}");
+        eventually("the connection's close", || {
+            log.names().contains(&"ConnClosed")
+        })
+        .await;
+        let reason = log.events().iter().find_map(|e| match &e.kind {
+            EventKind::ConnClosed(c) => Some(c.reason.as_str()),
+            _ => None,
+        });
+        assert_eq!(reason, Some("not reusable"), "round {round}");
+    }
+}
