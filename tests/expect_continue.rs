@@ -270,3 +270,40 @@ async fn over_http2_the_body_waits_for_the_timeout_or_a_final_response() {
     assert!(got_conn(&log.take()).reused);
     assert_eq!(server.connection_count(), 1);
 }
+
+/// Once the final response that came first has ended, the withheld body ends too, without a
+/// byte and saying why: `RequestBodyDone` comes then, not when the (here 60 s) wait would
+/// have run out.
+#[tokio::test]
+async fn a_withheld_body_ends_with_the_response_that_came_first() {
+    let server = ExpectServer::start().await;
+    let log = EventLog::new();
+    let client = expecting(log.trace_beyond_go(), NEVER);
+    let res = within("the upload", client.request(upload(&server.url("/reject"))))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 417);
+    assert_eq!(read_body(res.into_body()).await, "");
+    eventually("the withheld body to end", || {
+        log.names().contains(&"RequestBodyDone")
+    })
+    .await;
+    let done = log
+        .events()
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::RequestBodyDone(d) => {
+                Some((d.bytes, d.err.as_ref().map(ToString::to_string)))
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        done,
+        (
+            0,
+            Some("request body not sent: the server answered before `100 Continue`".to_owned())
+        ),
+        "not a byte of it, and why"
+    );
+}
