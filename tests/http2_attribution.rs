@@ -309,3 +309,34 @@ async fn an_idle_http2_connections_idle_time_runs_from_its_last_streams_end() {
         *second_at - *first_at
     );
 }
+
+/// A layer's first prior-knowledge stream is not watched (it cannot know it will be one), so
+/// its hooks wait for its response; dropped before one came, its body's end is still told.
+#[tokio::test]
+async fn an_unwatched_stream_dropped_unanswered_still_tells_its_bodys_end() {
+    use support::h2_raw::{raw_h2_server, Act, Heard};
+    let mut server = raw_h2_server(|_, _| Act::Hold).await;
+    let client = h2_prior_knowledge_client();
+    let log = EventLog::new();
+    let mut req = http::Request::post(format!("http://{}/", server.addr))
+        .body(http_body_util::Full::new(bytes::Bytes::from_static(b"abc")))
+        .unwrap();
+    with_client_trace(&mut req, log.trace_beyond_go());
+    let sending = client.request(req);
+    let waited = async {
+        tokio::select! {
+            _ = sending => panic!("the server never answers"),
+            heard = server.heard.recv() => heard,
+        }
+    };
+    assert_eq!(
+        within("the stream to open", waited).await,
+        Some(Heard::Held(1))
+    );
+    // The request future is dropped: nothing more will come from its connection.
+    let done = log.events().iter().find_map(|e| match &e.kind {
+        httptrace::EventKind::RequestBodyDone(d) => Some(d.bytes),
+        _ => None,
+    });
+    assert_eq!(done, Some(3), "{:?}", log.names());
+}
