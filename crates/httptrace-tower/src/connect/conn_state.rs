@@ -358,3 +358,57 @@ impl std::fmt::Debug for ConnectionHandle {
             .finish()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use httptrace::ConnectionId;
+
+    use super::*;
+
+    /// A connection whose close is told to the returned list (as `CloseReason`'s
+    /// `Display`), its connector alive while the returned `Arc<()>` is.
+    pub(crate) fn watched() -> (Arc<ConnShared>, Arc<Mutex<Vec<String>>>, Arc<()>) {
+        let reasons = Arc::new(Mutex::new(Vec::new()));
+        let seen = reasons.clone();
+        let connector = Arc::new(());
+        let close = CloseWatch {
+            trace: Some(
+                ClientTrace::new()
+                    .on_conn_closed(move |c| seen.lock().unwrap().push(c.reason.to_string())),
+            ),
+            connector: Arc::downgrade(&connector),
+        };
+        let info = ConnectionInfo::new(ConnectionId::next(), None, None);
+        (ConnShared::new(info, None, close), reasons, connector)
+    }
+
+    /// An HTTP/2 connection dropped by the client with a stream still open, without an
+    /// error or the server's end: that stream was abandoned. With none open: idle.
+    #[test]
+    fn an_http2_close_with_a_stream_open_is_abandoned_and_without_is_idle() {
+        for (open, expected) in [(true, "abandoned"), (false, "idle timeout")] {
+            let (conn, reasons, _connector) = watched();
+            let seq = conn.stream_opened();
+            conn.set_oldest_open(Some(seq));
+            if !open {
+                conn.set_oldest_open(None);
+            }
+            conn.closed(false, None);
+            assert_eq!(*reasons.lock().unwrap(), [expected]);
+        }
+    }
+
+    /// A request handed to a connection when sequence number `seq` was next counts only
+    /// streams numbered below `seq` as others' (`h2_stream::stream_started`): one numbered
+    /// `seq` may be its own.
+    #[test]
+    fn a_stream_numbered_at_the_hand_off_is_not_open_from_before_it() {
+        let (conn, _reasons, _connector) = watched();
+        let seq = conn.stream_opened();
+        conn.set_oldest_open(Some(seq));
+        assert!(!conn.open_from_before(seq));
+        assert!(conn.open_from_before(seq + 1));
+        assert!(!conn.opened_before(seq));
+        assert!(conn.opened_before(seq + 1));
+    }
+}

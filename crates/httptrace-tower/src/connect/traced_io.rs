@@ -333,3 +333,133 @@ impl<T: Connection> Connection for TracedIo<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+
+    use std::time::Instant;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+    use crate::connect::conn_state::tests::watched;
+
+    async fn tcp_pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap());
+        let (client, accepted) = tokio::join!(client, listener.accept());
+        (client.unwrap(), accepted.unwrap().0)
+    }
+
+    const HEADERS_FRAME: u8 = 0x1;
+
+    /// An HTTP/2 frame with a 5-byte payload.
+    fn frame(kind: u8, flags: u8, stream: u32) -> Vec<u8> {
+        let mut f = vec![0, 0, 5, kind, flags];
+        f.extend_from_slice(&stream.to_be_bytes());
+        f.extend_from_slice(b"hpack");
+        f
+    }
+
+    /// Once the server's end of stream was read, a write that fails on the closed socket
+    /// does not turn the close into an error.
+    #[tokio::test]
+    async fn a_write_failing_after_the_servers_end_leaves_it_a_server_close() {
+        let (conn, reasons, _connector) = watched();
+        let (client, server) = tcp_pair().await;
+        let mut io = TracedIo::new(client, conn, false, true);
+        drop(server);
+        assert_eq!(io.read(&mut [0; 16]).await.unwrap(), 0);
+        let mut failed = false;
+        for _ in 0..64 {
+            if io.write_all(b"GET / HTTP/1.1\r\n\r\n").await.is_err() {
+                failed = true;
+                break;
+            }
+            io.flush().await.ok();
+        }
+        assert!(failed, "writing to a reset socket fails");
+        drop(io);
+        assert_eq!(*reasons.lock().unwrap(), ["server closed"]);
+    }
+
+    /// A read into a full buffer reads nothing; that is not the server's end of stream.
+    #[tokio::test]
+    async fn a_read_with_no_room_is_not_the_servers_end() {
+        let (conn, reasons, _connector) = watched();
+        let (client, mut server) = tcp_pair().await;
+        server.write_all(b"H").await.unwrap();
+        client.readable().await.unwrap();
+        let mut io = TracedIo::new(client, conn, false, true);
+        poll_fn(|cx| Pin::new(&mut io).poll_read(cx, &mut ReadBuf::new(&mut [])))
+            .await
+            .unwrap();
+        drop(io);
+        assert_eq!(*reasons.lock().unwrap(), ["idle timeout"]);
+    }
+
+    /// Vectored writes, `is_write_vectored` and shutdown are the inner stream's.
+    #[tokio::test]
+    async fn vectored_writes_and_shutdown_are_forwarded() {
+        let (conn, _reasons, _connector) = watched();
+        let (client, mut server) = tcp_pair().await;
+        let mut io = TracedIo::new(client, conn.clone(), false, true);
+        assert!(io.is_write_vectored());
+        let stderr = TracedIo::new(tokio::io::stderr(), conn, false, true);
+        assert!(
+            !stderr.is_write_vectored(),
+            "tokio's stderr is not vectored"
+        );
+
+        let bufs = [IoSlice::new(b"GET / HTTP/1.1\r\n"), IoSlice::new(b"\r\n")];
+        let n = poll_fn(|cx| Pin::new(&mut io).poll_write_vectored(cx, &bufs))
+            .await
+            .unwrap();
+        assert_eq!(n, 18, "loopback takes both slices at once");
+        io.shutdown().await.unwrap();
+        assert!(io.write_all(b"x").await.is_err(), "written after shutdown");
+        let mut got = Vec::new();
+        server.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"GET / HTTP/1.1\r\n\r\n");
+    }
+
+    /// A vectored write the socket took only part of: the frames of the part not written
+    /// are read when it is, once.
+    #[test]
+    fn a_partial_http2_write_reads_only_what_was_written() {
+        let (conn, _reasons, _connector) = watched();
+        let mut wire = Wire::Http2(Http2Frames::new(true));
+        let (one, three) = (frame(HEADERS_FRAME, 4, 1), frame(HEADERS_FRAME, 4, 3));
+        wire.after_write(&conn, [&one[..], &three[..]], one.len());
+        assert_eq!(conn.served.load(Ordering::Relaxed), 1);
+        assert!(conn.open_from_before(u64::MAX), "a stream is open");
+        wire.after_write(&conn, [&three[..]], three.len());
+        assert_eq!(conn.served.load(Ordering::Relaxed), 2);
+        let Wire::Http2(h2) = &wire else {
+            unreachable!()
+        };
+        assert_eq!(h2.open_streams(), 2);
+    }
+
+    /// A frame that opens or closes no stream (a PING, SETTINGS) leaves an idle
+    /// connection's idle time running from its last stream's end.
+    #[test]
+    fn frames_on_an_idle_http2_connection_leave_its_idle_time_alone() {
+        let (conn, _reasons, _connector) = watched();
+        let mut wire = Wire::Http2(Http2Frames::new(true));
+        let whole = frame(HEADERS_FRAME, 4 | 1, 1); // END_HEADERS | END_STREAM
+        wire.after_write(&conn, [&whole[..]], whole.len());
+        wire.after_read(&conn, &whole);
+        assert!(!conn.open_from_before(u64::MAX), "its one stream ended");
+        let idle = conn.idle_since();
+        while Instant::now() <= idle {
+            std::hint::spin_loop(); // until an instant after it can be told apart
+        }
+        let (ping, settings) = (frame(0x6, 0, 0), frame(0x4, 0, 0));
+        wire.after_read(&conn, &ping);
+        wire.after_read(&conn, &settings);
+        assert_eq!(conn.idle_since(), idle);
+    }
+}
