@@ -10,9 +10,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use crate::connect::{TraceConnector, TraceHttpConnector};
-use crate::future::ResponseFuture;
-use crate::request_body::TracedRequestBody;
-use crate::service::{start, HttpTrace};
+use crate::http_trace::request_body::TracedRequestBody;
+use crate::http_trace::service::{start, HttpTrace};
+use crate::http_trace::ResponseFuture;
 
 /// The connector stack of [`http_client`]: traced I/O over our dialer over the system
 /// resolver, traced.

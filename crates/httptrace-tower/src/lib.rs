@@ -90,28 +90,11 @@ mod call;
 mod client;
 pub mod connect;
 mod error;
-mod expect_continue;
-mod future;
-mod h2_stream;
-mod handoff;
-mod head_scanner;
-mod host_port;
-mod informational;
-mod interim_scanner;
-mod layer;
-#[cfg(feature = "opentelemetry")]
-mod otel_layer;
+mod http_trace;
+mod integrations;
 mod panic_report;
-mod request_body;
-mod request_state;
-#[cfg(feature = "reqwest")]
-mod reqwest_tracing;
-mod response_body;
-mod service;
-#[cfg(feature = "tonic")]
-pub mod tonic_channel;
-#[cfg(feature = "tracing")]
-mod tracing_events;
+mod state;
+mod wire;
 
 pub use call::{CallFuture, CallTrace, CallTraceLayer};
 pub use client::{http_client, http_client_with, Timeouts, TracedClient, TracedHttpConnector};
@@ -124,17 +107,17 @@ pub use connect::{
 #[cfg(feature = "rustls")]
 pub use connect::{MaybeTlsStream, TraceTlsConnector};
 pub use error::{Error, TooManyInformational, MAX_INFORMATIONAL};
-pub use future::ResponseFuture;
-pub use layer::HttpTraceLayer;
+pub use http_trace::{
+    HttpTrace, HttpTraceLayer, ResponseFuture, TracedRequestBody, TracedResponseBody,
+};
 #[cfg(feature = "opentelemetry")]
-pub use otel_layer::{OtelFuture, OtelLayer, OtelService};
-pub use request_body::TracedRequestBody;
+pub use integrations::otel::{OtelFuture, OtelLayer, OtelService};
 #[cfg(feature = "reqwest")]
-pub use reqwest_tracing::{ReqwestTracing, TracedDns};
-pub use response_body::TracedResponseBody;
+pub use integrations::reqwest::{ReqwestTracing, TracedDns};
+#[cfg(feature = "tonic")]
+pub use integrations::tonic_channel;
+#[cfg(feature = "tracing")]
+pub use integrations::tracing_events::TracingEvents;
 /// The rustls this crate builds on, for its `ClientConfig`.
 #[cfg(feature = "rustls")]
 pub use rustls;
-pub use service::HttpTrace;
-#[cfg(feature = "tracing")]
-pub use tracing_events::TracingEvents;

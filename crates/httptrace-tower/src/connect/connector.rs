@@ -13,9 +13,9 @@ use hyper_util::rt::TokioIo;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::conn_state::{CloseWatch, ConnShared, ConnectionHandle};
 use super::traced_io::TracedIo;
-use crate::request_state::{current_request, RequestId};
+use crate::state::connection::{CloseWatch, ConnShared, ConnectionHandle};
+use crate::state::request::{current_request, RequestId};
 
 /// A connector (`Service<Uri>`, as hyper-util's `Client` takes) whose connections report to
 /// the request they carry: `GotConn` with reuse and idle time, the header fields as written,
@@ -114,7 +114,7 @@ where
         let trace = current_trace();
         let dialed_by = current_request();
         let mut destination = String::new();
-        let _ = crate::host_port::write_host_port(&mut destination, &dst);
+        let _ = crate::wire::host_port::write_host_port(&mut destination, &dst);
         let inner = self.inner.call(dst);
         TraceConnecting {
             inner,

@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 
 use httptrace::{GotConnInfo, HookKind, TraceError, WroteRequestInfo};
 
-use super::conn_state::{ConnShared, ExchangeEnd};
-use crate::handoff;
-use crate::head_scanner::{HeadEvent, HeadScanner};
-use crate::informational::informational;
-use crate::interim_scanner::InterimScanner;
-use crate::request_state::{Once, RequestState};
+use crate::state::connection::{ConnShared, ExchangeEnd};
+use crate::state::handoff;
+use crate::state::informational::informational;
+use crate::state::request::{Once, RequestState};
+use crate::wire::head::{HeadEvent, HeadScanner};
+use crate::wire::interim::InterimScanner;
 
 pub(crate) struct Http1Tracker {
     owner: Option<Weak<RequestState>>,
@@ -200,7 +200,7 @@ impl Http1Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connect::conn_state::CloseWatch;
+    use crate::state::connection::CloseWatch;
     use httptrace::{ConnectionId, ConnectionInfo, EventLog};
     use proptest::prelude::*;
 
@@ -248,7 +248,7 @@ mod tests {
     }
 
     fn traced(log: &EventLog, reads_1xx: bool) -> Arc<RequestState> {
-        let wire = crate::request_state::OnTheWire::new(reads_1xx, false, None);
+        let wire = crate::state::request::OnTheWire::new(reads_1xx, false, None);
         Arc::new(RequestState::new(
             log.trace(),
             None,

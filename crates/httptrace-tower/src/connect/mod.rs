@@ -7,12 +7,10 @@
 //!          └─ TraceResolver .... DNSStart / DNSDone, coalesced lookups
 //! ```
 
-pub(crate) mod conn_state;
 mod connect_error;
 mod connector;
 mod dialer;
 mod http1_tracker;
-mod http2_frames;
 #[cfg(feature = "rustls")]
 mod maybe_tls;
 mod resolver;
@@ -20,7 +18,7 @@ mod resolver;
 mod tls;
 mod traced_io;
 
-pub use conn_state::{live_connection_states, ConnectionHandle};
+pub use crate::state::connection::{live_connection_states, ConnectionHandle};
 pub use connect_error::ConnectError;
 pub use connector::{TraceConnecting, TraceConnector, TracedConnection};
 pub use dialer::{Dialing, TraceHttpConnector};

@@ -11,10 +11,10 @@ use hyper_util::client::legacy::connect::{Connected, Connection};
 use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::conn_state::{ConnShared, ConnectionHandle};
 use super::http1_tracker::Http1Tracker;
-use super::http2_frames::{Direction, Http2Frames};
-use crate::handoff;
+use crate::state::connection::{ConnShared, ConnectionHandle};
+use crate::state::handoff;
+use crate::wire::http2_frames::{Direction, Http2Frames};
 
 /// The HTTP/2 client preface; a connection whose first bytes are these speaks HTTP/2.
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
@@ -344,7 +344,7 @@ mod tests {
     use tokio::net::{TcpListener, TcpStream};
 
     use super::*;
-    use crate::connect::conn_state::tests::watched;
+    use crate::state::connection::tests::watched;
 
     async fn tcp_pair() -> (TcpStream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -14,12 +14,12 @@ use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection}
 use tower_service::Service;
 
 use crate::call::current_call;
-use crate::expect_continue::{expects_continue, ExpectGate, DEFAULT_TIMEOUT};
-use crate::future::ResponseFuture;
-use crate::h2_stream::H2Head;
-use crate::informational::watch_informational;
-use crate::request_body::{traced_outside, TracedRequestBody};
-use crate::request_state::{OnTheWire, RequestState};
+use crate::http_trace::future::ResponseFuture;
+use crate::http_trace::h2_stream::H2Head;
+use crate::http_trace::request_body::{traced_outside, TracedRequestBody};
+use crate::state::expect_gate::{expects_continue, ExpectGate, DEFAULT_TIMEOUT};
+use crate::state::informational::watch_informational;
+use crate::state::request::{OnTheWire, RequestState};
 
 /// Traces the requests sent through `S`; made by [`HttpTraceLayer`](crate::HttpTraceLayer).
 ///
@@ -360,7 +360,7 @@ impl HostPort {
         }
         let mut buf = HOST_PORT.take();
         buf.clear();
-        let written = crate::host_port::write_host_port(&mut buf, req.uri());
+        let written = crate::wire::host_port::write_host_port(&mut buf, req.uri());
         let host_port = HostPort(buf);
         written.map(|()| host_port)
     }

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use httptrace::ClientTrace;
 
-use crate::expect_continue::DEFAULT_TIMEOUT;
+use crate::state::expect_gate::DEFAULT_TIMEOUT;
 use tower_layer::Layer;
 
-use crate::service::{HttpTrace, PerRequest};
+use crate::http_trace::service::{HttpTrace, PerRequest};
 
 /// Wraps a `Service<http::Request<B>>` (hyper-util's `Client`, say) in [`HttpTrace`]: every
 /// request through it is traced with this layer's trace, composed with the trace attached to

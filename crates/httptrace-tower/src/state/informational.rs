@@ -14,8 +14,8 @@ use http::{Request, StatusCode};
 use httptrace::Got1xxResponseInfo;
 
 use crate::error::{TooManyInformational, MAX_INFORMATIONAL};
-use crate::expect_continue::ExpectGate;
-use crate::request_state::RequestState;
+use crate::state::expect_gate::ExpectGate;
+use crate::state::request::RequestState;
 
 /// Adds the 1xx callback for a request to `probe` (merged into the request by the caller, so
 /// that a callback the caller set stays theirs): its hooks, if traced, and its

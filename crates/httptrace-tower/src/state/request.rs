@@ -13,9 +13,9 @@ use httptrace::{
 };
 
 use crate::call::CallState;
-use crate::connect::conn_state::ConnShared;
-use crate::h2_stream::{H2Head, OpenStream};
-use crate::service::Learned;
+use crate::http_trace::h2_stream::{H2Head, OpenStream};
+use crate::http_trace::service::Learned;
+use crate::state::connection::ConnShared;
 
 /// Identifies a request to the connector, so that a connection knows who dialled it.
 pub(crate) type RequestId = u64;

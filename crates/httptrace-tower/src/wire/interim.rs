@@ -8,7 +8,7 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
-use crate::head_scanner::{trim, MAX_LINE};
+use crate::wire::head::{trim, MAX_LINE};
 
 /// The most fields an interim head may have and be reported: hyper's default limit for a
 /// response head.

@@ -10,10 +10,10 @@ use http_body::{Body, Frame, SizeHint};
 use httptrace::{BodyDoneInfo, HookKind, PutIdleConnInfo, TraceError};
 use pin_project_lite::pin_project;
 
-use crate::connect::conn_state::ExchangeEnd;
 use crate::connect::ConnectionHandle;
-use crate::expect_continue::ExpectGate;
-use crate::request_state::{Once, RequestState};
+use crate::state::connection::ExchangeEnd;
+use crate::state::expect_gate::ExpectGate;
+use crate::state::request::{Once, RequestState};
 
 /// Why the connection is not reused when the body is dropped before its end (Go fires no
 /// hook then; we say why, on purpose: see ARCHITECTURE.md).

@@ -16,7 +16,7 @@ use http::{header, HeaderMap, HeaderValue, Method, Request, Uri};
 use httptrace::{GotConnInfo, WroteHeaderFieldInfo, WroteRequestInfo};
 
 use crate::connect::ConnectionHandle;
-use crate::request_state::{Once, RequestState};
+use crate::state::request::{Once, RequestState};
 
 /// What hyper will put in the stream's HEADERS frame, kept from the request when a
 /// `WroteHeaderField` hook wants it (the request itself is gone by the time the stream opens).

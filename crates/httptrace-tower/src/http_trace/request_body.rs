@@ -14,10 +14,10 @@ use pin_project_lite::pin_project;
 
 use std::cell::Cell;
 
-use crate::expect_continue::{ExpectGate, Phase};
-use crate::h2_stream::wrote_request_if_body_done;
-use crate::handoff;
-use crate::request_state::{Once, RequestState};
+use crate::http_trace::h2_stream::wrote_request_if_body_done;
+use crate::state::expect_gate::{ExpectGate, Phase};
+use crate::state::handoff;
+use crate::state::request::{Once, RequestState};
 
 pin_project! {
     /// A request body as the traced stack sends it. Frames, size hint and end of stream are

@@ -25,7 +25,7 @@
 use std::cell::RefCell;
 use std::sync::{Arc, Weak};
 
-use crate::request_state::RequestState;
+use crate::state::request::RequestState;
 
 thread_local! {
     static OFFERED: RefCell<Option<Offer>> = const { RefCell::new(None) };

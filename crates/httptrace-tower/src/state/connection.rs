@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use httptrace::{ClientTrace, CloseReason, ConnClosedInfo, ConnectionInfo, TraceError};
 
-use crate::request_state::RequestId;
+use crate::state::request::RequestId;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 

@@ -11,14 +11,14 @@ use httptrace::{GotConnInfo, TraceError, WroteRequestInfo};
 use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
 
-use crate::connect::conn_state::next_stream_seq;
 use crate::connect::ConnectionHandle;
 use crate::error::TooManyInformational;
-use crate::expect_continue::ExpectGate;
-use crate::h2_stream::stream_started;
-use crate::request_state::{Once, RequestState};
-use crate::response_body::{PutIdle, TracedResponseBody};
-use crate::service::{connection_has, Learned};
+use crate::http_trace::h2_stream::stream_started;
+use crate::http_trace::response_body::{PutIdle, TracedResponseBody};
+use crate::http_trace::service::{connection_has, Learned};
+use crate::state::connection::next_stream_seq;
+use crate::state::expect_gate::ExpectGate;
+use crate::state::request::{Once, RequestState};
 
 pin_project! {
     /// The future of [`HttpTrace`](crate::HttpTrace).

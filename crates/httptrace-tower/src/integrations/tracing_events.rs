@@ -44,7 +44,7 @@ use std::sync::Arc;
 use httptrace::{ClientTrace, CloseReason, Redaction, TraceError};
 use tracing::{event, Level, Span};
 
-use crate::layer::HttpTraceLayer;
+use crate::HttpTraceLayer;
 
 /// Records each hook of a request as a `tracing` event (see the module docs for targets,
 /// fields and levels).

@@ -1,0 +1,16 @@
+//! The request side: [`HttpTraceLayer`] makes [`HttpTrace`], whose [`ResponseFuture`] fires
+//! the request's hooks and wraps its bodies ([`TracedRequestBody`], [`TracedResponseBody`]);
+//! HTTP/2 streams are paired with their connection in `h2_stream`.
+
+mod future;
+pub(crate) mod h2_stream;
+mod layer;
+pub(crate) mod request_body;
+pub(crate) mod response_body;
+pub(crate) mod service;
+
+pub use future::ResponseFuture;
+pub use layer::HttpTraceLayer;
+pub use request_body::TracedRequestBody;
+pub use response_body::TracedResponseBody;
+pub use service::HttpTrace;

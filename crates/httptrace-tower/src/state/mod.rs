@@ -1,0 +1,9 @@
+//! What the request side (`http_trace`) and the connection side (`connect`) share: a
+//! request's state, a connection's state, the hand-off between them, the 1xx watch and the
+//! `Expect: 100-continue` gate. Imports nothing from either side.
+
+pub(crate) mod connection;
+pub(crate) mod expect_gate;
+pub(crate) mod handoff;
+pub(crate) mod informational;
+pub(crate) mod request;

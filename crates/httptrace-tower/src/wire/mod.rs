@@ -1,0 +1,7 @@
+//! Pure readers of bytes: an HTTP/1 response head, 1xx heads, HTTP/2 frame headers, and
+//! `host:port` from an authority. They know nothing of requests or connections.
+
+pub(crate) mod head;
+pub(crate) mod host_port;
+pub(crate) mod http2_frames;
+pub(crate) mod interim;
