@@ -86,7 +86,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
 
-mod call;
+pub mod call;
 mod client;
 pub mod connect;
 mod error;
@@ -96,7 +96,7 @@ mod panic_report;
 mod state;
 mod wire;
 
-pub use call::{CallFuture, CallTrace, CallTraceLayer};
+pub use call::{CallTrace, CallTraceLayer};
 pub use client::{http_client, http_client_with, Timeouts, TracedClient, TracedHttpConnector};
 #[cfg(feature = "rustls")]
 pub use client::{https_client, https_client_with, TracedHttpsConnector};

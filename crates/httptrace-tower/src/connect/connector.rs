@@ -15,7 +15,7 @@ use tower_service::Service;
 
 use super::traced_io::TracedIo;
 use crate::state::connection::{CloseWatch, ConnShared, ConnectionHandle};
-use crate::state::request::{current_request, RequestId};
+use crate::state::ids::{current_request, RequestId};
 
 /// A connector (`Service<Uri>`, as hyper-util's `Client` takes) whose connections report to
 /// the request they carry: `GotConn` with reuse and idle time, the header fields as written,

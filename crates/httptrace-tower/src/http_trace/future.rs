@@ -15,10 +15,11 @@ use crate::connect::ConnectionHandle;
 use crate::error::TooManyInformational;
 use crate::http_trace::h2_stream::stream_started;
 use crate::http_trace::response_body::{PutIdle, TracedResponseBody};
-use crate::http_trace::service::{connection_has, Learned};
 use crate::state::connection::next_stream_seq;
 use crate::state::expect_gate::ExpectGate;
+use crate::state::learned::Learned;
 use crate::state::request::{Once, RequestState};
+use crate::wire::connection_header::connection_has;
 
 pin_project! {
     /// The future of [`HttpTrace`](crate::HttpTrace).

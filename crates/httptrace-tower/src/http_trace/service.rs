@@ -1,25 +1,26 @@
 //! [`HttpTrace`]: the service that starts tracing a request.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::uri::Scheme;
-use http::{header, Request, Version};
+use http::{Request, Version};
 use httptrace::{
     current_trace, extensions_client_trace, ClientTrace, GetConnInfo, HookKind, TimingsRecorder,
 };
 use hyper_util::client::legacy::connect::{capture_connection, CaptureConnection};
 use tower_service::Service;
 
-use crate::call::current_call;
 use crate::http_trace::future::ResponseFuture;
-use crate::http_trace::h2_stream::H2Head;
 use crate::http_trace::request_body::{traced_outside, TracedRequestBody};
+use crate::state::call::current_call;
 use crate::state::expect_gate::{expects_continue, ExpectGate, DEFAULT_TIMEOUT};
 use crate::state::informational::watch_informational;
+use crate::state::learned::Learned;
 use crate::state::request::{OnTheWire, RequestState};
+use crate::wire::connection_header::connection_has;
+use crate::wire::h2_head::H2Head;
 
 /// Traces the requests sent through `S`; made by [`HttpTraceLayer`](crate::HttpTraceLayer).
 ///
@@ -56,31 +57,6 @@ pub(crate) struct PerRequest(pub(crate) Arc<dyn Fn() -> ClientTrace + Send + Syn
 impl std::fmt::Debug for PerRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PerRequest")
-    }
-}
-
-/// Something a layer (and its clones) learns from the requests it sends, once and for good.
-/// Two are learned:
-/// - requests have gone out as HTTP/2 over plain TCP (prior knowledge): until one has, a plain
-///   `http` HTTP/1.x request is not watched for an HTTP/2 hand-off, which costs several
-///   allocations per request (ARCHITECTURE.md, "HTTP/2");
-/// - HTTP/1 requests are handed to traced connections (`handoff.rs`): from then on, the
-///   connection a 1xx hook vetoed is closed through its traced I/O, and the layer need not
-///   keep each request's connection at hand (hyper-util's `capture_connection`, several
-///   allocations) to poison it.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Learned(Arc<AtomicBool>);
-
-impl Learned {
-    pub(crate) fn seen(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-
-    /// It happened.
-    pub(crate) fn see(&self) {
-        if !self.seen() {
-            self.0.store(true, Ordering::Relaxed);
-        }
     }
 }
 
@@ -374,15 +350,6 @@ impl Drop for HostPort {
     fn drop(&mut self) {
         HOST_PORT.set(std::mem::take(&mut self.0));
     }
-}
-
-/// Whether the `Connection` fields of `headers` list `token` (`close`, `keep-alive`).
-pub(crate) fn connection_has(headers: &http::HeaderMap, token: &str) -> bool {
-    headers.get_all(header::CONNECTION).iter().any(|value| {
-        value
-            .to_str()
-            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-    })
 }
 
 #[cfg(test)]

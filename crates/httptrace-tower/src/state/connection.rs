@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use httptrace::{ClientTrace, CloseReason, ConnClosedInfo, ConnectionInfo, TraceError};
 
-use crate::state::request::RequestId;
+use crate::state::ids::RequestId;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
@@ -356,6 +356,29 @@ impl std::fmt::Debug for ConnectionHandle {
             .field("requests_served", &self.requests_served())
             .field("http2", &self.is_http2())
             .finish()
+    }
+}
+
+/// Counts a traced stream open on its connection until dropped (the wire tracker sees a
+/// stream only once hyper has written it; this covers the moments before).
+pub(crate) struct OpenStream {
+    conn: ConnectionHandle,
+}
+
+impl OpenStream {
+    /// A traced stream opens on `conn`; also returns how many were open before it.
+    pub(crate) fn open(conn: &ConnectionHandle) -> (Self, usize) {
+        let before = conn.shared.h2_traced_open.fetch_add(1, Ordering::AcqRel);
+        (OpenStream { conn: conn.clone() }, before)
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.conn
+            .shared
+            .h2_traced_open
+            .fetch_sub(1, Ordering::AcqRel);
     }
 }
 

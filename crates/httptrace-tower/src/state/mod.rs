@@ -2,8 +2,11 @@
 //! request's state, a connection's state, the hand-off between them, the 1xx watch and the
 //! `Expect: 100-continue` gate. Imports nothing from either side.
 
+pub(crate) mod call;
 pub(crate) mod connection;
 pub(crate) mod expect_gate;
 pub(crate) mod handoff;
+pub(crate) mod ids;
 pub(crate) mod informational;
+pub(crate) mod learned;
 pub(crate) mod request;

@@ -1,7 +1,6 @@
 //! What one traced request shares between its future, its bodies and the connection that
 //! carries it: the effective trace and which once-only hooks have fired.
 
-use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Waker;
@@ -12,13 +11,11 @@ use httptrace::{
     BodyDoneInfo, BoxError, ClientTrace, HookKind, TimingsRecorder, TraceError, WroteRequestInfo,
 };
 
-use crate::call::CallState;
-use crate::http_trace::h2_stream::{H2Head, OpenStream};
-use crate::http_trace::service::Learned;
-use crate::state::connection::ConnShared;
-
-/// Identifies a request to the connector, so that a connection knows who dialled it.
-pub(crate) type RequestId = u64;
+use crate::state::call::CallState;
+use crate::state::connection::{ConnShared, OpenStream};
+use crate::state::ids::{next_request_id, EnteredRequest, RequestId};
+use crate::state::learned::Learned;
+use crate::wire::h2_head::H2Head;
 
 pub(crate) struct RequestState {
     pub(crate) id: RequestId,
@@ -307,29 +304,9 @@ impl RequestState {
     /// request: its count would bounce between cores on every poll).
     pub(crate) fn in_effect<R>(state: &mut Option<Arc<Self>>, f: impl FnOnce() -> R) -> R {
         let id = state.as_ref().map(|s| s.id);
-        let _request = EnteredRequest(CURRENT_REQUEST.with(|c| c.replace(id)));
+        let _request = EnteredRequest::enter(id);
         httptrace::lend_holder_while(state, f)
     }
-}
-
-/// A new request id, unique in the process. Each thread reserves a block of them at a time,
-/// so that requests on different cores do not all bump one shared counter.
-fn next_request_id() -> RequestId {
-    const BLOCK: u64 = 1 << 16;
-    static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
-    thread_local! {
-        /// The next id of this thread's block, and the block's end.
-        static IDS: Cell<(RequestId, RequestId)> = const { Cell::new((0, 0)) };
-    }
-    IDS.with(|ids| {
-        let (mut next, mut end) = ids.get();
-        if next == end {
-            next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
-            end = next + BLOCK;
-        }
-        ids.set((next + 1, end));
-        next
-    })
 }
 
 impl httptrace::HoldsTrace for RequestState {
@@ -338,32 +315,11 @@ impl httptrace::HoldsTrace for RequestState {
     }
 }
 
-thread_local! {
-    static CURRENT_REQUEST: Cell<Option<RequestId>> = const { Cell::new(None) };
-}
-
-/// The request being polled on this thread, if a traced one is.
-pub(crate) fn current_request() -> Option<RequestId> {
-    if httptrace::in_hook() {
-        return None;
-    }
-    CURRENT_REQUEST.with(Cell::get)
-}
-
-/// Restores the request polled before, on drop.
-struct EnteredRequest(Option<RequestId>);
-
 impl Drop for RequestState {
     fn drop(&mut self) {
         // A body that ended, on a request that never reported `WroteRequest`.
         if self.has(Once::BodyDone) {
             self.request_body_done(None);
         }
-    }
-}
-
-impl Drop for EnteredRequest {
-    fn drop(&mut self) {
-        CURRENT_REQUEST.with(|c| c.set(self.0));
     }
 }

@@ -1,6 +1,8 @@
 //! Pure readers of bytes: an HTTP/1 response head, 1xx heads, HTTP/2 frame headers, and
 //! `host:port` from an authority. They know nothing of requests or connections.
 
+pub(crate) mod connection_header;
+pub(crate) mod h2_head;
 pub(crate) mod head;
 pub(crate) mod host_port;
 pub(crate) mod http2_frames;
