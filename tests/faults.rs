@@ -195,7 +195,7 @@ fn ready_made(
     timeouts: httptrace_tower::Timeouts,
 ) -> httptrace_tower::TracedClient<
     http_body_util::Full<bytes::Bytes>,
-    httptrace_tower::TracedHttpsConnector,
+    httptrace_tower::HttpsConnectorStack,
 > {
     httptrace_tower::https_client_with(log.trace(), pki.client_config(&[b"h2"]), timeouts)
 }

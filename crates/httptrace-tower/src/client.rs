@@ -16,11 +16,11 @@ use crate::http_trace::ResponseFuture;
 
 /// The connector stack of [`http_client`]: traced I/O over our dialer over the system
 /// resolver, traced.
-pub type TracedHttpConnector = TraceConnector<TraceHttpConnector>;
+pub type HttpConnectorStack = TraceConnector<TraceHttpConnector>;
 
 /// The connector stack of [`https_client`]: traced I/O over rustls over our dialer.
 #[cfg(feature = "rustls")]
-pub type TracedHttpsConnector =
+pub type HttpsConnectorStack =
     TraceConnector<crate::connect::TraceTlsConnector<TraceHttpConnector>>;
 
 /// How long the ready-made clients wait for each phase of getting a connection; `None`: no
@@ -54,7 +54,7 @@ impl Default for Timeouts {
 }
 
 /// The client [`http_client`] returns.
-pub type TracedClient<B, C = TracedHttpConnector> = HttpTrace<Client<C, TracedRequestBody<B>>>;
+pub type TracedClient<B, C = HttpConnectorStack> = HttpTrace<Client<C, TracedRequestBody<B>>>;
 
 /// A hyper-util `Client` for plain HTTP/1.1 with every hook in place, `trace` applied to
 /// each request (add per-request traces with [`httptrace::with_client_trace`]), and Go's
@@ -120,7 +120,7 @@ where
 pub fn https_client<B>(
     trace: ClientTrace,
     config: std::sync::Arc<rustls::ClientConfig>,
-) -> TracedClient<B, TracedHttpsConnector>
+) -> TracedClient<B, HttpsConnectorStack>
 where
     B: Body + Send + 'static + Unpin,
     B::Data: Send,
@@ -135,7 +135,7 @@ pub fn https_client_with<B>(
     trace: ClientTrace,
     config: std::sync::Arc<rustls::ClientConfig>,
     timeouts: Timeouts,
-) -> TracedClient<B, TracedHttpsConnector>
+) -> TracedClient<B, HttpsConnectorStack>
 where
     B: Body + Send + 'static + Unpin,
     B::Data: Send,

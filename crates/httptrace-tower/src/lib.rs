@@ -97,9 +97,9 @@ mod state;
 mod wire;
 
 pub use call::{CallTrace, CallTraceLayer};
-pub use client::{http_client, http_client_with, Timeouts, TracedClient, TracedHttpConnector};
+pub use client::{http_client, http_client_with, HttpConnectorStack, Timeouts, TracedClient};
 #[cfg(feature = "rustls")]
-pub use client::{https_client, https_client_with, TracedHttpsConnector};
+pub use client::{https_client, https_client_with, HttpsConnectorStack};
 pub use connect::{
     live_connection_states, ConnectError, ConnectionHandle, TraceConnector, TraceHttpConnector,
     TraceResolver, TracedConnection, TracedIo,
@@ -111,7 +111,9 @@ pub use http_trace::{
     HttpTrace, HttpTraceLayer, ResponseFuture, TracedRequestBody, TracedResponseBody,
 };
 #[cfg(feature = "opentelemetry")]
-pub use integrations::otel::{OtelFuture, OtelLayer, OtelService};
+pub use integrations::otel;
+#[cfg(feature = "opentelemetry")]
+pub use integrations::otel::{Otel, OtelLayer};
 #[cfg(feature = "reqwest")]
 pub use integrations::reqwest::{ReqwestTracing, TracedDns};
 #[cfg(feature = "tonic")]

@@ -10,7 +10,7 @@ use tower_service::Service;
 use super::ResponseFuture;
 use crate::state::call::{CallEnd, CallState};
 
-/// The service of [`CallTraceLayer`].
+/// The service of [`CallTraceLayer`](super::CallTraceLayer).
 #[derive(Debug, Clone)]
 pub struct CallTrace<S> {
     inner: S,

@@ -104,7 +104,7 @@ where
 {
     type Response = TracedConnection<C::Response>;
     type Error = C::Error;
-    type Future = TraceConnecting<C::Future>;
+    type Future = TraceConnectorFuture<C::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -116,7 +116,7 @@ where
         let mut destination = String::new();
         let _ = crate::wire::host_port::write_host_port(&mut destination, &dst);
         let inner = self.inner.call(dst);
-        TraceConnecting {
+        TraceConnectorFuture {
             inner,
             trace,
             dialed_by,
@@ -130,7 +130,7 @@ where
 pin_project! {
     /// The future of [`TraceConnector`].
     #[must_use = "futures do nothing unless polled"]
-    pub struct TraceConnecting<F> {
+    pub struct TraceConnectorFuture<F> {
         #[pin]
         inner: F,
         trace: Option<ClientTrace>,
@@ -142,7 +142,7 @@ pin_project! {
     }
 }
 
-impl<F, R, E> Future for TraceConnecting<F>
+impl<F, R, E> Future for TraceConnectorFuture<F>
 where
     F: Future<Output = Result<R, E>>,
     R: Read + Write + Connection + Unpin,

@@ -115,17 +115,17 @@ where
 {
     type Response = TokioIo<TcpStream>;
     type Error = ConnectError;
-    type Future = Dialing;
+    type Future = TraceHttpConnectorFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), ConnectError>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, dst: Uri) -> Dialing {
+    fn call(&mut self, dst: Uri) -> TraceHttpConnectorFuture {
         let trace = current_trace();
         let resolver = self.resolver.clone();
         let config = self.config.clone();
-        Dialing {
+        TraceHttpConnectorFuture {
             inner: Box::pin(dial(dst, resolver, config, trace)),
         }
     }
@@ -133,11 +133,11 @@ where
 
 /// The future of [`TraceHttpConnector`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Dialing {
+pub struct TraceHttpConnectorFuture {
     inner: Pin<Box<dyn Future<Output = Result<TokioIo<TcpStream>, ConnectError>> + Send>>,
 }
 
-impl Future for Dialing {
+impl Future for TraceHttpConnectorFuture {
     type Output = Result<TokioIo<TcpStream>, ConnectError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -145,9 +145,9 @@ impl Future for Dialing {
     }
 }
 
-impl std::fmt::Debug for Dialing {
+impl std::fmt::Debug for TraceHttpConnectorFuture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Dialing")
+        f.write_str("TraceHttpConnectorFuture")
     }
 }
 

@@ -18,7 +18,7 @@ use httptrace::{GotConnInfo, HookKind, TraceError, WroteRequestInfo};
 use crate::state::connection::{ConnShared, ExchangeEnd};
 use crate::state::handoff;
 use crate::state::informational::informational;
-use crate::state::request::{Once, RequestState};
+use crate::state::request::{Milestone, RequestState};
 use crate::wire::head::{HeadEvent, HeadScanner};
 use crate::wire::interim::InterimScanner;
 
@@ -61,7 +61,7 @@ impl Http1Tracker {
     /// run high then, never low, so `reused` stays right.
     pub(crate) fn before_write(&mut self, conn: &Arc<ConnShared>) {
         // hyper offers a request again while it streams its body: not a new hand-off.
-        let offered = handoff::take_offered().filter(|req| !req.has(Once::GotConn));
+        let offered = handoff::take_offered().filter(|req| !req.has(Milestone::GotConn));
         // A second request handed over before any answer (pipelining, which hyper's client
         // does not do) is a new exchange too.
         if self.read_since_write || (offered.is_some() && self.exchange_bound) {
@@ -77,7 +77,7 @@ impl Http1Tracker {
     }
 
     fn bind(&mut self, conn: &Arc<ConnShared>, req: Arc<RequestState>) {
-        if !req.first(Once::GotConn) {
+        if !req.first(Milestone::GotConn) {
             return;
         }
         req.handed_to(conn);
@@ -138,10 +138,10 @@ impl Http1Tracker {
             self.scanner.feed(part, |event| match event {
                 HeadEvent::Field(field) => req.trace.wrote_header_field(&field),
                 HeadEvent::End => {
-                    if req.first(Once::WroteHeaders) {
+                    if req.first(Milestone::WroteHeaders) {
                         req.trace.wrote_headers()
                     }
-                    if req.expects_continue && req.first(Once::Wait100Continue) {
+                    if req.expects_continue && req.first(Milestone::Wait100Continue) {
                         req.trace.wait_100_continue()
                     }
                 }
@@ -153,7 +153,10 @@ impl Http1Tracker {
     /// the whole request is on the wire.
     pub(crate) fn after_flush(&mut self) {
         let Some(req) = self.owner() else { return };
-        if self.scanner.is_done() && req.has(Once::BodyDone) && req.first(Once::WroteRequest) {
+        if self.scanner.is_done()
+            && req.has(Milestone::BodyDone)
+            && req.first(Milestone::WroteRequest)
+        {
             req.wrote_request(&WroteRequestInfo::new(None));
             self.release_if_finished(&req);
         }
@@ -161,7 +164,7 @@ impl Http1Tracker {
 
     pub(crate) fn write_failed(&mut self, err: &std::io::Error) {
         let Some(req) = self.owner() else { return };
-        if req.has(Once::GotConn) && req.first(Once::WroteRequest) {
+        if req.has(Milestone::GotConn) && req.first(Milestone::WroteRequest) {
             req.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(err))));
         }
     }
@@ -174,7 +177,7 @@ impl Http1Tracker {
         self.last_read = Some(Instant::now());
         self.read_since_write = true;
         let Some(req) = self.owner() else { return };
-        let first = req.first(Once::FirstByte);
+        let first = req.first(Milestone::FirstByte);
         if first {
             req.trace.got_first_response_byte();
         }
@@ -191,7 +194,7 @@ impl Http1Tracker {
 
     /// Once the connection has nothing left to report for its owner, it stops holding it.
     fn release_if_finished(&mut self, req: &RequestState) {
-        if req.has(Once::WroteRequest) && req.has(Once::FirstByte) && !self.watching_1xx {
+        if req.has(Milestone::WroteRequest) && req.has(Milestone::FirstByte) && !self.watching_1xx {
             self.owner = None;
         }
     }
@@ -313,7 +316,7 @@ mod tests {
         let mut tracker = Http1Tracker::new();
         handoff::offer(&req);
         write_head(&mut tracker, &conn, 0);
-        req.first(Once::BodyDone);
+        req.first(Milestone::BodyDone);
         tracker.after_flush();
         tracker.after_read(b"HTTP/1.1 100 Continue\r\n\r\n");
         tracker.after_read(b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n");
@@ -369,7 +372,7 @@ mod tests {
                     Op::Flush => tracker.after_flush(),
                     Op::BodyEnds(i) => {
                         if let Some(r) = &requests[i] {
-                            r.first(Once::BodyDone);
+                            r.first(Milestone::BodyDone);
                         }
                     }
                     Op::Read(n) => tracker.after_read(&b"HTTP/1.1 200 OK\r\n"[..n]),

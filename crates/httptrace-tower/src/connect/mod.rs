@@ -20,11 +20,11 @@ mod traced_io;
 
 pub use crate::state::connection::{live_connection_states, ConnectionHandle};
 pub use connect_error::ConnectError;
-pub use connector::{TraceConnecting, TraceConnector, TracedConnection};
-pub use dialer::{Dialing, TraceHttpConnector};
+pub use connector::{TraceConnector, TraceConnectorFuture, TracedConnection};
+pub use dialer::{TraceHttpConnector, TraceHttpConnectorFuture};
 #[cfg(feature = "rustls")]
 pub use maybe_tls::MaybeTlsStream;
-pub use resolver::{Resolving, TraceResolver};
+pub use resolver::{TraceResolver, TraceResolverFuture};
 #[cfg(feature = "rustls")]
-pub use tls::{TlsConnecting, TraceTlsConnector};
+pub use tls::{TraceTlsConnector, TraceTlsConnectorFuture};
 pub use traced_io::TracedIo;

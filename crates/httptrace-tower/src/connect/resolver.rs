@@ -73,17 +73,17 @@ where
 {
     type Response = std::vec::IntoIter<SocketAddr>;
     type Error = BoxError;
-    type Future = Resolving;
+    type Future = TraceResolverFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         // Readiness of the inner resolver is awaited in the lookup that uses it.
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, name: Name) -> Resolving {
+    fn call(&mut self, name: Name) -> TraceResolverFuture {
         let trace = current_trace();
         let (inner, inflight) = (self.inner.clone(), self.inflight.clone());
-        Resolving {
+        TraceResolverFuture {
             inner: Box::pin(lookup(trace, inner, inflight, name)),
         }
     }
@@ -91,11 +91,11 @@ where
 
 /// The future of [`TraceResolver`].
 #[must_use = "futures do nothing unless polled"]
-pub struct Resolving {
+pub struct TraceResolverFuture {
     inner: Pin<Box<dyn Future<Output = Result<std::vec::IntoIter<SocketAddr>, BoxError>> + Send>>,
 }
 
-impl Future for Resolving {
+impl Future for TraceResolverFuture {
     type Output = Result<std::vec::IntoIter<SocketAddr>, BoxError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -103,9 +103,9 @@ impl Future for Resolving {
     }
 }
 
-impl std::fmt::Debug for Resolving {
+impl std::fmt::Debug for TraceResolverFuture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Resolving")
+        f.write_str("TraceResolverFuture")
     }
 }
 

@@ -100,13 +100,13 @@ where
 {
     type Response = MaybeTlsStream<C::Response>;
     type Error = BoxError;
-    type Future = TlsConnecting<C::Response>;
+    type Future = TraceTlsConnectorFuture<C::Response>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, dst: Uri) -> TlsConnecting<C::Response> {
+    fn call(&mut self, dst: Uri) -> TraceTlsConnectorFuture<C::Response> {
         let trace = current_trace();
         let is_https = dst.scheme_str() == Some("https");
         let host = dst
@@ -118,7 +118,7 @@ where
         let connecting = self.inner.call(dst);
         let tls = self.tls.clone();
         let limit = self.handshake_timeout;
-        TlsConnecting {
+        TraceTlsConnectorFuture {
             inner: Box::pin(async move {
                 let io = connecting.await.map_err(Into::into)?;
                 if !is_https {
@@ -132,12 +132,12 @@ where
 
 /// The future of [`TraceTlsConnector`].
 #[must_use = "futures do nothing unless polled"]
-pub struct TlsConnecting<T> {
+pub struct TraceTlsConnectorFuture<T> {
     #[allow(clippy::type_complexity)]
     inner: Pin<Box<dyn Future<Output = Result<MaybeTlsStream<T>, BoxError>> + Send>>,
 }
 
-impl<T> Future for TlsConnecting<T> {
+impl<T> Future for TraceTlsConnectorFuture<T> {
     type Output = Result<MaybeTlsStream<T>, BoxError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -145,9 +145,9 @@ impl<T> Future for TlsConnecting<T> {
     }
 }
 
-impl<T> std::fmt::Debug for TlsConnecting<T> {
+impl<T> std::fmt::Debug for TraceTlsConnectorFuture<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TlsConnecting")
+        f.write_str("TraceTlsConnectorFuture")
     }
 }
 

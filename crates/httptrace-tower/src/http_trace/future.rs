@@ -18,7 +18,7 @@ use crate::http_trace::response_body::{PutIdle, TracedResponseBody};
 use crate::state::connection::next_stream_seq;
 use crate::state::expect_gate::ExpectGate;
 use crate::state::learned::Learned;
-use crate::state::request::{Once, RequestState};
+use crate::state::request::{Milestone, RequestState};
 use crate::wire::connection_header::connection_has;
 
 pin_project! {
@@ -176,7 +176,7 @@ where
                 Ok(too_many) => crate::Error::TooManyInformational(*too_many),
                 Err(veto) => crate::Error::Aborted(veto),
             };
-            if state.has(Once::GotConn) && state.first(Once::WroteRequest) {
+            if state.has(Milestone::GotConn) && state.first(Milestone::WroteRequest) {
                 let why = match &err {
                     crate::Error::Aborted(veto) => {
                         format!("request aborted by a Got1xxResponse hook: {veto}")
@@ -216,7 +216,7 @@ where
             }
             Err(err) => {
                 state.answered(None);
-                if state.has(Once::GotConn) && state.first(Once::WroteRequest) {
+                if state.has(Milestone::GotConn) && state.first(Milestone::WroteRequest) {
                     state.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&err))));
                 }
                 state.end_stream();
@@ -280,7 +280,7 @@ fn named(capture: &CaptureConnection, cleartext_http2: bool) -> Option<Option<Co
 /// retry (a second `GetConn` and `GotConn`). Looked at only once the connection the stream
 /// was handed to has received GOAWAY.
 fn watch_retry(state: &Arc<RequestState>, watch: &mut RetryWatch, seq: u64, cleartext_http2: bool) {
-    if !watch.conn.shared.going_away() || state.has(Once::FirstByte) {
+    if !watch.conn.shared.going_away() || state.has(Milestone::FirstByte) {
         return;
     }
     let Some(Some(now)) = named(&watch.capture, cleartext_http2) else {
@@ -305,7 +305,7 @@ fn respond<B: http_body::Body>(
     withheld: bool,
     gate: Option<Arc<ExpectGate>>,
 ) -> Response<TracedResponseBody<B>> {
-    let handed_over = state.has(Once::GotConn);
+    let handed_over = state.has(Milestone::GotConn);
     if !handed_over {
         // The request's connection was not named before its response came: report what is
         // known now that the response is here (a connection's handle is in the response
@@ -313,7 +313,7 @@ fn respond<B: http_body::Body>(
         if let Some(conn) = res.extensions().get::<ConnectionHandle>() {
             if conn.is_http2() {
                 stream_started(&state, conn, seq);
-            } else if state.first(Once::GotConn) {
+            } else if state.first(Milestone::GotConn) {
                 // HTTP/1 whose I/O counted the exchange but did not see the request's head
                 // hand-off (see `handoff.rs`).
                 let reused = conn.requests_served() > 1;
@@ -326,7 +326,7 @@ fn respond<B: http_body::Body>(
             }
         }
     }
-    if state.first(Once::FirstByte) {
+    if state.first(Milestone::FirstByte) {
         state.trace.got_first_response_byte();
     }
     let mut res = res;
@@ -334,7 +334,7 @@ fn respond<B: http_body::Body>(
         timings.protocol(protocol_name(res.version()));
         res.extensions_mut().insert(timings.clone());
     }
-    if withheld && state.first(Once::WroteRequest) {
+    if withheld && state.first(Milestone::WroteRequest) {
         // The decision not to send the body is the end of writing the request.
         state.wrote_request(&WroteRequestInfo::new(None));
     }

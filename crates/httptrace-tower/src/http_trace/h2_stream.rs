@@ -16,15 +16,15 @@ use httptrace::{GotConnInfo, WroteRequestInfo};
 
 use crate::connect::ConnectionHandle;
 use crate::state::connection::OpenStream;
-use crate::state::request::{Once, RequestState};
+use crate::state::request::{Milestone, RequestState};
 
 /// The request was handed to HTTP/2 connection `conn`, at some point after stream sequence
 /// number `seq` was current: streams opened before `seq` are others', never its own.
 pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle, seq: u64) {
-    if !state.first(Once::GotConn) {
+    if !state.first(Milestone::GotConn) {
         return;
     }
-    state.first(Once::Http2);
+    state.first(Milestone::Http2);
     let shared = &conn.shared;
     let handed_before = shared.h2_handoffs.fetch_add(1, Ordering::AcqRel) > 0;
     let (stream, traced_open) = OpenStream::open(conn);
@@ -48,24 +48,24 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
     if let Some(head) = state.h2_head() {
         head.report_fields(|field| trace.wrote_header_field(field));
     }
-    if state.first(Once::WroteHeaders) {
+    if state.first(Milestone::WroteHeaders) {
         trace.wrote_headers();
     }
     // hyper reports no 1xx on HTTP/2: the body waits for the timeout or a final response.
-    if state.expects_continue && state.first(Once::Wait100Continue) {
+    if state.expects_continue && state.first(Milestone::Wait100Continue) {
         trace.wait_100_continue();
     }
-    state.first(Once::HeadersReported);
+    state.first(Milestone::HeadersReported);
     wrote_request_if_body_done(state);
 }
 
 /// `WroteRequest` once both the stream's head is out and its body has ended, whichever of the
 /// two is seen last (they are seen on different tasks).
 pub(crate) fn wrote_request_if_body_done(state: &RequestState) {
-    if state.has(Once::Http2)
-        && state.has(Once::HeadersReported)
-        && state.has(Once::BodyDone)
-        && state.first(Once::WroteRequest)
+    if state.has(Milestone::Http2)
+        && state.has(Milestone::HeadersReported)
+        && state.has(Milestone::BodyDone)
+        && state.first(Milestone::WroteRequest)
     {
         state.wrote_request(&WroteRequestInfo::new(None));
     }

@@ -1,6 +1,6 @@
 //! [`TracedRequestBody`]: tells the connection when the request body has ended, so that
 //! `WroteRequest` fires once the last of it is on the wire; holds the body back for
-//! `Expect: 100-continue` (`expect_continue.rs`).
+//! `Expect: 100-continue` (`state/expect_gate.rs`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,7 +17,7 @@ use std::cell::Cell;
 use crate::http_trace::h2_stream::wrote_request_if_body_done;
 use crate::state::expect_gate::{ExpectGate, Phase};
 use crate::state::handoff;
-use crate::state::request::{Once, RequestState};
+use crate::state::request::{Milestone, RequestState};
 
 pin_project! {
     /// A request body as the traced stack sends it. Frames, size hint and end of stream are
@@ -54,7 +54,7 @@ impl Drop for BodyOf {
         // hyper drops a body it will not send (a GET's, say) before it flushes the head.
         offer_until_handed_over_to(&self.0);
         // A body that reached its end reports with `WroteRequest`.
-        if !self.0.has(Once::BodyDone) {
+        if !self.0.has(Milestone::BodyDone) {
             self.0.request_body_done(Some(BODY_DROPPED));
         }
     }
@@ -92,7 +92,7 @@ impl<B> TracedRequestBody<B> {
     pub fn into_inner(self) -> B {
         if let Some(state) = &self.state {
             // Marked as reported, its drop says nothing.
-            state.0.first(Once::RequestBodyDone);
+            state.0.first(Milestone::RequestBodyDone);
         }
         self.inner
     }
@@ -107,7 +107,7 @@ impl<B: Default> Default for TracedRequestBody<B> {
 /// The body ended (`cut_short`: without sending all of it).
 fn ended(state: &Option<BodyOf>, cut_short: Option<&'static str>) {
     if let Some(BodyOf(state)) = state {
-        if state.first(Once::BodyDone) {
+        if state.first(Milestone::BodyDone) {
             if let Some(timings) = &state.timings {
                 timings.request_body_ended(state.request_bytes.load(Ordering::Relaxed));
             }
@@ -232,7 +232,7 @@ fn offer_until_handed_over(state: &Option<BodyOf>) {
 }
 
 fn offer_until_handed_over_to(state: &Arc<RequestState>) {
-    if !state.has(Once::GotConn) {
+    if !state.has(Milestone::GotConn) {
         handoff::offer(state);
     }
 }

@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 use crate::connect::ConnectionHandle;
 use crate::state::connection::ExchangeEnd;
 use crate::state::expect_gate::ExpectGate;
-use crate::state::request::{Once, RequestState};
+use crate::state::request::{Milestone, RequestState};
 
 /// Why the connection is not reused when the body is dropped before its end (Go fires no
 /// hook then; we say why, on purpose: see ARCHITECTURE.md).
@@ -66,7 +66,7 @@ impl EndOfBody {
     /// The body ended, cut short by `cut_short` if it did not reach its end. The error is
     /// only made when it is reported (a body that ended normally is dropped after).
     fn ended(&self, cut_short: Option<&'static str>) {
-        if self.state.first(Once::ResponseEnded) {
+        if self.state.first(Milestone::ResponseEnded) {
             self.report(cut_short);
         }
         self.state.end_stream();
@@ -85,7 +85,7 @@ impl EndOfBody {
                 _ => ExchangeEnd::NotReusable,
             });
         }
-        // `report` runs once per response (`Once::ResponseEnded`), so `PutIdleConn` does too.
+        // `report` runs once per response (`Milestone::ResponseEnded`), so `PutIdleConn` does too.
         if !matches!(self.put_idle, PutIdle::Never) {
             let err = match self.put_idle {
                 PutIdle::NotReusedBodyWithheld => Some(BODY_WITHHELD),
@@ -177,7 +177,7 @@ impl<B> TracedResponseBody<B> {
     pub fn into_inner(mut self) -> B {
         if let Some(end) = self.end.take() {
             // Nobody will see the end now: say nothing rather than something false.
-            end.state.first(Once::ResponseEnded);
+            end.state.first(Milestone::ResponseEnded);
             end.state.end_stream();
         }
         self.inner

@@ -1,7 +1,7 @@
 //! Ready-made traces and client integrations, built on the crate's public API only.
 
 #[cfg(feature = "opentelemetry")]
-pub(crate) mod otel;
+pub mod otel;
 #[cfg(feature = "reqwest")]
 pub(crate) mod reqwest;
 #[cfg(feature = "tonic")]

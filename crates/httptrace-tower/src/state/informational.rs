@@ -1,7 +1,7 @@
 //! 1xx responses: `Got100Continue`, `Got1xxResponse`, and the veto a `Got1xxResponse` hook
 //! may return.
 //!
-//! A traced HTTP/1 connection reads them off the wire (`interim_scanner.rs`); otherwise hyper
+//! A traced HTTP/1 connection reads them off the wire (`wire/interim.rs`); otherwise hyper
 //! reports them to a callback carried in the request's extensions
 //! (`hyper::ext::on_informational`). Both run on the connection's task; neither exists for
 //! HTTP/2. A veto is kept in the request's state, closes the traced connection, and the

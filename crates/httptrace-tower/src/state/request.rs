@@ -87,7 +87,7 @@ struct Abort {
 
 /// Once-only events, as bits of `RequestState::fired`.
 #[derive(Clone, Copy)]
-pub(crate) enum Once {
+pub(crate) enum Milestone {
     GotConn = 1,
     WroteHeaders = 2,
     BodyDone = 4,
@@ -199,11 +199,11 @@ impl RequestState {
 
     /// `RequestBodyDone`, once: `cut_short` says why the body did not reach its end.
     ///
-    /// A body that reached its end (`Once::BodyDone`) reports with `WroteRequest`
+    /// A body that reached its end (`Milestone::BodyDone`) reports with `WroteRequest`
     /// ([`wrote_request`](Self::wrote_request)), when its end is on the wire: hyper may take
     /// a whole body before writing a byte of the head.
     pub(crate) fn request_body_done(&self, cut_short: Option<&'static str>) {
-        if self.trace.is_set(HookKind::RequestBodyDone) && self.first(Once::RequestBodyDone) {
+        if self.trace.is_set(HookKind::RequestBodyDone) && self.first(Milestone::RequestBodyDone) {
             let bytes = self.request_bytes.load(Ordering::Relaxed);
             let err = cut_short.map(TraceError::msg);
             self.trace.request_body_done(&BodyDoneInfo::new(bytes, err));
@@ -212,7 +212,7 @@ impl RequestState {
 
     /// `WroteRequest`, after the `RequestBodyDone` of a body that reached its end.
     pub(crate) fn wrote_request(&self, info: &WroteRequestInfo) {
-        if self.has(Once::BodyDone) {
+        if self.has(Milestone::BodyDone) {
             self.request_body_done(None);
         }
         self.trace.wrote_request(info);
@@ -265,7 +265,7 @@ impl RequestState {
 
     /// The request's HTTP/2 stream is over (its response ended, failed or was dropped).
     pub(crate) fn end_stream(&self) {
-        if !self.has(Once::Http2) {
+        if !self.has(Milestone::Http2) {
             return; // only an HTTP/2 stream is held
         }
         let stream = self.stream.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -276,24 +276,24 @@ impl RequestState {
     /// attempt's once-only events may fire again for the new one.
     pub(crate) fn retried(&self) {
         let again = [
-            Once::GotConn,
-            Once::Http2,
-            Once::WroteHeaders,
-            Once::HeadersReported,
-            Once::Wait100Continue,
-            Once::WroteRequest,
+            Milestone::GotConn,
+            Milestone::Http2,
+            Milestone::WroteHeaders,
+            Milestone::HeadersReported,
+            Milestone::Wait100Continue,
+            Milestone::WroteRequest,
         ];
         let bits = again.iter().fold(0, |bits, event| bits | *event as u16);
         self.fired.fetch_and(!bits, Ordering::AcqRel);
     }
 
     /// Marks `event`; true the first time only.
-    pub(crate) fn first(&self, event: Once) -> bool {
+    pub(crate) fn first(&self, event: Milestone) -> bool {
         let bit = event as u16;
         self.fired.fetch_or(bit, Ordering::AcqRel) & bit == 0
     }
 
-    pub(crate) fn has(&self, event: Once) -> bool {
+    pub(crate) fn has(&self, event: Milestone) -> bool {
         self.fired.load(Ordering::Acquire) & event as u16 != 0
     }
 
@@ -318,7 +318,7 @@ impl httptrace::HoldsTrace for RequestState {
 impl Drop for RequestState {
     fn drop(&mut self) {
         // A body that ended, on a request that never reported `WroteRequest`.
-        if self.has(Once::BodyDone) {
+        if self.has(Milestone::BodyDone) {
             self.request_body_done(None);
         }
     }

@@ -1,236 +1,18 @@
-//! [`OtelLayer`] (feature `opentelemetry`): the hooks as OpenTelemetry spans and metrics, as
-//! Go's `otelhttptrace` makes them.
-//!
-//! Each request gets a client span named after its method, a child of the context current
-//! where it is sent, and under it one span per phase:
-//!
-//! ```text
-//! GET ........................ http.request.method, url.full (redacted), server.address, server.port,
-//!  │                           http.response.status_code, network.protocol.version
-//!  ├─ http.getconn ........... from GetConn to GotConn: http.conn.reused, http.conn.was_idle,
-//!  │   │                       http.conn.idle_time_ms, network.peer.address, network.peer.port
-//!  │   ├─ http.dns ........... dns.question.name, dns.answers
-//!  │   ├─ http.connect ....... one per attempt: network.peer.address, network.peer.port
-//!  │   └─ http.tls ........... tls.protocol.version, tls.cipher, tls.resumed, tls.server.name
-//!  ├─ http.send .............. from GotConn to WroteRequest: http.request.body.size
-//!  └─ http.receive ........... from the first response byte to the body's end:
-//!                              http.response.body.size
-//! ```
-//!
-//! A connection's close is recorded in the metrics only (`http.client.connection.duration`,
-//! `http.client.open_connections`), not in a span: the connection outlives the request that
-//! dialled it, and keeps nothing of that request's spans.
-//!
-//! A phase that fails ends with an error status and its message; so does the request span
-//! when the request fails. The metrics, from the OpenTelemetry HTTP and DNS semantic
-//! conventions: `http.client.request.duration` (s, from the call to the response body's end),
-//! `http.client.connection.duration` (s, a connection's life, recorded when it closes),
-//! `http.client.open_connections` (connections that carried a request and are not closed
-//! yet; without `http.connection.state`, which the hooks cannot follow) and
-//! `dns.lookup.duration` (s).
-//!
-//! The layer goes outside an [`HttpTraceLayer`](crate::HttpTraceLayer), whose trace it
-//! extends with its own for each request.
+//! One request's spans and its share of the metrics, as the hooks open and close them.
 
-use std::fmt::Display;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{ready, Context as TaskContext, Poll};
 use std::time::Instant;
 
 use http::{Request, Response};
-use httptrace::{client_trace, with_client_trace, ClientTrace, CloseReason};
-use opentelemetry::global::BoxedTracer;
-use opentelemetry::metrics::{Histogram, Meter, UpDownCounter};
+use httptrace::{ClientTrace, CloseReason};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
-use pin_project_lite::pin_project;
-use tower_layer::Layer;
-use tower_service::Service;
 
-/// Turns each request's hooks into spans and metrics; see the module docs.
-///
-/// ```
-/// use httptrace_tower::{HttpTraceLayer, OtelLayer};
-/// use opentelemetry::global;
-///
-/// let otel = OtelLayer::new(global::tracer("httptrace"), &global::meter("httptrace"));
-/// let layers = tower::ServiceBuilder::new().layer(otel).layer(HttpTraceLayer::default());
-/// # let _ = layers;
-/// ```
-#[derive(Clone)]
-pub struct OtelLayer {
-    shared: Arc<Shared>,
-    /// `url.full` keeps its signed query values.
-    reveal_secrets: bool,
-}
-
-struct Shared {
-    tracer: BoxedTracer,
-    request_duration: Histogram<f64>,
-    connection_duration: Histogram<f64>,
-    open_connections: UpDownCounter<i64>,
-    dns_duration: Histogram<f64>,
-}
-
-impl std::fmt::Debug for OtelLayer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OtelLayer")
-    }
-}
-
-impl OtelLayer {
-    /// Spans from `tracer` (`opentelemetry::global::tracer(..)`, or any tracer boxed with
-    /// `BoxedTracer::new`), metrics from `meter`.
-    pub fn new(tracer: BoxedTracer, meter: &Meter) -> Self {
-        let seconds = |name: &'static str, about: &'static str| {
-            meter
-                .f64_histogram(name)
-                .with_unit("s")
-                .with_description(about)
-                .build()
-        };
-        OtelLayer {
-            shared: Arc::new(Shared {
-                tracer,
-                request_duration: seconds(
-                    "http.client.request.duration",
-                    "Duration of HTTP client requests, to the end of the response body.",
-                ),
-                connection_duration: seconds(
-                    "http.client.connection.duration",
-                    "The duration of the successfully established outbound HTTP connections.",
-                ),
-                open_connections: meter
-                    .i64_up_down_counter("http.client.open_connections")
-                    .with_unit("{connection}")
-                    .with_description("Number of outbound HTTP connections that are open.")
-                    .build(),
-                dns_duration: seconds(
-                    "dns.lookup.duration",
-                    "Measures the time taken to perform a DNS lookup.",
-                ),
-            }),
-            reveal_secrets: false,
-        }
-    }
-}
-
-impl OtelLayer {
-    /// Records `url.full` with the values of its signed query parameters as they are
-    /// (`X-Amz-Signature`, `sig`, ...; [`httptrace::SIGNED_QUERY_PARAMETERS`]). Its userinfo
-    /// stays `REDACTED:REDACTED`, as the conventions require. Only for a setup whose traces
-    /// nobody else reads.
-    pub fn reveal_secrets(mut self) -> Self {
-        self.reveal_secrets = true;
-        self
-    }
-}
-
-impl<S> Layer<S> for OtelLayer {
-    type Service = OtelService<S>;
-
-    fn layer(&self, inner: S) -> OtelService<S> {
-        OtelService {
-            inner,
-            shared: self.shared.clone(),
-            reveal_secrets: self.reveal_secrets,
-        }
-    }
-}
-
-/// The service of [`OtelLayer`].
-#[derive(Clone)]
-pub struct OtelService<S> {
-    inner: S,
-    shared: Arc<Shared>,
-    reveal_secrets: bool,
-}
-
-impl<S> std::fmt::Debug for OtelService<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OtelService")
-    }
-}
-
-impl<S, B, ResB> Service<Request<B>> for OtelService<S>
-where
-    S: Service<Request<B>, Response = Response<ResB>>,
-    S::Error: Display,
-{
-    type Response = Response<ResB>;
-    type Error = S::Error;
-    type Future = OtelFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let spans = RequestSpans::start(self.shared.clone(), &req, self.reveal_secrets);
-        let mut trace = spans.trace();
-        if let Some(own) = client_trace(&req) {
-            trace = own.compose(&trace);
-        }
-        with_client_trace(&mut req, trace);
-        OtelFuture {
-            inner: self.inner.call(req),
-            spans: Unanswered(Some(spans)),
-        }
-    }
-}
-
-pin_project! {
-    /// The future of [`OtelService`].
-    pub struct OtelFuture<F> {
-        #[pin]
-        inner: F,
-        spans: Unanswered,
-    }
-}
-
-/// The request's spans until its response (or error) arrives; dropped before that, the
-/// request was cancelled, and its open spans end with that error.
-struct Unanswered(Option<Arc<RequestSpans>>);
-
-impl Drop for Unanswered {
-    fn drop(&mut self) {
-        if let Some(spans) = self.0.take() {
-            spans.failed("the request was dropped before its response");
-        }
-    }
-}
-
-impl<F> std::fmt::Debug for OtelFuture<F> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OtelFuture")
-    }
-}
-
-impl<F, ResB, E> Future for OtelFuture<F>
-where
-    F: Future<Output = Result<Response<ResB>, E>>,
-    E: Display,
-{
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let result = ready!(this.inner.poll(cx));
-        if let Some(spans) = this.spans.0.take() {
-            match &result {
-                Ok(res) => spans.responded(res),
-                Err(err) => spans.failed(&err.to_string()),
-            }
-        }
-        Poll::Ready(result)
-    }
-}
+use super::layer::Shared;
 
 /// One request's spans, as the hooks open and close them.
-struct RequestSpans {
+pub(super) struct RequestSpans {
     shared: Arc<Shared>,
     started: Instant,
     /// The request span's context (the parent of the phases).
@@ -285,7 +67,11 @@ fn fail(cx: &Context, message: String) {
 }
 
 impl RequestSpans {
-    fn start<B>(shared: Arc<Shared>, req: &Request<B>, reveal_secrets: bool) -> Arc<Self> {
+    pub(super) fn start<B>(
+        shared: Arc<Shared>,
+        req: &Request<B>,
+        reveal_secrets: bool,
+    ) -> Arc<Self> {
         let uri = req.uri();
         let host = uri.host().unwrap_or_default().to_owned();
         let port = uri
@@ -343,7 +129,7 @@ impl RequestSpans {
     }
 
     /// The response head arrived.
-    fn responded<B>(&self, res: &Response<B>) {
+    pub(super) fn responded<B>(&self, res: &Response<B>) {
         let mut open = self.open();
         open.status = Some(res.status().as_u16());
         open.protocol = Some(protocol_version(res.version()));
@@ -366,7 +152,7 @@ impl RequestSpans {
     }
 
     /// The request failed: every open span ends with `message`.
-    fn failed(&self, message: &str) {
+    pub(super) fn failed(&self, message: &str) {
         let mut open = self.open();
         let phases = [
             open.dns.take().map(|(cx, _)| cx),
@@ -410,7 +196,7 @@ impl RequestSpans {
             .record(self.started.elapsed().as_secs_f64(), &attributes);
     }
 
-    fn trace(self: &Arc<Self>) -> ClientTrace {
+    pub(super) fn trace(self: &Arc<Self>) -> ClientTrace {
         let s = || self.clone();
         let (a, b, c, d, e, f, g) = (s(), s(), s(), s(), s(), s(), s());
         let (h, i, j, k, l) = (s(), s(), s(), s(), s());
