@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::error::BoxError;
-use crate::info::{GetConnInfo, WroteHeaderFieldInfo};
+use crate::info::go::{GetConnInfo, WroteHeaderFieldInfo};
 
 /// A hook that takes an argument by reference.
 pub(crate) type Hook<A> = Option<Arc<dyn Fn(&A) + Send + Sync>>;

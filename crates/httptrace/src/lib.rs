@@ -62,15 +62,12 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 mod attach;
-mod beyond_go;
 mod error;
-mod event_log;
 mod hook;
 mod info;
-mod json;
-mod redact;
+pub mod instrument;
+mod record;
 mod scope;
-mod timings;
 mod tls;
 mod trace;
 
@@ -78,22 +75,22 @@ pub use attach::{
     attach_to_extensions, client_trace, extensions_client_trace, take_client_trace,
     with_client_trace,
 };
-pub use beyond_go::{
+pub use error::{BoxError, TraceError};
+pub use hook::{hook_panics, in_hook, set_panic_reporter, HookPanic};
+pub use info::{
     AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, CloseReason, ConnClosedInfo,
 };
-pub use error::{BoxError, TraceError};
-pub use event_log::{Event, EventKind, EventLog};
-pub use hook::{hook_panics, in_hook, set_panic_reporter, HookPanic};
 pub use info::{
     ConnectDoneInfo, ConnectStartInfo, ConnectionId, ConnectionInfo, DnsDoneInfo, DnsStartInfo,
     GetConnInfo, Got1xxResponseInfo, GotConnInfo, HeaderField, PutIdleConnInfo,
     TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
 };
-pub use redact::{
+pub use record::{
     is_sensitive_header, redact_authority, redact_url, Redaction, REDACTED, SENSITIVE_HEADERS,
     SIGNED_QUERY_PARAMETERS, URL_REDACTED,
 };
-pub use scope::{current_trace, lend_holder_while, EnteredTrace, HoldsTrace, Scoped};
-pub use timings::{Phase, Timings, TimingsRecorder};
+pub use record::{Event, EventKind, EventLog};
+pub use record::{Phase, Timings, TimingsRecorder};
+pub use scope::{current_trace, EnteredTrace, Scoped};
 pub use tls::TlsConnectionState;
 pub use trace::{ClientTrace, HookKind};

@@ -94,7 +94,8 @@ pub fn current_trace() -> Option<ClientTrace> {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use httptrace::{current_trace, lend_holder_while, ClientTrace, HoldsTrace};
+/// use httptrace::instrument::{lend_holder_while, HoldsTrace};
+/// use httptrace::{current_trace, ClientTrace};
 ///
 /// struct Request {
 ///     trace: ClientTrace,

@@ -305,11 +305,11 @@ impl RequestState {
     pub(crate) fn in_effect<R>(state: &mut Option<Arc<Self>>, f: impl FnOnce() -> R) -> R {
         let id = state.as_ref().map(|s| s.id);
         let _request = EnteredRequest::enter(id);
-        httptrace::lend_holder_while(state, f)
+        httptrace::instrument::lend_holder_while(state, f)
     }
 }
 
-impl httptrace::HoldsTrace for RequestState {
+impl httptrace::instrument::HoldsTrace for RequestState {
     fn held_trace(&self) -> &ClientTrace {
         &self.trace
     }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use http::{Method, StatusCode, Uri};
 
 use crate::error::TraceError;
-use crate::info::ConnectionInfo;
-use crate::redact::redact_url;
+use crate::info::go::ConnectionInfo;
+use crate::record::redact::redact_url;
 
 /// `RequestBodyDone` / `ResponseBodyDone`: a body ended, with how many bytes of data went
 /// through it, and why it was cut short if it did not reach its end.

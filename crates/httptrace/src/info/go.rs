@@ -13,7 +13,7 @@ use std::time::Duration;
 use http::{HeaderName, HeaderValue, StatusCode};
 
 use crate::error::TraceError;
-use crate::redact::Redaction;
+use crate::record::redact::Redaction;
 use crate::tls::TlsConnectionState;
 
 /// Identifies one connection for as long as it lives; never reused within a process.

@@ -5,15 +5,15 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::beyond_go::{
-    AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, ConnClosedInfo,
-};
-use crate::info::{
+use crate::info::go::{
     ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, GetConnInfo, Got1xxResponseInfo,
     GotConnInfo, HeaderField, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteRequestInfo,
 };
-use crate::json;
-use crate::redact::Redaction;
+use crate::info::ours::{
+    AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, ConnClosedInfo,
+};
+use crate::record::json;
+use crate::record::redact::Redaction;
 use crate::trace::ClientTrace;
 
 /// One recorded hook call (or caller-side mark), with the time since the log started.

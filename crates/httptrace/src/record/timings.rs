@@ -7,9 +7,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::info::{ConnectDoneInfo, GotConnInfo, TlsHandshakeDoneInfo};
-use crate::json;
-use crate::trace::ClientTrace;
+use crate::info::go::{ConnectDoneInfo, GotConnInfo, TlsHandshakeDoneInfo};
+use crate::record::json;
 
 /// The instants of one request's phases, and what it went over.
 ///
@@ -343,17 +342,6 @@ impl TimingsRecorder {
     /// The timings so far (complete once the response body has ended).
     pub fn timings(&self) -> Timings {
         self.record().clone()
-    }
-
-    /// A trace that records into this recorder. Connection phases are only kept while the
-    /// request has no connection yet, and dropped if it got one it did not dial (a dial that
-    /// loses to an idle connection still reports to the request that started it).
-    ///
-    /// The recorder is not a set of closures but a slot of its own in the trace (two
-    /// allocations per request, where a closure per hook made thirteen); its hooks run after
-    /// the trace's other hooks.
-    pub fn trace(&self) -> ClientTrace {
-        ClientTrace::recording(self.clone())
     }
 
     // ----- what each hook records (called by `ClientTrace`'s callers) -----

@@ -1,0 +1,14 @@
+//! What the hooks can be recorded as: a request's [`Timings`], an [`EventLog`] of every
+//! hook, their JSON, and the [`Redaction`] every recorded output applies.
+
+pub(crate) mod event_log;
+pub(crate) mod json;
+pub(crate) mod redact;
+pub(crate) mod timings;
+
+pub use event_log::{Event, EventKind, EventLog};
+pub use redact::{
+    is_sensitive_header, redact_authority, redact_url, Redaction, REDACTED, SENSITIVE_HEADERS,
+    SIGNED_QUERY_PARAMETERS, URL_REDACTED,
+};
+pub use timings::{Phase, Timings, TimingsRecorder};
