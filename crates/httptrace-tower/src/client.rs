@@ -11,7 +11,8 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::connect::{TraceConnector, TraceHttpConnector};
 use crate::http_trace::request_body::TracedRequestBody;
-use crate::http_trace::service::{start, HttpTrace};
+use crate::http_trace::service::HttpTrace;
+use crate::http_trace::start::start;
 use crate::http_trace::ResponseFuture;
 
 /// The connector stack of [`http_client`]: traced I/O over our dialer over the system

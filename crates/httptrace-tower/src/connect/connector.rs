@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::traced_io::TracedIo;
+use super::traced_io::{Negotiated, TracedIo};
 use crate::state::connection::{CloseWatch, ConnShared, ConnectionHandle};
 use crate::state::ids::{current_request, RequestId};
 
@@ -178,12 +178,11 @@ where
         if let Some(fresh) = Arc::get_mut(&mut shared) {
             fresh.destination = std::mem::take(this.destination);
         }
-        let traced = TracedIo::new(
-            TokioIo::new(io),
-            shared,
-            connected.is_negotiated_h2(),
-            *this.handle_everywhere,
-        );
+        let negotiated = Negotiated {
+            http2: connected.is_negotiated_h2(),
+            handle_everywhere: *this.handle_everywhere,
+        };
+        let traced = TracedIo::new(TokioIo::new(io), shared, negotiated);
         Poll::Ready(Ok(TracedConnection {
             io: TokioIo::new(traced),
         }))

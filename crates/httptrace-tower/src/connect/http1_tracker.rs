@@ -204,6 +204,7 @@ impl Http1Tracker {
 mod tests {
     use super::*;
     use crate::state::connection::CloseWatch;
+    use crate::state::request::{OnTheWire, OneXx, RequestSetup};
     use httptrace::{ConnectionId, ConnectionInfo, EventLog};
     use proptest::prelude::*;
 
@@ -251,15 +252,19 @@ mod tests {
     }
 
     fn traced(log: &EventLog, reads_1xx: bool) -> Arc<RequestState> {
-        let wire = crate::state::request::OnTheWire::new(reads_1xx, false, None);
-        Arc::new(RequestState::new(
-            log.trace(),
-            None,
-            false,
-            None,
-            None,
-            wire,
-        ))
+        let one_xx = OneXx {
+            read_off_the_wire: reads_1xx,
+            may_abort: false,
+            handed_over: None,
+        };
+        Arc::new(RequestState::new(RequestSetup {
+            trace: log.trace(),
+            h2_head: None,
+            expects_continue: false,
+            timings: None,
+            call: None,
+            on_the_wire: OnTheWire::new(&one_xx),
+        }))
     }
 
     /// A vectored write the socket took only part of: the fields of the part not written
@@ -351,7 +356,7 @@ mod tests {
             let mut tracker = Http1Tracker::new();
             let logs: Vec<EventLog> = (0..4).map(|_| EventLog::new()).collect();
             let mut requests: Vec<Option<Arc<RequestState>>> =
-                logs.iter().map(|l| Some(Arc::new(RequestState::new(l.trace(), None, false, None, None, Default::default())))).collect();
+                logs.iter().map(|l| Some(traced(l, false))).collect();
             let mut encoded = [false; 4];
             for op in ops {
                 match op {

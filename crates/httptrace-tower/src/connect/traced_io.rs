@@ -68,18 +68,26 @@ impl Drop for Closing {
     }
 }
 
+/// What a [`TracedIo`] knows of its connection from the start.
+pub(crate) struct Negotiated {
+    /// ALPN chose HTTP/2.
+    pub(crate) http2: bool,
+    /// Every `Connected` carries the connection's handle, not only HTTP/2's (the
+    /// connector was not told `http2_only_by_alpn`).
+    pub(crate) handle_everywhere: bool,
+}
+
 impl<T> TracedIo<T> {
-    /// Watches `inner`; its `Connected` carries the handle if `negotiated_h2`, or if
-    /// `handle_everywhere`.
-    pub(crate) fn new(
-        inner: T,
-        shared: Arc<ConnShared>,
-        negotiated_h2: bool,
-        handle_everywhere: bool,
-    ) -> Self {
+    /// Watches `inner`; its `Connected` carries the handle if ALPN chose HTTP/2, or if
+    /// the handle goes everywhere.
+    pub(crate) fn new(inner: T, shared: Arc<ConnShared>, negotiated: Negotiated) -> Self {
+        let Negotiated {
+            http2: negotiated_h2,
+            handle_everywhere,
+        } = negotiated;
         let wire = if negotiated_h2 {
             shared.http2.store(true, Ordering::Relaxed);
-            Wire::Http2(Http2Frames::new(false))
+            Wire::Http2(Http2Frames::from_preface())
         } else {
             Wire::Unknown
         };
@@ -134,7 +142,7 @@ impl Wire {
                     warn_prior_knowledge_without_handle();
                 }
                 shared.http2.store(true, Ordering::Relaxed);
-                Wire::Http2(Http2Frames::new(false))
+                Wire::Http2(Http2Frames::from_preface())
             } else {
                 Wire::Http1(Http1Tracker::new())
             };
@@ -346,6 +354,14 @@ mod tests {
     use super::*;
     use crate::state::connection::tests::watched;
 
+    /// Not HTTP/2 by ALPN; the handle in every `Connected` (the connector's default).
+    fn plain() -> Negotiated {
+        Negotiated {
+            http2: false,
+            handle_everywhere: true,
+        }
+    }
+
     async fn tcp_pair() -> (TcpStream, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap());
@@ -369,7 +385,7 @@ mod tests {
     async fn a_write_failing_after_the_servers_end_leaves_it_a_server_close() {
         let (conn, reasons, _connector) = watched();
         let (client, server) = tcp_pair().await;
-        let mut io = TracedIo::new(client, conn, false, true);
+        let mut io = TracedIo::new(client, conn, plain());
         drop(server);
         assert_eq!(io.read(&mut [0; 16]).await.unwrap(), 0);
         let mut failed = false;
@@ -392,7 +408,7 @@ mod tests {
         let (client, mut server) = tcp_pair().await;
         server.write_all(b"H").await.unwrap();
         client.readable().await.unwrap();
-        let mut io = TracedIo::new(client, conn, false, true);
+        let mut io = TracedIo::new(client, conn, plain());
         poll_fn(|cx| Pin::new(&mut io).poll_read(cx, &mut ReadBuf::new(&mut [])))
             .await
             .unwrap();
@@ -405,9 +421,9 @@ mod tests {
     async fn vectored_writes_and_shutdown_are_forwarded() {
         let (conn, _reasons, _connector) = watched();
         let (client, mut server) = tcp_pair().await;
-        let mut io = TracedIo::new(client, conn.clone(), false, true);
+        let mut io = TracedIo::new(client, conn.clone(), plain());
         assert!(io.is_write_vectored());
-        let stderr = TracedIo::new(tokio::io::stderr(), conn, false, true);
+        let stderr = TracedIo::new(tokio::io::stderr(), conn, plain());
         assert!(
             !stderr.is_write_vectored(),
             "tokio's stderr is not vectored"
@@ -430,7 +446,7 @@ mod tests {
     #[test]
     fn a_partial_http2_write_reads_only_what_was_written() {
         let (conn, _reasons, _connector) = watched();
-        let mut wire = Wire::Http2(Http2Frames::new(true));
+        let mut wire = Wire::Http2(Http2Frames::after_preface());
         let (one, three) = (frame(HEADERS_FRAME, 4, 1), frame(HEADERS_FRAME, 4, 3));
         wire.after_write(&conn, [&one[..], &three[..]], one.len());
         assert_eq!(conn.served.load(Ordering::Relaxed), 1);
@@ -448,7 +464,7 @@ mod tests {
     #[test]
     fn frames_on_an_idle_http2_connection_leave_its_idle_time_alone() {
         let (conn, _reasons, _connector) = watched();
-        let mut wire = Wire::Http2(Http2Frames::new(true));
+        let mut wire = Wire::Http2(Http2Frames::after_preface());
         let whole = frame(HEADERS_FRAME, 4 | 1, 1); // END_HEADERS | END_STREAM
         wire.after_write(&conn, [&whole[..]], whole.len());
         wire.after_read(&conn, &whole);

@@ -53,49 +53,47 @@ struct RetryWatch {
     conn: ConnectionHandle,
 }
 
+/// What a traced request's future keeps.
+pub(crate) struct Traced {
+    pub(crate) state: Arc<RequestState>,
+    /// The request said `Connection: close`.
+    pub(crate) request_close: bool,
+    pub(crate) gate: Option<Arc<ExpectGate>>,
+    pub(crate) capture: Option<CaptureConnection>,
+    pub(crate) learn_http2: Option<Learned>,
+}
+
 impl<F> ResponseFuture<F> {
     pub(crate) fn untraced(inner: F) -> Self {
-        Self::new(inner, None, false, None, None)
-    }
-
-    /// No trace, but an `Expect: 100-continue` gate to drive.
-    pub(crate) fn gated(inner: F, gate: Arc<ExpectGate>, capture: CaptureConnection) -> Self {
-        let mut fut = Self::new(inner, None, false, Some(gate), None);
-        fut.connected = Some(capture);
-        fut
-    }
-
-    pub(crate) fn traced(
-        inner: F,
-        state: Arc<RequestState>,
-        request_close: bool,
-        gate: Option<Arc<ExpectGate>>,
-        capture: Option<CaptureConnection>,
-        learn_http2: Option<Learned>,
-    ) -> Self {
-        let mut fut = Self::new(inner, Some(state), request_close, gate, capture);
-        fut.learn_http2 = learn_http2;
-        fut
-    }
-
-    fn new(
-        inner: F,
-        state: Option<Arc<RequestState>>,
-        request_close: bool,
-        gate: Option<Arc<ExpectGate>>,
-        capture: Option<CaptureConnection>,
-    ) -> Self {
         ResponseFuture {
             inner,
-            state,
-            request_close,
-            gate,
-            capture,
+            state: None,
+            request_close: false,
+            gate: None,
+            capture: None,
             connected: None,
             seq_first_poll: 0,
             learn_http2: None,
             retry_watch: None,
         }
+    }
+
+    /// No trace, but an `Expect: 100-continue` gate to drive.
+    pub(crate) fn gated(inner: F, gate: Arc<ExpectGate>, capture: CaptureConnection) -> Self {
+        let mut fut = Self::untraced(inner);
+        fut.gate = Some(gate);
+        fut.connected = Some(capture);
+        fut
+    }
+
+    pub(crate) fn traced(inner: F, traced: Traced) -> Self {
+        let mut fut = Self::untraced(inner);
+        fut.state = Some(traced.state);
+        fut.request_close = traced.request_close;
+        fut.gate = traced.gate;
+        fut.capture = traced.capture;
+        fut.learn_http2 = traced.learn_http2;
+        fut
     }
 }
 

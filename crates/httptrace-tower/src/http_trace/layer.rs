@@ -8,7 +8,8 @@ use httptrace::ClientTrace;
 use crate::state::expect_gate::DEFAULT_TIMEOUT;
 use tower_layer::Layer;
 
-use crate::http_trace::service::{HttpTrace, PerRequest};
+use crate::http_trace::service::HttpTrace;
+use crate::http_trace::settings::PerRequest;
 
 /// Wraps a `Service<http::Request<B>>` (hyper-util's `Client`, say) in [`HttpTrace`]: every
 /// request through it is traced with this layer's trace, composed with the trace attached to

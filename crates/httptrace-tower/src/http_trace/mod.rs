@@ -2,12 +2,16 @@
 //! the request's hooks and wraps its bodies ([`TracedRequestBody`], [`TracedResponseBody`]);
 //! HTTP/2 streams are paired with their connection in `h2_stream`.
 
-mod future;
+mod extensions;
+pub(crate) mod future;
+mod get_conn;
 pub(crate) mod h2_stream;
 mod layer;
 pub(crate) mod request_body;
 pub(crate) mod response_body;
 pub(crate) mod service;
+pub(crate) mod settings;
+pub(crate) mod start;
 
 pub use future::ResponseFuture;
 pub use layer::HttpTraceLayer;

@@ -66,15 +66,24 @@ pub(crate) struct OnTheWire {
     teach: Option<Learned>,
 }
 
+/// What a request's 1xx hooks need of the connection it is handed to.
+pub(crate) struct OneXx<'a> {
+    /// The connection reads the 1xx responses off the wire and fires the hooks.
+    pub(crate) read_off_the_wire: bool,
+    /// A 1xx response may abort the request (a hook's veto, or one past the limit).
+    pub(crate) may_abort: bool,
+    /// The layer's flag to set once a request is handed to a traced connection (`None`: the
+    /// request has no 1xx hook, nothing to learn).
+    pub(crate) handed_over: Option<&'a Learned>,
+}
+
 impl OnTheWire {
-    /// For a request whose 1xx hooks are read off the wire (`reads_1xx`), that a 1xx
-    /// response may abort (`may_abort`), with the layer's flag `handed_over`.
-    pub(crate) fn new(reads_1xx: bool, may_abort: bool, handed_over: Option<&Learned>) -> Self {
+    pub(crate) fn new(one_xx: &OneXx<'_>) -> Self {
         OnTheWire {
-            reads_1xx,
-            may_abort,
+            reads_1xx: one_xx.read_off_the_wire,
+            may_abort: one_xx.may_abort,
             conn: OnceLock::new(),
-            teach: handed_over.filter(|flag| !flag.seen()).cloned(),
+            teach: one_xx.handed_over.filter(|flag| !flag.seen()).cloned(),
         }
     }
 }
@@ -105,17 +114,31 @@ pub(crate) enum Milestone {
     ResponseEnded = 1024,
 }
 
+/// What a request's state is made of.
+pub(crate) struct RequestSetup {
+    pub(crate) trace: ClientTrace,
+    /// Kept for `WroteHeaderField` if the request may go out as an HTTP/2 stream.
+    pub(crate) h2_head: Option<H2Head>,
+    /// The request said `Expect: 100-continue` and has a body to hold back.
+    pub(crate) expects_continue: bool,
+    pub(crate) timings: Option<TimingsRecorder>,
+    /// The traced call this request is an attempt of.
+    pub(crate) call: Option<Arc<CallState>>,
+    pub(crate) on_the_wire: OnTheWire,
+}
+
 impl RequestState {
-    /// The state of a request, an attempt of `call` if any. Made in one piece: the state is
-    /// large, and each step of a builder would copy it.
-    pub(crate) fn new(
-        trace: ClientTrace,
-        h2_head: Option<H2Head>,
-        expects_continue: bool,
-        timings: Option<TimingsRecorder>,
-        call: Option<Arc<CallState>>,
-        on_the_wire: OnTheWire,
-    ) -> Self {
+    /// The state of a request. Made in one piece: the state is large, and each step of a
+    /// builder would copy it.
+    pub(crate) fn new(setup: RequestSetup) -> Self {
+        let RequestSetup {
+            trace,
+            h2_head,
+            expects_continue,
+            timings,
+            call,
+            on_the_wire,
+        } = setup;
         let count = timings.is_some()
             || trace.is_set(HookKind::RequestBodyDone)
             || trace.is_set(HookKind::ResponseBodyDone);

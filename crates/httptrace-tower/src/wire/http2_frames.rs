@@ -94,11 +94,20 @@ struct OpenStream {
 }
 
 impl Http2Frames {
-    /// `preface_written`: the client preface has gone out already (so our reader starts at
-    /// the next frame).
-    pub(crate) fn new(preface_written: bool) -> Self {
+    /// A connection's frames from its first byte: the client preface, then frames.
+    pub(crate) fn from_preface() -> Self {
+        Self::skipping(PREFACE_LEN)
+    }
+
+    /// A connection's frames after its client preface went out.
+    #[cfg(test)]
+    pub(crate) fn after_preface() -> Self {
+        Self::skipping(0)
+    }
+
+    fn skipping(preface: usize) -> Self {
         Http2Frames {
-            sent: FrameReader::new(if preface_written { 0 } else { PREFACE_LEN }),
+            sent: FrameReader::new(preface),
             received: FrameReader::new(0),
             highest_opened: 0,
             open: HashMap::new(),
@@ -204,7 +213,7 @@ mod tests {
 
     #[test]
     fn a_goaway_received_is_told_and_one_sent_is_not() {
-        let mut t = Http2Frames::new(true);
+        let mut t = Http2Frames::after_preface();
         let goaway = frame(GOAWAY, 0, 0, &[0, 0, 0, 3, 0, 0, 0, 0]);
         assert!(!t.feed(Direction::Sent, &goaway, seq()).goaway);
         let mut received = frame(0x4, 0, 0, &[]);
@@ -224,7 +233,7 @@ mod tests {
     }
 
     fn run(chunk: usize) -> (Changes, Changes, usize) {
-        let mut t = Http2Frames::new(false);
+        let mut t = Http2Frames::from_preface();
         let mut sent = Changes::default();
         for c in client_bytes().chunks(chunk) {
             let ch = t.feed(Direction::Sent, c, seq());
@@ -273,7 +282,7 @@ mod tests {
 
     #[test]
     fn a_stream_stays_open_until_the_response_ends() {
-        let mut t = Http2Frames::new(true);
+        let mut t = Http2Frames::after_preface();
         t.feed(
             Direction::Sent,
             &frame(HEADERS, 0x4 | END_STREAM, 1, b"x"),
@@ -322,9 +331,9 @@ mod tests {
                 for (kind, flags, stream, payload) in &frames {
                     bytes.extend(frame(*kind, *flags, stream * 2 + 1, payload));
                 }
-                let mut whole = Http2Frames::new(true);
+                let mut whole = Http2Frames::after_preface();
                 let a = whole.feed(Direction::Sent, &bytes, seq());
-                let mut split = Http2Frames::new(true);
+                let mut split = Http2Frames::after_preface();
                 let mut b = Changes::default();
                 let mut numbering = seq();
                 for c in bytes.chunks(chunk) {
@@ -339,7 +348,7 @@ mod tests {
 
             #[test]
             fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-                let mut t = Http2Frames::new(false);
+                let mut t = Http2Frames::from_preface();
                 t.feed(Direction::Sent, &bytes, seq());
                 t.feed(Direction::Received, &bytes, seq());
             }
@@ -359,7 +368,7 @@ mod tests {
                 chunk in 1usize..70_000,
             ) {
                 let bytes = parts.concat();
-                let mut t = Http2Frames::new(true);
+                let mut t = Http2Frames::after_preface();
                 for piece in bytes.chunks(chunk) {
                     let changes = t.feed(Direction::Received, piece, seq());
                     prop_assert_eq!(changes.opened, 0);

@@ -1,0 +1,29 @@
+//! [`Settings`]: what a layer tells each request it starts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use httptrace::ClientTrace;
+
+use crate::state::learned::Learned;
+
+/// What `start` needs of the layer, for every request.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(super) trace: ClientTrace,
+    pub(super) expect_continue_timeout: Duration,
+    pub(super) cleartext_http2: Learned,
+    pub(super) http1_handoffs: Learned,
+    pub(super) record_timings: bool,
+    pub(super) per_request: Option<PerRequest>,
+}
+
+/// Makes a trace for each request (`trace_per_request`).
+#[derive(Clone)]
+pub(crate) struct PerRequest(pub(crate) Arc<dyn Fn() -> ClientTrace + Send + Sync>);
+
+impl std::fmt::Debug for PerRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PerRequest")
+    }
+}

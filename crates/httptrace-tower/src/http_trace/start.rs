@@ -1,0 +1,201 @@
+//! [`start`]: what the layer does with a request before the inner client sees it, in three
+//! steps: combine the traces, decide what to watch, build the request's state.
+
+use std::sync::Arc;
+
+use http::uri::Scheme;
+use http::{Request, Version};
+use httptrace::{current_trace, extensions_client_trace, ClientTrace, HookKind, TimingsRecorder};
+
+use super::extensions::{watch_without_replacing, Watch};
+use super::future::{ResponseFuture, Traced};
+use super::get_conn::HostPort;
+use super::request_body::{traced_outside, TracedRequestBody};
+use super::settings::Settings;
+use crate::state::call::current_call;
+use crate::state::expect_gate::{expects_continue, ExpectGate};
+use crate::state::request::{OnTheWire, OneXx, RequestSetup, RequestState};
+use crate::wire::connection_header::connection_has;
+use crate::wire::h2_head::H2Head;
+
+/// Prepares `req` for the inner service and, if it is traced, fires `GetConn`; `send` hands
+/// it on. Shared by `HttpTrace`'s `Service::call` and the `request` of a traced client.
+pub(crate) fn start<B: http_body::Body, F>(
+    settings: &Settings,
+    mut req: Request<B>,
+    send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,
+) -> ResponseFuture<F> {
+    // A request an outer `HttpTrace` traces is not traced twice (its body says so).
+    let (body_ended, traced_outside) = traced_outside(req.body());
+    if traced_outside {
+        return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+    }
+    // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
+    let gate = (!body_ended && expects_continue(req.headers()))
+        .then(|| Arc::new(ExpectGate::new(settings.expect_continue_timeout)));
+    let Some((trace, timings, host_port)) = combine_traces(settings, &req, gate.is_some()) else {
+        return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+    };
+    if trace.is_empty() {
+        let Some(gate) = gate else {
+            return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+        };
+        let watch = Watch {
+            state: None,
+            informational_hooks: false,
+            gate: Some(&gate),
+            connection: true,
+        };
+        let capture = watch_without_replacing(&mut req, watch).expect("a gated request is watched");
+        let req = req.map(|body| TracedRequestBody::new(body, None, Some(gate.clone())));
+        return ResponseFuture::gated(send(req), gate, capture);
+    }
+    let watching = decide_watch(settings, &req, &trace, gate.is_some());
+    let state = build_state(&req, trace, timings, &watching, gate.is_some());
+    host_port.get_conn(&state.trace);
+    let capture = watch_without_replacing(
+        &mut req,
+        Watch {
+            state: Some(&state),
+            informational_hooks: watching.hyper_reads_1xx,
+            gate: gate.as_ref(),
+            connection: watching.capture_connection,
+        },
+    );
+    let req = req.map(|body| TracedRequestBody::new(body, Some(state.clone()), gate.clone()));
+    let mut lent = Some(state);
+    let fut = RequestState::in_effect(&mut lent, || send(req));
+    let traced = Traced {
+        state: lent.expect("given back after the call"),
+        request_close: watching.request_close,
+        gate,
+        capture,
+        learn_http2: watching.learn_http2,
+    };
+    ResponseFuture::traced(fut, traced)
+}
+
+/// Step 1: the request's trace (its own, over the one in effect, over a per-request one,
+/// over the layer's; the timings recorder last) and where `GetConn` goes. `None`: nothing to
+/// trace, or a request the client will refuse.
+fn combine_traces<B>(
+    settings: &Settings,
+    req: &Request<B>,
+    gated: bool,
+) -> Option<(ClientTrace, Option<TimingsRecorder>, HostPort)> {
+    let ambient = current_trace();
+    let own = extensions_client_trace(req.extensions());
+    // Nothing to trace (the layer's trace is empty and nothing else applies): no clone of the
+    // layer's trace, whose reference count every request would otherwise bounce between cores,
+    // and nothing of the request is looked at.
+    let untraced = settings.trace.is_empty()
+        && settings.per_request.is_none()
+        && ambient.is_none()
+        && own.is_none()
+        && !settings.record_timings;
+    if untraced && !gated {
+        return None;
+    }
+    let host_port = HostPort::of(req)?;
+    let mut trace = if untraced {
+        ClientTrace::new()
+    } else {
+        settings.trace.clone()
+    };
+    if let Some(make) = &settings.per_request {
+        trace = (make.0)().compose(&trace);
+    }
+    if let Some(ambient) = ambient {
+        trace = ambient.compose(&trace);
+    }
+    if let Some(own) = own {
+        trace = own.compose(&trace);
+    }
+    // The recorder's hooks run after every other's.
+    let timings = settings.record_timings.then(TimingsRecorder::new);
+    if let Some(timings) = &timings {
+        trace = trace.compose(&timings.trace());
+    }
+    Some((trace, timings, host_port))
+}
+
+/// What a traced request is watched for, and how.
+struct Watching<'a> {
+    request_close: bool,
+    /// The request may go out as an HTTP/2 stream.
+    may_be_http2: bool,
+    /// Not watched for an HTTP/2 hand-off: the layer's flag to set if it went out as one.
+    learn_http2: Option<crate::state::learned::Learned>,
+    one_xx: OneXx<'a>,
+    /// The request has 1xx hooks that hyper's callback serves (not read off the wire).
+    hyper_reads_1xx: bool,
+    /// Keep hyper-util's `capture_connection` of the request.
+    capture_connection: bool,
+}
+
+/// Step 2: what to watch the request for.
+fn decide_watch<'a, B>(
+    settings: &'a Settings,
+    req: &Request<B>,
+    trace: &ClientTrace,
+    gated: bool,
+) -> Watching<'a> {
+    // Only a request that may go out as an HTTP/2 stream needs watching for the hand-off, and
+    // its head kept for the HEADERS fields: HTTPS (ALPN may pick h2), an HTTP/2 request, or
+    // plain HTTP once this layer has seen cleartext HTTP/2. (A plain HTTP request is an
+    // HTTP/1 exchange until then: keeping its head would copy its method, URI and fields
+    // for nothing.)
+    let may_be_http2 = req.version() == Version::HTTP_2
+        || req.uri().scheme() == Some(&Scheme::HTTPS)
+        || settings.cleartext_http2.seen();
+    let hooks_1xx =
+        trace.is_set(HookKind::Got1xxResponse) || trace.is_set(HookKind::Got100Continue);
+    let handoffs = &settings.http1_handoffs;
+    // A request that watches 1xx responses fails past the limit, as one a hook vetoes.
+    let may_abort = hooks_1xx;
+    // Once the layer has seen its requests handed to traced HTTP/1 connections, those read
+    // the 1xx responses off the wire: no hyper callback (two allocations) per request. A
+    // gated request keeps the callback, which opens its gate.
+    let read_off_the_wire = hooks_1xx && !gated && handoffs.seen();
+    // An HTTP/1 request keeps its connection at hand to keep it out of the pool after a 1xx
+    // hook's veto (until the layer knows its connections are traced, which close themselves
+    // then), or after a withheld `Expect: 100-continue` body.
+    let keep = gated || (may_abort && !handoffs.seen());
+    Watching {
+        request_close: connection_has(req.headers(), "close"),
+        may_be_http2,
+        learn_http2: (!may_be_http2).then(|| settings.cleartext_http2.clone()),
+        one_xx: OneXx {
+            read_off_the_wire,
+            may_abort,
+            handed_over: hooks_1xx.then_some(handoffs),
+        },
+        hyper_reads_1xx: hooks_1xx && !read_off_the_wire,
+        capture_connection: may_be_http2 || keep,
+    }
+}
+
+/// Step 3: the request's state, an attempt of the traced call in effect if any.
+fn build_state<B: http_body::Body>(
+    req: &Request<B>,
+    trace: ClientTrace,
+    timings: Option<TimingsRecorder>,
+    watching: &Watching<'_>,
+    gated: bool,
+) -> Arc<RequestState> {
+    let h2_head = (watching.may_be_http2 && trace.is_set(HookKind::WroteHeaderField))
+        .then(|| H2Head::of(req));
+    // Inside a traced call (`CallTraceLayer`), this request is its next attempt.
+    let call = current_call();
+    if let Some(call) = &call {
+        call.attempt_started(&trace, req);
+    }
+    Arc::new(RequestState::new(RequestSetup {
+        trace,
+        h2_head,
+        expects_continue: gated,
+        timings,
+        call,
+        on_the_wire: OnTheWire::new(&watching.one_xx),
+    }))
+}
