@@ -372,3 +372,66 @@ async fn the_traced_response_body_tells_its_end_and_size_as_the_inner_one_does()
     assert_eq!(body.size_hint().exact(), Some(0));
     assert!(body.is_end_stream(), "an empty body is at its end");
 }
+
+/// The dialer, like hyper-util's `HttpConnector`, refuses `https` unless told
+/// `enforce_http(false)` (a TLS connector around it tells it so).
+#[tokio::test]
+async fn the_dialer_refuses_https_unless_told_not_to_enforce_http() {
+    use tower::Service;
+    let server = TestServer::start().await;
+    let uri: http::Uri = format!("https://127.0.0.1:{}/", server.port())
+        .parse()
+        .unwrap();
+    let mut enforcing = dialer(TestResolver::new());
+    let err = enforcing.call(uri.clone()).await.unwrap_err();
+    assert!(
+        matches!(err, httptrace_tower::ConnectError::UnsupportedScheme(ref s) if s == "https"),
+        "{err:?}"
+    );
+    let mut lenient = dialer(TestResolver::new());
+    lenient.enforce_http(false);
+    assert!(lenient.call(uri).await.is_ok());
+}
+
+/// `TraceConnector` is as ready as the connector it wraps, and the connection it yields
+/// forwards hyper's shutdown and names itself in `Debug`.
+#[tokio::test]
+async fn the_traced_connector_and_connection_forward_readiness_and_shutdown() {
+    use std::future::poll_fn;
+    use std::pin::Pin;
+    use std::task::Poll;
+    use tokio::io::AsyncReadExt;
+    use tower::Service;
+
+    let mut closed = httptrace_tower::TraceConnector::new(tower::limit::ConcurrencyLimit::new(
+        dialer(TestResolver::new()),
+        0,
+    ));
+    let readiness = poll_fn(|cx| Poll::Ready(closed.poll_ready(cx).is_pending())).await;
+    assert!(readiness, "no permit: not ready");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri: http::Uri = format!("http://{}/", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    let mut connector = httptrace_tower::TraceConnector::new(dialer(TestResolver::new()));
+    poll_fn(|cx| connector.poll_ready(cx)).await.unwrap();
+    let (conn, accepted) = tokio::join!(connector.call(uri), listener.accept());
+    let (mut conn, mut server) = (conn.unwrap(), accepted.unwrap().0);
+    assert!(
+        format!("{conn:?}").starts_with("TracedConnection"),
+        "{conn:?}"
+    );
+    poll_fn(|cx| hyper::rt::Write::poll_shutdown(Pin::new(&mut conn), cx))
+        .await
+        .unwrap();
+    let wrote = poll_fn(|cx| hyper::rt::Write::poll_write(Pin::new(&mut conn), cx, b"x")).await;
+    assert!(wrote.is_err(), "written after shutdown");
+    let mut rest = Vec::new();
+    server.read_to_end(&mut rest).await.unwrap();
+    assert!(
+        rest.is_empty(),
+        "the server reads the end while the client holds it"
+    );
+    drop(conn);
+}

@@ -307,3 +307,46 @@ async fn a_write_that_fails_ends_wrote_request_with_its_io_error() {
         err.io_error_kind()
     );
 }
+
+/// A name with two addresses, the first of which never answers: each attempt gets its share
+/// of the connect timeout (half, then what is left), so the second address still connects
+/// within the timeout.
+#[tokio::test]
+async fn a_stalled_address_gets_only_its_share_of_the_connect_timeout() {
+    let (hole, _filler) = blackhole("127.0.0.1:0").await;
+    let port = hole.local_addr().unwrap().port();
+    let Ok(live) = tokio::net::TcpListener::bind(("127.0.0.2", port)).await else {
+        return; // 127.0.0.2 busy on that port: nothing to prove here
+    };
+    let resolver = TestResolver::new().with("two.test", &["127.0.0.1", "127.0.0.2"]);
+    let mut dialer = dialer(resolver);
+    dialer.set_connect_timeout(Some(Duration::from_millis(400)));
+    let log = EventLog::new();
+    let client = client_over(dialer, log.trace());
+    let url = format!("http://two.test:{port}/");
+    let sent = tokio::spawn(async move { client.request(get(&url)).await.map(|_| ()) });
+    let (stream, _) = within("the second address to be dialled", live.accept())
+        .await
+        .unwrap();
+    drop(stream); // the request then fails; the attempts are what matters
+    let _ = within("the request", sent).await;
+    let events = log.take();
+    let attempts: Vec<_> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ConnectDone(d) => Some((d.addr.ip().to_string(), d.err.is_some())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            ("127.0.0.1".to_owned(), true),
+            ("127.0.0.2".to_owned(), false)
+        ]
+    );
+    // The stalled attempt gave up at its share (200 ms), well inside the whole budget.
+    let at = |name: &str| events.iter().find(|e| e.name() == name).unwrap().at;
+    let stalled = at("ConnectDone") - at("ConnectStart");
+    assert!(stalled < Duration::from_millis(400), "{stalled:?}");
+}

@@ -556,3 +556,31 @@ async fn a_server_closing_mid_handshake_fails_the_handshake() {
     )
     .await;
 }
+
+/// The TLS connector's stream tells what its handshake negotiated; a plain one has none.
+#[tokio::test]
+async fn the_tls_connectors_stream_tells_its_tls_state() {
+    use tower::Service;
+    let pki = TestPki::new("test CA");
+    let leaf = pki.leaf(&["localhost"], false);
+    let server = TestServer::start_tls(pki.server_config(leaf, H2)).await;
+    let mut dialer = dialer(TestResolver::new().with("localhost", &["127.0.0.1"]));
+    dialer.enforce_http(false);
+    let mut tls = httptrace_tower::connect::TraceTlsConnector::new(dialer, pki.client_config(H2));
+
+    let uri: http::Uri = server.url("localhost", "/").parse().unwrap();
+    let stream = tls.call(uri).await.unwrap();
+    let state = stream.tls_state().expect("a TLS stream");
+    assert_eq!(state.version.as_deref(), Some("TLSv1.3"));
+    assert_eq!(state.alpn_protocol.as_deref(), Some(&b"h2"[..]));
+    assert_eq!(state.server_name.as_deref(), Some("localhost"));
+    assert_eq!(state.peer_certificates.len(), 2);
+
+    let plain: http::Uri = server
+        .url("localhost", "/")
+        .replace("https:", "http:")
+        .parse()
+        .unwrap();
+    let stream = tls.call(plain).await.unwrap();
+    assert!(stream.tls_state().is_none());
+}

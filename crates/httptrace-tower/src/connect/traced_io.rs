@@ -422,6 +422,7 @@ mod tests {
         let (conn, _reasons, _connector) = watched();
         let (client, mut server) = tcp_pair().await;
         let mut io = TracedIo::new(client, conn.clone(), plain());
+        assert!(format!("{io:?}").starts_with("TracedIo"), "{io:?}");
         assert!(io.is_write_vectored());
         let stderr = TracedIo::new(tokio::io::stderr(), conn, plain());
         assert!(

@@ -216,12 +216,19 @@ mod tests {
         let mut t = Http2Frames::after_preface();
         let goaway = frame(GOAWAY, 0, 0, &[0, 0, 0, 3, 0, 0, 0, 0]);
         assert!(!t.feed(Direction::Sent, &goaway, seq()).goaway);
+        // SETTINGS, PING and WINDOW_UPDATE are the connection's too (stream 0): no GOAWAY.
+        let mut others = frame(0x4, 0, 0, &[]);
+        others.extend(frame(0x6, 0, 0, &[0; 8]));
+        others.extend(frame(0x8, 0, 0, &[0, 0, 0, 1]));
+        assert!(!t.feed(Direction::Received, &others, seq()).goaway);
         let mut received = frame(0x4, 0, 0, &[]);
         received.extend(&goaway);
-        let told = received
+        let told: Vec<bool> = received
             .chunks(5)
-            .any(|chunk| t.feed(Direction::Received, chunk, seq()).goaway);
-        assert!(told);
+            .map(|chunk| t.feed(Direction::Received, chunk, seq()).goaway)
+            .collect();
+        // The GOAWAY's header ends at byte 18, in the fourth chunk of five bytes.
+        assert_eq!(told, [false, false, false, true, false, false]);
     }
 
     fn seq() -> impl FnMut() -> u64 {
