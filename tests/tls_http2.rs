@@ -584,3 +584,40 @@ async fn the_tls_connectors_stream_tells_its_tls_state() {
     let stream = tls.call(plain).await.unwrap();
     assert!(stream.tls_state().is_none());
 }
+
+/// Each type of the connector stack names itself in `Debug`, its futures included.
+#[tokio::test]
+async fn the_connector_stacks_types_name_themselves_in_debug() {
+    use httptrace_tower::connect::{TraceResolver, TraceTlsConnector};
+    use tower::Service;
+    fn named(value: &impl std::fmt::Debug, name: &str) {
+        let shown = format!("{value:?}");
+        assert!(shown.starts_with(name), "{name}: {shown}");
+    }
+    let pki = TestPki::new("test CA");
+    let server = TestServer::start().await;
+    let mut resolver = TraceResolver::new(TestResolver::new());
+    named(&resolver, "TraceResolver");
+    let name: hyper_util::client::legacy::connect::dns::Name = "localhost".parse().unwrap();
+    let lookup = resolver.call(name);
+    named(&lookup, "TraceResolverFuture");
+    drop(lookup);
+    let mut dialer = dialer(TestResolver::new());
+    dialer.enforce_http(false);
+    named(&dialer, "TraceHttpConnector");
+    let uri: http::Uri = server.url("127.0.0.1", "/").parse().unwrap();
+    let dial = dialer.call(uri.clone());
+    named(&dial, "TraceHttpConnectorFuture");
+    drop(dial);
+    let mut tls = TraceTlsConnector::new(dialer, pki.client_config(H2));
+    named(&tls, "TraceTlsConnector");
+    let connecting = tls.call(uri.clone());
+    named(&connecting, "TraceTlsConnectorFuture");
+    let stream = connecting.await.unwrap();
+    named(&stream, "MaybeTlsStream");
+    let mut traced = httptrace_tower::TraceConnector::new(tls);
+    named(&traced, "TraceConnector");
+    let connecting = traced.call(uri);
+    named(&connecting, "TraceConnectorFuture");
+    named(&connecting.await.unwrap(), "TracedConnection");
+}

@@ -142,6 +142,14 @@ pin_project! {
     }
 }
 
+impl<F> std::fmt::Debug for TraceConnectorFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceConnectorFuture")
+            .field("destination", &self.destination)
+            .finish()
+    }
+}
+
 impl<F, R, E> Future for TraceConnectorFuture<F>
 where
     F: Future<Output = Result<R, E>>,
