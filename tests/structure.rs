@@ -177,6 +177,43 @@ fn the_tower_crates_layers_import_only_downwards() {
     assert_eq!(wrong, Vec::<String>::new());
 }
 
+/// `lib.rs` and `mod.rs` files are not nodes of the graph above, so they must hold no code
+/// of their own (only declarations, re-exports and docs): then skipping them hides nothing.
+#[test]
+fn module_roots_only_declare_and_re_export() {
+    for krate in ["httptrace", "httptrace-tower"] {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crates")
+            .join(krate)
+            .join("src");
+        let mut files = Vec::new();
+        collect(&src, &mut files);
+        for file in files
+            .iter()
+            .filter(|f| f.ends_with("lib.rs") || f.ends_with("mod.rs"))
+        {
+            let text = std::fs::read_to_string(file).unwrap();
+            let code: Vec<&str> = text
+                .lines()
+                .map(str::trim_start)
+                .filter(|l| !l.starts_with("//"))
+                .filter(|l| {
+                    let l = l
+                        .strip_prefix("pub(crate) ")
+                        .or(l.strip_prefix("pub "))
+                        .unwrap_or(l);
+                    [
+                        "fn ", "struct ", "enum ", "impl", "trait ", "const ", "static ", "type ",
+                    ]
+                    .iter()
+                    .any(|k| l.starts_with(k))
+                })
+                .collect();
+            assert_eq!(code, Vec::<&str>::new(), "{}", file.display());
+        }
+    }
+}
+
 /// The check sees what it must: a cycle made on purpose, and a real import.
 #[test]
 fn the_check_finds_imports_and_cycles() {

@@ -1,6 +1,6 @@
 //! The methods that fire [`ClientTrace`]'s hooks (and feed its timings recorders).
 
-use super::ClientTrace;
+use super::client_trace::ClientTrace;
 use crate::error::BoxError;
 use crate::hook::{call, call_fallible, call_field, call_get_conn};
 use crate::info::go::{

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::ClientTrace;
+use super::client_trace::ClientTrace;
 use crate::error::BoxError;
 use crate::hook::Hook;
 use crate::info::go::{
