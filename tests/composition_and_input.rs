@@ -393,7 +393,8 @@ async fn the_dialer_refuses_https_unless_told_not_to_enforce_http() {
     assert!(lenient.call(uri).await.is_ok());
 }
 
-/// `TraceConnector` is as ready as the connector it wraps, and the connection it yields
+/// `TraceConnector` and `TraceTlsConnector` are as ready as the connector they wrap, and
+/// the connection `TraceConnector` yields
 /// forwards hyper's shutdown and names itself in `Debug`.
 #[tokio::test]
 async fn the_traced_connector_and_connection_forward_readiness_and_shutdown() {
@@ -409,6 +410,12 @@ async fn the_traced_connector_and_connection_forward_readiness_and_shutdown() {
     ));
     let readiness = poll_fn(|cx| Poll::Ready(closed.poll_ready(cx).is_pending())).await;
     assert!(readiness, "no permit: not ready");
+    let mut closed_tls = httptrace_tower::TraceTlsConnector::new(
+        tower::limit::ConcurrencyLimit::new(dialer(TestResolver::new()), 0),
+        TestPki::new("test CA").client_config(&[b"http/1.1"]),
+    );
+    let readiness = poll_fn(|cx| Poll::Ready(closed_tls.poll_ready(cx).is_pending())).await;
+    assert!(readiness, "the TLS connector neither");
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let uri: http::Uri = format!("http://{}/", listener.local_addr().unwrap())
