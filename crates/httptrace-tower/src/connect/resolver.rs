@@ -115,8 +115,18 @@ struct DoneGuard {
     trace: Option<ClientTrace>,
 }
 
+/// Whose query answered a lookup.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// The lookup's own query.
+    Own,
+    /// A concurrent lookup's query of the same name, shared.
+    Coalesced,
+}
+
 impl DoneGuard {
-    fn done(mut self, result: &Lookup, coalesced: bool) {
+    fn done(mut self, result: &Lookup, answer: Answer) {
+        let coalesced = matches!(answer, Answer::Coalesced);
         if let Some(trace) = self.trace.take() {
             let info = match result {
                 Ok(addrs) => {
@@ -195,7 +205,7 @@ where
                     unreachable!("a lookup leads the shared query at most once")
                 };
                 let (result, original) = query(service, name.clone()).await;
-                guard.done(&result, false);
+                guard.done(&result, Answer::Own);
                 let _ = tx.send(Some(result.clone()));
                 return match (result, original) {
                     (Ok(addrs), _) => Ok(addrs.into_iter()),
@@ -211,7 +221,7 @@ where
                     .and_then(|v| v.clone());
                 match shared {
                     Some(result) => {
-                        guard.done(&result, true);
+                        guard.done(&result, Answer::Coalesced);
                         return result.map(Vec::into_iter).map_err(Into::into);
                     }
                     // The query's owner was dropped before it ended: ask ourselves.
