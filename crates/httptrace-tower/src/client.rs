@@ -21,6 +21,7 @@ pub type HttpConnectorStack = TraceConnector<TraceHttpConnector>;
 
 /// The connector stack of [`https_client`]: traced I/O over rustls over our dialer.
 #[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub type HttpsConnectorStack =
     TraceConnector<crate::connect::TraceTlsConnector<TraceHttpConnector>>;
 
@@ -118,6 +119,7 @@ where
 /// # }
 /// ```
 #[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub fn https_client<B>(
     trace: ClientTrace,
     config: std::sync::Arc<rustls::ClientConfig>,
@@ -132,6 +134,7 @@ where
 
 /// [`https_client`] with `timeouts` instead of Go's defaults.
 #[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub fn https_client_with<B>(
     trace: ClientTrace,
     config: std::sync::Arc<rustls::ClientConfig>,

@@ -82,6 +82,7 @@
 //! - `CallStart`, `AttemptStart`, `CallDone`: from [`CallTraceLayer`], placed outside the
 //!   layers that redirect or retry, with an [`HttpTrace`] inside them that numbers each
 //!   attempt; `CallDone` when the call has its final response (or error).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]
@@ -99,27 +100,35 @@ mod wire;
 pub use call::{CallTrace, CallTraceLayer};
 pub use client::{http_client, http_client_with, HttpConnectorStack, Timeouts, TracedClient};
 #[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use client::{https_client, https_client_with, HttpsConnectorStack};
 pub use connect::{
     live_connection_states, ConnectError, ConnectionHandle, TraceConnector, TraceHttpConnector,
     TraceResolver, TracedConnection, TracedIo,
 };
 #[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use connect::{MaybeTlsStream, TraceTlsConnector};
 pub use error::{Error, TooManyInformational, MAX_INFORMATIONAL};
 pub use http_trace::{
     HttpTrace, HttpTraceLayer, ResponseFuture, TracedRequestBody, TracedResponseBody,
 };
 #[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub use integrations::otel;
 #[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
 pub use integrations::otel::{Otel, OtelLayer};
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use integrations::reqwest::{ReqwestTracing, TracedDns};
 #[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub use integrations::tonic_channel;
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub use integrations::tracing_events::TracingEvents;
 /// The rustls this crate builds on, for its `ClientConfig`.
 #[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use rustls;

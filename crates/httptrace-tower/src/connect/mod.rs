@@ -23,8 +23,10 @@ pub use connect_error::ConnectError;
 pub use connector::{TraceConnector, TraceConnectorFuture, TracedConnection};
 pub use dialer::{TraceHttpConnector, TraceHttpConnectorFuture};
 #[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use maybe_tls::MaybeTlsStream;
 pub use resolver::{TraceResolver, TraceResolverFuture};
 #[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use tls::{TraceTlsConnector, TraceTlsConnectorFuture};
 pub use traced_io::TracedIo;
