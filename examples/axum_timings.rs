@@ -5,7 +5,7 @@
 //! cargo run --features axum --example axum_timings
 //! ```
 //! Starts an upstream server and the axum service on 127.0.0.1, asks the service for
-//! `/inventory` once, prints its answer, and exits.
+//! `/inventory` once, prints its `Server-Timing` header and its answer, and exits.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -28,6 +28,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
         .build_http::<Empty<Bytes>>();
     let res = client.get(service_url.parse()?).await?;
+    if let Some(timing) = res.headers().get("server-timing") {
+        println!("server-timing: {}\n", timing.to_str()?);
+    }
     let body = res.into_body().collect().await?.to_bytes();
     let answer: serde_json::Value = serde_json::from_slice(&body)?;
     println!("{}", serde_json::to_string_pretty(&answer)?);

@@ -82,3 +82,68 @@ async fn a_handler_reports_its_outbound_calls_hooks_and_timings() {
     assert_eq!(upstream.connection_count(), 1);
     server.abort();
 }
+
+/// The router's `ServerTimingLayer` answers with where the handler's outbound calls spent
+/// their time: each call's total and phases, named by method and `host:port` only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_tells_the_handlers_outbound_timings_in_server_timing() {
+    let upstream = TestServer::start().await;
+    let upstream_url = upstream.url("127.0.0.1", "/stock?X-Amz-Signature=secret");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let service = format!("http://{}/checkout", listener.local_addr().unwrap());
+    let app = httptrace_suite::integrations::axum::router(&upstream_url);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .build_http::<Empty<Bytes>>();
+    let res = within("the call to axum", client.get(service.parse().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let value = res.headers()["server-timing"].to_str().unwrap().to_owned();
+    assert!(
+        !value.contains("secret") && !value.contains("stock"),
+        "{value}"
+    );
+    // metric name -> its parameters, in order.
+    let metrics: Vec<(String, Vec<String>)> = value
+        .split(", ")
+        .map(|m| {
+            let mut parts = m.split(';').map(str::to_owned);
+            (parts.next().unwrap(), parts.collect())
+        })
+        .collect();
+    let names: Vec<&str> = metrics.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "up1",
+            "up1-queue",
+            "up1-connect",
+            "up1-send",
+            "up1-wait",
+            "up1-receive",
+            "up2",
+            "up2-queue",
+            "up2-send",
+            "up2-wait",
+            "up2-receive"
+        ],
+        "a fresh connection, then the same one reused: {value}"
+    );
+    let desc = format!("desc=\"GET 127.0.0.1:{}\"", upstream.port());
+    for (name, params) in &metrics {
+        let dur = params[0]
+            .strip_prefix("dur=")
+            .unwrap_or_else(|| panic!("{name}: {value}"));
+        let ms: f64 = dur.parse().unwrap();
+        assert!(
+            ms >= 0.0 && dur.split('.').nth(1).unwrap().len() == 3,
+            "{name}: {value}"
+        );
+        if !name.contains('-') {
+            assert_eq!(params[1], desc, "{value}");
+        }
+    }
+    server.abort();
+}

@@ -164,7 +164,7 @@ fn the_tower_crates_layers_import_only_downwards() {
                 "wire" => &["wire"],
                 "state" => &["state", "wire", ""],
                 "connect" => &["connect", "state", "wire", ""],
-                "call" => &["call", "state", ""],
+                "call" | "server_timing" => &[&from, "state", ""],
                 "integrations" => &["integrations"],
                 _ => &["http_trace", "call", "connect", "state", "wire", ""],
             };

@@ -1,6 +1,10 @@
 //! An axum service whose handler calls another service through a traced client and answers
 //! with what that call did: its status, its hooks in order, and its timings.
 //!
+//! Every answer carries a `Server-Timing` header with the timings of the outbound calls its
+//! handler made ([`httptrace_tower::ServerTimingLayer`]): a browser's developer tools show
+//! where the handler's time went. `GET /checkout` calls upstream twice and answers `ok`.
+//!
 //! `GET /inventory` calls the upstream URL the service was built with. The answer is JSON:
 //! `{"upstream_status": 200, "events": [...], "timings": {...}}`, the events in the format of
 //! [`httptrace::Event::to_json`] (sensitive header values redacted), the timings that of
@@ -32,10 +36,12 @@ pub fn router(upstream_url: &str) -> Router {
     let client = httptrace_tower::http_client(ClientTrace::new()).record_timings();
     Router::new()
         .route("/inventory", get(inventory))
+        .route("/checkout", get(checkout))
         .with_state(Upstream {
             client,
             url: upstream_url.into(),
         })
+        .layer(httptrace_tower::ServerTimingLayer::new())
 }
 
 async fn inventory(State(upstream): State<Upstream>) -> Response {
@@ -67,6 +73,29 @@ async fn inventory(State(upstream): State<Upstream>) -> Response {
         "timings": timings,
     }))
     .into_response()
+}
+
+/// Calls upstream twice, one after the other, and reads both bodies.
+async fn checkout(State(upstream): State<Upstream>) -> Response {
+    for _ in 0..2 {
+        let req = match http::Request::get(&*upstream.url).body(Empty::new()) {
+            Ok(req) => req,
+            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        };
+        let read = match upstream.client.request(req).await {
+            Ok(res) => res
+                .into_body()
+                .collect()
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = read {
+            return (StatusCode::BAD_GATEWAY, e).into_response();
+        }
+    }
+    "ok".into_response()
 }
 
 /// The log's events as JSON values.

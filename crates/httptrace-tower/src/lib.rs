@@ -94,6 +94,7 @@ mod error;
 mod http_trace;
 mod integrations;
 mod panic_report;
+pub mod server_timing;
 mod state;
 mod wire;
 
@@ -132,3 +133,4 @@ pub use integrations::tracing_events::TracingEvents;
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use rustls;
+pub use server_timing::{ServerTiming, ServerTimingLayer};

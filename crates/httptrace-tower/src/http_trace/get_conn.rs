@@ -26,6 +26,11 @@ impl HostPort {
         written.map(|()| host_port)
     }
 
+    /// The `host:port`.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub(crate) fn get_conn(&self, trace: &ClientTrace) {
         trace.get_conn(&GetConnInfo::new(&self.0));
     }

@@ -15,6 +15,7 @@ use super::settings::Settings;
 use crate::state::call::current_call;
 use crate::state::expect_gate::{expects_continue, ExpectGate};
 use crate::state::request::{OnTheWire, OneXx, RequestSetup, RequestState};
+use crate::state::timings_sink::current_sink;
 use crate::wire::connection_header::connection_has;
 use crate::wire::h2_head::H2Head;
 
@@ -85,6 +86,8 @@ fn combine_traces<B>(
 ) -> Option<(ClientTrace, Option<TimingsRecorder>, HostPort)> {
     let ambient = current_trace();
     let own = extensions_client_trace(req.extensions());
+    // A `ServerTiming` service collects this request's timings.
+    let sink = current_sink();
     // Nothing to trace (the layer's trace is empty and nothing else applies): no clone of the
     // layer's trace, whose reference count every request would otherwise bounce between cores,
     // and nothing of the request is looked at.
@@ -92,7 +95,8 @@ fn combine_traces<B>(
         && settings.per_request.is_none()
         && ambient.is_none()
         && own.is_none()
-        && !settings.record_timings;
+        && !settings.record_timings
+        && sink.is_none();
     if untraced && !gated {
         return None;
     }
@@ -112,9 +116,12 @@ fn combine_traces<B>(
         trace = own.compose(&trace);
     }
     // The recorder's hooks run after every other's.
-    let timings = settings.record_timings.then(TimingsRecorder::new);
+    let timings = (settings.record_timings || sink.is_some()).then(TimingsRecorder::new);
     if let Some(timings) = &timings {
         trace = trace.compose(&timings.trace());
+        if let Some(sink) = &sink {
+            sink.collect(req.method().clone(), host_port.as_str(), timings.clone());
+        }
     }
     Some((trace, timings, host_port))
 }

@@ -10,3 +10,4 @@ pub(crate) mod ids;
 pub(crate) mod informational;
 pub(crate) mod learned;
 pub(crate) mod request;
+pub(crate) mod timings_sink;

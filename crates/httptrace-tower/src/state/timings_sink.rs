@@ -1,0 +1,69 @@
+//! The timings sink in effect on this thread: where a [`ServerTiming`](crate::ServerTiming)
+//! service collects the timings of the outbound requests its handler sends.
+
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex};
+
+use http::Method;
+use httptrace::TimingsRecorder;
+
+/// One outbound request seen while the sink was in effect.
+pub(crate) struct Collected {
+    pub(crate) method: Method,
+    /// As `GetConn` names it: no userinfo, no path.
+    pub(crate) host_port: String,
+    pub(crate) recorder: TimingsRecorder,
+}
+
+/// The outbound requests of one inbound request, in the order they started.
+#[derive(Default)]
+pub(crate) struct TimingsSink {
+    calls: Mutex<Vec<Collected>>,
+}
+
+impl TimingsSink {
+    pub(crate) fn collect(&self, method: Method, host_port: &str, recorder: TimingsRecorder) {
+        let call = Collected {
+            method,
+            host_port: host_port.to_owned(),
+            recorder,
+        };
+        self.calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(call);
+    }
+
+    /// What was collected; the sink keeps nothing.
+    pub(crate) fn take(&self) -> Vec<Collected> {
+        std::mem::take(&mut *self.calls.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The sink is in effect on this thread until the drop.
+    pub(crate) fn enter(self: &Arc<Self>) -> EnteredSink {
+        EnteredSink(CURRENT_SINK.with(|c| c.borrow_mut().replace(self.clone())))
+    }
+}
+
+thread_local! {
+    static CURRENT_SINK: RefCell<Option<Arc<TimingsSink>>> = const { RefCell::new(None) };
+}
+
+/// The sink in effect on this thread, if any (none while a hook runs: a request a hook sends
+/// is not the handler's).
+pub(crate) fn current_sink() -> Option<Arc<TimingsSink>> {
+    if httptrace::in_hook() {
+        return None;
+    }
+    CURRENT_SINK.with(|c| c.borrow().clone())
+}
+
+/// Puts the previous sink back in effect, on drop.
+pub(crate) struct EnteredSink(Option<Arc<TimingsSink>>);
+
+impl Drop for EnteredSink {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        CURRENT_SINK.with(|c| *c.borrow_mut() = previous);
+    }
+}
