@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use httptrace::{hook_panics, with_client_trace, ClientTrace, EventLog};
+use httptrace::{hook_panics, with_client_trace, ClientTrace, EventKind, EventLog};
 use httptrace_tower::{HttpTrace, TracedRequestBody};
 use support::*;
 use tower::ServiceExt;
@@ -441,4 +441,46 @@ async fn the_traced_connector_and_connection_forward_readiness_and_shutdown() {
         "the server reads the end while the client holds it"
     );
     drop(conn);
+}
+
+/// A stack whose error is `BoxError` (tower's `Timeout`, behind a `BoxCloneService`) takes
+/// the layer: requests are traced, and a timeout is the service's error, as it was.
+#[tokio::test]
+async fn the_layer_goes_over_a_box_error_stack() {
+    use std::time::Duration;
+    use tower::timeout::error::Elapsed;
+    use tower::util::BoxCloneService;
+
+    let inner = BoxCloneService::new(tower::timeout::Timeout::new(
+        pool::<TracedRequestBody<Full<Bytes>>>(),
+        Duration::from_millis(300),
+    ));
+    let log = EventLog::new();
+    let client = HttpTrace::new(inner, log.trace());
+    let server = TestServer::start().await;
+    let res = within(
+        "the request",
+        client.clone().oneshot(get(&server.url("127.0.0.1", "/"))),
+    )
+    .await
+    .unwrap();
+    read_body(res.into_body()).await;
+    assert_eq!(names(&log.take()), go_fresh_http1_get_by_ip());
+
+    // A server that never answers: the timeout fires, and says so through the layer.
+    let (silent, _server) = misbehaving_server(b"", false, true).await;
+    let err = within(
+        "the timeout",
+        client.oneshot(get(&format!("http://{silent}/"))),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.service_error_as::<Elapsed>().is_some(), "{err:?}");
+    assert_eq!(err.to_string(), "request timed out");
+    // The request was written; no answer came.
+    let events = log.take();
+    let EventKind::WroteRequest(wrote) = &events.last().unwrap().kind else {
+        panic!("{:?}", names(&events))
+    };
+    assert!(wrote.err.is_none());
 }

@@ -172,7 +172,8 @@ async fn refused_port_reports_the_failed_attempt_and_keeps_the_error() {
         error_chain(&plain),
         "the layer does not change the error"
     );
-    assert!(err.service_error().unwrap().is_connect());
+    let client_error = err.service_error_as::<hyper_util::client::legacy::Error>();
+    assert!(client_error.unwrap().is_connect());
     let source = std::error::Error::source(&err).unwrap();
     assert!(
         matches!(

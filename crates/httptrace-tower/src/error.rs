@@ -7,16 +7,19 @@ use httptrace::BoxError;
 
 /// Why a traced request failed.
 ///
-/// `Service(e)` is the inner service's own error, and is transparent: its `Display` and
-/// `source()` are `e`'s, so an error chain reads exactly as without the layer. `Aborted` is
+/// `Service(e)` is the inner service's own error, boxed as tower's middleware box theirs
+/// (so the layer goes over any stack whose error is `Into<BoxError>`: `Timeout`,
+/// `BoxCloneService`, ...), and is transparent: its `Display` and `source()` are `e`'s, so an
+/// error chain reads exactly as without the layer. [`service_error_as`](Error::service_error_as)
+/// gets the client's own type back (hyper-util's `Error`, say). `Aborted` is
 /// the error a `Got1xxResponse` hook returned to abort the request (Go's semantics), shown
 /// and sourced the same way. `TooManyInformational`: the server sent more 1xx responses than
 /// a request accepts.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Error<E> {
+pub enum Error {
     /// The inner service failed.
-    Service(E),
+    Service(BoxError),
     /// A `Got1xxResponse` hook aborted the request with this error.
     Aborted(BoxError),
     /// The server sent more informational (1xx) responses than Go's limit; the connection is
@@ -57,9 +60,9 @@ impl fmt::Display for TooManyInformational {
 
 impl std::error::Error for TooManyInformational {}
 
-impl<E> Error<E> {
+impl Error {
     /// The inner service's error, if that is what this is.
-    pub fn into_service_error(self) -> Option<E> {
+    pub fn into_service_error(self) -> Option<BoxError> {
         match self {
             Error::Service(e) => Some(e),
             _ => None,
@@ -67,11 +70,24 @@ impl<E> Error<E> {
     }
 
     /// The inner service's error, if that is what this is.
-    pub fn service_error(&self) -> Option<&E> {
+    pub fn service_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
         match self {
-            Error::Service(e) => Some(e),
+            Error::Service(e) => Some(&**e),
             _ => None,
         }
+    }
+
+    /// The inner service's error as the type it had, if that is what this is:
+    ///
+    /// ```
+    /// # fn f(err: httptrace_tower::Error) {
+    /// let refused = err
+    ///     .service_error_as::<hyper_util::client::legacy::Error>()
+    ///     .is_some_and(|e| e.is_connect());
+    /// # }
+    /// ```
+    pub fn service_error_as<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.service_error()?.downcast_ref()
     }
 
     /// Whether the server sent too many informational responses.
@@ -85,7 +101,7 @@ impl<E> Error<E> {
     }
 }
 
-impl<E: fmt::Display> fmt::Display for Error<E> {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Service(e) => fmt::Display::fmt(e, f),
@@ -95,7 +111,7 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for Error<E> {
+impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Service(e) => e.source(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use http::{Response, StatusCode, Version};
-use httptrace::{GotConnInfo, TraceError, WroteRequestInfo};
+use httptrace::{BoxError, GotConnInfo, TraceError, WroteRequestInfo};
 use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
 
@@ -123,15 +123,16 @@ fn withheld<B>(
 impl<F, B, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<B>, E>>,
-    E: std::error::Error + 'static,
+    E: Into<BoxError>,
     B: http_body::Body,
 {
-    type Output = Result<Response<TracedResponseBody<B>>, crate::Error<E>>;
+    type Output = Result<Response<TracedResponseBody<B>>, crate::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if this.state.is_none() {
-            let result = ready!(this.inner.poll(cx)).map_err(crate::Error::Service)?;
+            let result =
+                ready!(this.inner.poll(cx)).map_err(|e| crate::Error::Service(e.into()))?;
             if this.gate.is_none() {
                 return Poll::Ready(Ok(result.map(TracedResponseBody::untraced)));
             }
@@ -213,9 +214,10 @@ where
                 ))
             }
             Err(err) => {
+                let err: BoxError = err.into();
                 state.answered(None);
                 if state.has(Milestone::GotConn) && state.first(Milestone::WroteRequest) {
-                    state.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&err))));
+                    state.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&*err))));
                 }
                 state.end_stream();
                 Err(crate::Error::Service(err))

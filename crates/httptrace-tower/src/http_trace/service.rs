@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::Request;
-use httptrace::ClientTrace;
+use httptrace::{BoxError, ClientTrace};
 use tower_service::Service;
 
 use crate::http_trace::future::ResponseFuture;
@@ -123,16 +123,18 @@ impl<S> HttpTrace<S> {
 impl<S, B, ResBody> Service<Request<B>> for HttpTrace<S>
 where
     S: Service<Request<TracedRequestBody<B>>, Response = http::Response<ResBody>>,
-    S::Error: std::error::Error + 'static,
+    S::Error: Into<BoxError>,
     B: http_body::Body,
     ResBody: http_body::Body,
 {
     type Response = http::Response<crate::TracedResponseBody<ResBody>>;
-    type Error = crate::Error<S::Error>;
+    type Error = crate::Error;
     type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(crate::Error::Service)
+        self.inner
+            .poll_ready(cx)
+            .map_err(|e| crate::Error::Service(e.into()))
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
