@@ -10,6 +10,25 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use support::*;
 
+/// An upstream server, and the axum service calling it at `upstream_path` on 127.0.0.1: the
+/// upstream, the service's URL for `path`, and the service's task.
+async fn start(
+    upstream_path: &str,
+    path: &str,
+) -> (
+    TestServer,
+    String,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let upstream = TestServer::start().await;
+    let upstream_url = upstream.url("127.0.0.1", upstream_path);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let service = format!("http://{}{path}", listener.local_addr().unwrap());
+    let app = httptrace_suite::integrations::axum::router(&upstream_url);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    (upstream, service, server)
+}
+
 /// Asks the axum service for `/inventory`; its JSON answer.
 async fn inventory(service: &str) -> Value {
     let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
@@ -45,12 +64,7 @@ fn event<'a>(answer: &'a Value, name: &str) -> &'a Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_reports_its_outbound_calls_hooks_and_timings() {
-    let upstream = TestServer::start().await;
-    let upstream_url = upstream.url("127.0.0.1", "/stock");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let service = format!("http://{}/inventory", listener.local_addr().unwrap());
-    let app = httptrace_suite::integrations::axum::router(&upstream_url);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (upstream, service, server) = start("/stock", "/inventory").await;
 
     let first = inventory(&service).await;
     assert_eq!(first["upstream_status"], 200);
@@ -87,12 +101,7 @@ async fn a_handler_reports_its_outbound_calls_hooks_and_timings() {
 /// their time: each call's total and phases, named by method and `host:port` only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_answer_tells_the_handlers_outbound_timings_in_server_timing() {
-    let upstream = TestServer::start().await;
-    let upstream_url = upstream.url("127.0.0.1", "/stock?X-Amz-Signature=secret");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let service = format!("http://{}/checkout", listener.local_addr().unwrap());
-    let app = httptrace_suite::integrations::axum::router(&upstream_url);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (upstream, service, server) = start("/stock?X-Amz-Signature=secret", "/checkout").await;
 
     let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
         .build_http::<Empty<Bytes>>();

@@ -16,12 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Each file of `crates/<krate>/src` (as its path under `src`) and the files it imports.
 fn import_graph(krate: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("crates")
-        .join(krate)
-        .join("src");
-    let mut files = Vec::new();
-    collect(&src, &mut files);
+    let (src, files) = sources(krate);
     let module_of = |file: &Path| -> Vec<String> {
         let rel = file.strip_prefix(&src).unwrap().with_extension("");
         let mut parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into()).collect();
@@ -66,6 +61,17 @@ fn import_graph(krate: &str) -> BTreeMap<String, BTreeSet<String>> {
         }
     }
     graph
+}
+
+/// `crates/<krate>/src` and every `.rs` file under it.
+fn sources(krate: &str) -> (PathBuf, Vec<PathBuf>) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates")
+        .join(krate)
+        .join("src");
+    let mut files = Vec::new();
+    collect(&src, &mut files);
+    (src, files)
 }
 
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
@@ -182,12 +188,7 @@ fn the_tower_crates_layers_import_only_downwards() {
 #[test]
 fn module_roots_only_declare_and_re_export() {
     for krate in ["httptrace", "httptrace-tower"] {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("crates")
-            .join(krate)
-            .join("src");
-        let mut files = Vec::new();
-        collect(&src, &mut files);
+        let (_, files) = sources(krate);
         for file in files
             .iter()
             .filter(|f| f.ends_with("lib.rs") || f.ends_with("mod.rs"))
