@@ -82,6 +82,10 @@
 //! - `CallStart`, `AttemptStart`, `CallDone`: from [`CallTraceLayer`], placed outside the
 //!   layers that redirect or retry, with an [`HttpTrace`] inside them that numbers each
 //!   attempt; `CallDone` when the call has its final response (or error).
+//!
+//! On the server side, [`ServerTimingLayer`] answers each request with a `Server-Timing`
+//! header telling where its handler's outbound calls (through an [`HttpTrace`]) spent their
+//! time.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
