@@ -243,16 +243,18 @@ async fn stream_fields_leave_out_what_hyper_strips_as_the_server_saw() {
 
 /// Streams sent together before their connection exists share it: the first to be handed
 /// over is its first stream, every other one is reused, though none has reached the wire
-/// when the others start.
+/// when the others start. The server holds every stream until all eight arrived, so none can
+/// end before the last starts (else that one would rightly see an idle connection).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_sent_together_on_a_fresh_connection_are_fresh_once_then_reused() {
-    let server = TestServer::start().await;
+    let mut server = support::h2_raw::raw_h2_server(|_, _| support::h2_raw::Act::Hold).await;
+    let url = format!("http://{}/", server.addr);
     let client = Arc::new(h2_prior_knowledge_client());
     let mut sent = Vec::new();
     for _ in 0..8 {
         let client = client.clone();
         let log = EventLog::new();
-        let mut req = get(&server.url("127.0.0.1", "/"));
+        let mut req = get(&url);
         *req.version_mut() = http::Version::HTTP_2;
         with_client_trace(&mut req, log.trace());
         let fut = client.request(req);
@@ -261,6 +263,14 @@ async fn streams_sent_together_on_a_fresh_connection_are_fresh_once_then_reused(
             tokio::spawn(async move { read_body(fut.await.unwrap().into_body()).await }),
         ));
     }
+    for _ in 0..8 {
+        let heard = within("a stream to arrive", server.heard.recv()).await;
+        assert!(
+            matches!(heard, Some(support::h2_raw::Heard::Held(_))),
+            "{heard:?}"
+        );
+    }
+    server.release();
     let mut got = Vec::new();
     for (log, task) in sent {
         within("a stream", task).await.unwrap();
@@ -275,7 +285,6 @@ async fn streams_sent_together_on_a_fresh_connection_are_fresh_once_then_reused(
         got.iter().all(|g| g.conn.id == got[0].conn.id),
         "one connection"
     );
-    assert_eq!(server.connection_count(), 1);
 }
 
 /// A stream on an idle HTTP/2 connection reports how long the connection sat idle: since its

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, watch};
 
 const HEADERS: u8 = 0x1;
 const SETTINGS: u8 = 0x4;
@@ -42,13 +42,14 @@ pub enum Heard {
 pub struct RawH2 {
     pub addr: std::net::SocketAddr,
     pub heard: mpsc::UnboundedReceiver<Heard>,
-    release: Arc<Notify>,
+    release: watch::Sender<bool>,
 }
 
 impl RawH2 {
-    /// Answers the held streams.
+    /// Answers the held streams, and from now on every stream a script holds. A state, not a
+    /// wake-up: a connection busy reading when it is set answers at its next turn.
     pub fn release(&self) {
-        self.release.notify_waiters();
+        self.release.send_replace(true);
     }
 }
 
@@ -80,8 +81,7 @@ pub async fn raw_h2_server(script: fn(usize, usize) -> Act) -> RawH2 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (heard_tx, heard) = mpsc::unbounded_channel();
-    let release = Arc::new(Notify::new());
-    let released = release.clone();
+    let (release, released) = watch::channel(false);
     tokio::spawn(async move {
         let mut n = 0;
         while let Ok((conn, _)) = listener.accept().await {
@@ -101,7 +101,7 @@ async fn serve(
     n: usize,
     script: fn(usize, usize) -> Act,
     heard: mpsc::UnboundedSender<Heard>,
-    release: Arc<Notify>,
+    mut release: watch::Receiver<bool>,
 ) {
     let mut preface = [0u8; 24];
     if conn.read_exact(&mut preface).await.is_err()
@@ -112,13 +112,17 @@ async fn serve(
     let mut held: Vec<u32> = Vec::new();
     let mut streams = 0;
     loop {
-        let released = release.notified();
+        if *release.borrow_and_update() && !held.is_empty() {
+            let answers: Vec<u8> = held.drain(..).flat_map(ok).collect();
+            if conn.write_all(&answers).await.is_err() {
+                return;
+            }
+        }
         let next = tokio::select! {
             next = read_frame(&mut conn) => next,
-            () = released, if !held.is_empty() => {
-                let answers: Vec<u8> = held.drain(..).flat_map(ok).collect();
-                if conn.write_all(&answers).await.is_err() {
-                    return;
+            changed = release.changed(), if !held.is_empty() => {
+                if changed.is_err() {
+                    return; // the test is over
                 }
                 continue;
             }
