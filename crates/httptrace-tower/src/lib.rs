@@ -116,7 +116,7 @@ pub use connect::{
 pub use connect::{MaybeTlsStream, TraceTlsConnector};
 pub use error::{Error, TooManyInformational, MAX_INFORMATIONAL};
 pub use http_trace::{
-    HttpTrace, HttpTraceLayer, ResponseFuture, TracedRequestBody, TracedResponseBody,
+    HttpTrace, HttpTraceLayer, RequestHead, ResponseFuture, TracedRequestBody, TracedResponseBody,
 };
 #[cfg(feature = "opentelemetry")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]

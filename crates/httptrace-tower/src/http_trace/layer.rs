@@ -8,6 +8,7 @@ use httptrace::ClientTrace;
 use crate::state::expect_gate::DEFAULT_TIMEOUT;
 use tower_layer::Layer;
 
+use crate::http_trace::sampling::{RequestHead, Sampling};
 use crate::http_trace::service::HttpTrace;
 use crate::http_trace::settings::PerRequest;
 
@@ -27,6 +28,7 @@ pub struct HttpTraceLayer {
     expect_continue_timeout: Duration,
     record_timings: bool,
     per_request: Option<PerRequest>,
+    sampling: Option<Sampling>,
 }
 
 impl Default for HttpTraceLayer {
@@ -43,6 +45,7 @@ impl HttpTraceLayer {
             expect_continue_timeout: DEFAULT_TIMEOUT,
             record_timings: false,
             per_request: None,
+            sampling: None,
         }
     }
 
@@ -53,6 +56,21 @@ impl HttpTraceLayer {
         make: impl Fn() -> ClientTrace + Send + Sync + 'static,
     ) -> Self {
         self.per_request = Some(PerRequest(Arc::new(make)));
+        self
+    }
+
+    /// Traces about `ratio` of the requests: see [`HttpTrace::sample`].
+    pub fn sample(mut self, ratio: f64) -> Self {
+        self.sampling = Some(Sampling::ratio(ratio));
+        self
+    }
+
+    /// Traces the requests `decide` keeps: see [`HttpTrace::sample_with`].
+    pub fn sample_with(
+        mut self,
+        decide: impl Fn(&RequestHead<'_>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.sampling = Some(Sampling::With(Arc::new(decide)));
         self
     }
 
@@ -84,6 +102,6 @@ impl<S> Layer<S> for HttpTraceLayer {
         if let Some(make) = &self.per_request {
             service = service.trace_per_request_shared(make.clone());
         }
-        service
+        service.sampling_shared(self.sampling.clone())
     }
 }

@@ -13,6 +13,7 @@ use crate::http_trace::request_body::TracedRequestBody;
 use crate::state::expect_gate::DEFAULT_TIMEOUT;
 use crate::state::learned::Learned;
 
+use super::sampling::{RequestHead, Sampling};
 use super::settings::{PerRequest, Settings};
 
 /// Traces the requests sent through `S`; made by [`HttpTraceLayer`](crate::HttpTraceLayer).
@@ -45,6 +46,7 @@ impl<S> HttpTrace<S> {
                 http1_handoffs: Learned::default(),
                 record_timings: false,
                 per_request: None,
+                sampling: None,
             },
         }
     }
@@ -87,6 +89,47 @@ impl<S> HttpTrace<S> {
         make: impl Fn() -> ClientTrace + Send + Sync + 'static,
     ) -> Self {
         self.settings.per_request = Some(PerRequest(Arc::new(make)));
+        self
+    }
+
+    /// Traces about `ratio` of the requests (0.0 to 1.0), picked at random: the others skip
+    /// this layer's trace, its per-request trace and its timings, and cost what a request
+    /// with no trace costs. The way to run a full trace in production. A trace attached to a
+    /// request itself, or in effect where it is sent, still applies to it.
+    ///
+    /// ```
+    /// use httptrace::ClientTrace;
+    ///
+    /// let trace = ClientTrace::new().on_got_conn(|c| println!("reused: {}", c.reused));
+    /// let client = httptrace_tower::http_client::<String>(trace).sample(0.01);
+    /// # drop(client);
+    /// ```
+    pub fn sample(mut self, ratio: f64) -> Self {
+        self.settings.sampling = Some(Sampling::ratio(ratio));
+        self
+    }
+
+    /// Traces the requests `decide` keeps, as [`sample`](Self::sample) does a ratio: a
+    /// header set upstream, a path, a rate of your own.
+    ///
+    /// ```
+    /// use httptrace::ClientTrace;
+    ///
+    /// let client = httptrace_tower::http_client::<String>(ClientTrace::new())
+    ///     .record_timings()
+    ///     .sample_with(|head| head.headers().contains_key("x-debug-trace"));
+    /// # drop(client);
+    /// ```
+    pub fn sample_with(
+        mut self,
+        decide: impl Fn(&RequestHead<'_>) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.settings.sampling = Some(Sampling::With(Arc::new(decide)));
+        self
+    }
+
+    pub(crate) fn sampling_shared(mut self, sampling: Option<Sampling>) -> Self {
+        self.settings.sampling = sampling;
         self
     }
 

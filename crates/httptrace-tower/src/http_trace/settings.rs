@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use httptrace::ClientTrace;
 
+use super::sampling::Sampling;
 use crate::state::learned::Learned;
 
 /// What `start` needs of the layer, for every request.
@@ -16,6 +17,8 @@ pub(crate) struct Settings {
     pub(super) http1_handoffs: Learned,
     pub(super) record_timings: bool,
     pub(super) per_request: Option<PerRequest>,
+    /// `None`: every request.
+    pub(super) sampling: Option<Sampling>,
 }
 
 /// Makes a trace for each request (`trace_per_request`).

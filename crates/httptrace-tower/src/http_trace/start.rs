@@ -88,25 +88,26 @@ fn combine_traces<B>(
     let own = extensions_client_trace(req.extensions());
     // A `ServerTiming` service collects this request's timings.
     let sink = current_sink();
+    // A request the layer does not sample skips the layer's own traces and timings.
+    let sampled = settings.sampling.as_ref().is_none_or(|s| s.keeps(req));
+    let layer_trace = (sampled && !settings.trace.is_empty()).then_some(&settings.trace);
+    let per_request = settings.per_request.as_ref().filter(|_| sampled);
+    let record_timings = settings.record_timings && sampled;
     // Nothing to trace (the layer's trace is empty and nothing else applies): no clone of the
     // layer's trace, whose reference count every request would otherwise bounce between cores,
     // and nothing of the request is looked at.
-    let untraced = settings.trace.is_empty()
-        && settings.per_request.is_none()
+    let untraced = layer_trace.is_none()
+        && per_request.is_none()
         && ambient.is_none()
         && own.is_none()
-        && !settings.record_timings
+        && !record_timings
         && sink.is_none();
     if untraced && !gated {
         return None;
     }
     let host_port = HostPort::of(req)?;
-    let mut trace = if untraced {
-        ClientTrace::new()
-    } else {
-        settings.trace.clone()
-    };
-    if let Some(make) = &settings.per_request {
+    let mut trace = layer_trace.cloned().unwrap_or_default();
+    if let Some(make) = per_request {
         trace = (make.0)().compose(&trace);
     }
     if let Some(ambient) = ambient {
@@ -116,7 +117,7 @@ fn combine_traces<B>(
         trace = own.compose(&trace);
     }
     // The recorder's hooks run after every other's.
-    let timings = (settings.record_timings || sink.is_some()).then(TimingsRecorder::new);
+    let timings = (record_timings || sink.is_some()).then(TimingsRecorder::new);
     if let Some(timings) = &timings {
         trace = trace.compose(&timings.trace());
         if let Some(sink) = &sink {
