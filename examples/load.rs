@@ -2,12 +2,13 @@
 //!
 //! ```text
 //! cargo run --release --example load -- --trace none|noop|full|timings [--requests N]
-//!     [--concurrency C] [--http2] [URL]
+//!     [--concurrency C] [--http2] [--sample RATIO] [URL]
 //! ```
 //! `none` is hyper-util's client with no layer at all; `noop` our whole stack with no trace
 //! attached; `full` a trace with every hook set, each a relaxed atomic increment (of the
 //! thread's own slot of a counter: see `httptrace_suite::Hits`); `timings` the
-//! per-request Timings recorder (`record_timings`). It sends N
+//! per-request Timings recorder (`record_timings`); `--sample RATIO` has the traced modes
+//! trace only that share of the requests (`HttpTrace::sample`). It sends N
 //! GETs with C in flight over keep-alive connections, reads each body, and prints one line.
 //! With no URL it starts a hyper server in another process of itself, so that client and
 //! server do not share an executor.
@@ -40,11 +41,12 @@ struct Options {
     requests: usize,
     concurrency: usize,
     http2: bool,
+    sample: Option<f64>,
     url: Option<String>,
 }
 
 const USAGE: &str =
-    "usage: load --trace none|noop|full|timings [--requests N] [--concurrency C] [--http2] [URL]   (or: load --serve)";
+    "usage: load --trace none|noop|full|timings [--requests N] [--concurrency C] [--http2] [--sample RATIO] [URL]   (or: load --serve)";
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut o = Options {
@@ -52,6 +54,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         requests: 20_000,
         concurrency: 64,
         http2: false,
+        sample: None,
         url: None,
     };
     while let Some(arg) = args.next() {
@@ -81,6 +84,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                     .map_err(|_| "--concurrency takes a number")?
             }
             "--http2" => o.http2 = true,
+            "--sample" => {
+                let ratio: f64 = value("--sample")?
+                    .parse()
+                    .map_err(|_| "--sample takes a ratio, 0 to 1")?;
+                o.sample = Some(ratio);
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}\n{USAGE}")),
             url => o.url = Some(url.to_owned()),
@@ -142,12 +151,14 @@ async fn run(o: Options, url: String) -> Result<(), String> {
             } else {
                 connector.http2_only_by_alpn()
             };
-            let client = HttpTrace::new(builder.build(connector), trace);
-            Clients::Traced(if o.mode == Mode::Timings {
-                client.record_timings()
-            } else {
-                client
-            })
+            let mut client = HttpTrace::new(builder.build(connector), trace);
+            if o.mode == Mode::Timings {
+                client = client.record_timings();
+            }
+            if let Some(ratio) = o.sample {
+                client = client.sample(ratio);
+            }
+            Clients::Traced(client)
         }
     });
     let next = Arc::new(AtomicUsize::new(0));
