@@ -15,7 +15,8 @@
 //! ```
 //! (one line: `dur` in milliseconds, the phases of [`httptrace::Phase`]; `desc` names the
 //! method and `host:port`, never the path, query or credentials). A request whose body had
-//! not ended when the response left has its phases so far and no total.
+//! not ended when the response left has its phases so far and no total. At most 32 outbound
+//! requests are listed; more are counted in one `up-more;desc="N more calls"`.
 //!
 //! The outbound requests are found from the thread that polls the handler (as
 //! [`CallTraceLayer`](crate::CallTraceLayer)'s are), so a request sent from a task the

@@ -15,27 +15,42 @@ pub(crate) struct Collected {
     pub(crate) recorder: TimingsRecorder,
 }
 
-/// The outbound requests of one inbound request, in the order they started.
+/// The most outbound requests one answer reports: past it they are counted, not kept, so
+/// a handler that makes thousands of calls neither grows the sink nor the header without
+/// bound.
+pub(crate) const MAX_CALLS: usize = 32;
+
+/// What a sink collected.
+#[derive(Default)]
+pub(crate) struct Calls {
+    /// The first [`MAX_CALLS`] outbound requests, in the order they started.
+    pub(crate) kept: Vec<Collected>,
+    /// How many more there were.
+    pub(crate) more: usize,
+}
+
+/// The outbound requests of one inbound request.
 #[derive(Default)]
 pub(crate) struct TimingsSink {
-    calls: Mutex<Vec<Collected>>,
+    calls: Mutex<Calls>,
 }
 
 impl TimingsSink {
     pub(crate) fn collect(&self, method: Method, host_port: &str, recorder: TimingsRecorder) {
-        let call = Collected {
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        if calls.kept.len() == MAX_CALLS {
+            calls.more += 1;
+            return;
+        }
+        calls.kept.push(Collected {
             method,
             host_port: host_port.to_owned(),
             recorder,
-        };
-        self.calls
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(call);
+        });
     }
 
     /// What was collected; the sink keeps nothing.
-    pub(crate) fn take(&self) -> Vec<Collected> {
+    pub(crate) fn take(&self) -> Calls {
         std::mem::take(&mut *self.calls.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
