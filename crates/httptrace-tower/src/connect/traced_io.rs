@@ -373,10 +373,7 @@ mod tests {
 
     /// An HTTP/2 frame with a 5-byte payload.
     fn frame(kind: u8, flags: u8, stream: u32) -> Vec<u8> {
-        let mut f = vec![0, 0, 5, kind, flags];
-        f.extend_from_slice(&stream.to_be_bytes());
-        f.extend_from_slice(b"hpack");
-        f
+        crate::wire::http2_frames::tests::frame(kind, flags, stream, b"hpack")
     }
 
     /// Once the server's end of stream was read, a write that fails on the closed socket
