@@ -9,6 +9,8 @@ use std::time::Instant;
 use http::{Request, StatusCode};
 use httptrace::{AttemptStartInfo, CallDoneInfo, ClientTrace, EnteredTrace, TraceError};
 
+use crate::state::in_effect::{self, Entered};
+
 /// Reports `CallDone` once: with the result, or, dropped first, as abandoned.
 pub(crate) struct CallEnd(Arc<CallState>);
 
@@ -82,9 +84,8 @@ impl CallState {
 
     /// The call is in effect on this thread until the drop.
     pub(crate) fn enter(self: &Arc<Self>) -> EnteredCall {
-        let previous = CURRENT_CALL.with(|c| c.borrow_mut().replace(self.clone()));
         EnteredCall {
-            previous,
+            _call: in_effect::enter(&CURRENT_CALL, self),
             _trace: self.trace.enter(),
         }
     }
@@ -121,22 +122,13 @@ thread_local! {
 }
 
 /// The call being polled on this thread, if any (none while a hook runs).
+/// A request a hook sends is no attempt of the call.
 pub(crate) fn current_call() -> Option<Arc<CallState>> {
-    if httptrace::in_hook() {
-        return None; // a request a hook sends is no attempt of the call
-    }
-    CURRENT_CALL.with(|c| c.borrow().clone())
+    in_effect::current(&CURRENT_CALL)
 }
 
-/// Puts the previous call back in effect, on drop.
+/// Puts the previous call and trace back in effect, on drop.
 pub(crate) struct EnteredCall {
-    previous: Option<Arc<CallState>>,
+    _call: Entered<CallState>,
     _trace: EnteredTrace,
-}
-
-impl Drop for EnteredCall {
-    fn drop(&mut self) {
-        let previous = self.previous.take();
-        CURRENT_CALL.with(|c| *c.borrow_mut() = previous);
-    }
 }

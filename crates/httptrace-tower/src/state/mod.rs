@@ -7,6 +7,7 @@ pub(crate) mod connection;
 pub(crate) mod expect_gate;
 pub(crate) mod handoff;
 pub(crate) mod ids;
+pub(crate) mod in_effect;
 pub(crate) mod informational;
 pub(crate) mod learned;
 pub(crate) mod request;

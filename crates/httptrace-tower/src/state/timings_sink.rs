@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 use http::Method;
 use httptrace::TimingsRecorder;
 
+use crate::state::in_effect::{self, Entered};
+
 /// One outbound request seen while the sink was in effect.
 pub(crate) struct Collected {
     pub(crate) method: Method,
@@ -55,8 +57,8 @@ impl TimingsSink {
     }
 
     /// The sink is in effect on this thread until the drop.
-    pub(crate) fn enter(self: &Arc<Self>) -> EnteredSink {
-        EnteredSink(CURRENT_SINK.with(|c| c.borrow_mut().replace(self.clone())))
+    pub(crate) fn enter(self: &Arc<Self>) -> Entered<TimingsSink> {
+        in_effect::enter(&CURRENT_SINK, self)
     }
 }
 
@@ -67,18 +69,5 @@ thread_local! {
 /// The sink in effect on this thread, if any (none while a hook runs: a request a hook sends
 /// is not the handler's).
 pub(crate) fn current_sink() -> Option<Arc<TimingsSink>> {
-    if httptrace::in_hook() {
-        return None;
-    }
-    CURRENT_SINK.with(|c| c.borrow().clone())
-}
-
-/// Puts the previous sink back in effect, on drop.
-pub(crate) struct EnteredSink(Option<Arc<TimingsSink>>);
-
-impl Drop for EnteredSink {
-    fn drop(&mut self) {
-        let previous = self.0.take();
-        CURRENT_SINK.with(|c| *c.borrow_mut() = previous);
-    }
+    in_effect::current(&CURRENT_SINK)
 }
