@@ -29,14 +29,20 @@ async fn start(
     (upstream, service, server)
 }
 
-/// Asks the axum service for `/inventory`; its JSON answer.
-async fn inventory(service: &str) -> Value {
+/// GET `service` with a plain client; the response, which must be a 200.
+async fn call(service: &str) -> http::Response<hyper::body::Incoming> {
     let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
         .build_http::<Empty<Bytes>>();
     let res = within("the call to axum", client.get(service.parse().unwrap()))
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+    res
+}
+
+/// Asks the axum service for `/inventory`; its JSON answer.
+async fn inventory(service: &str) -> Value {
+    let res = call(service).await;
     let body = res.into_body().collect().await.unwrap().to_bytes();
     serde_json::from_slice(&body).unwrap()
 }
@@ -102,13 +108,7 @@ async fn a_handler_reports_its_outbound_calls_hooks_and_timings() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_answer_tells_the_handlers_outbound_timings_in_server_timing() {
     let (upstream, service, server) = start("/stock?X-Amz-Signature=secret", "/checkout").await;
-
-    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-        .build_http::<Empty<Bytes>>();
-    let res = within("the call to axum", client.get(service.parse().unwrap()))
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let res = call(&service).await;
     let value = res.headers()["server-timing"].to_str().unwrap().to_owned();
     assert!(
         !value.contains("secret") && !value.contains("stock"),

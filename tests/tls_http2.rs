@@ -584,14 +584,7 @@ async fn the_tls_connectors_stream_tells_its_tls_state() {
     let mut stream = tls.call(plain).await.unwrap();
     assert!(stream.tls_state().is_none());
     // A shutdown reaches the socket: nothing can be written after it.
-    use std::pin::Pin;
-    std::future::poll_fn(|cx| hyper::rt::Write::poll_shutdown(Pin::new(&mut stream), cx))
-        .await
-        .unwrap();
-    let wrote =
-        std::future::poll_fn(|cx| hyper::rt::Write::poll_write(Pin::new(&mut stream), cx, b"x"))
-            .await;
-    assert!(wrote.is_err(), "written after shutdown");
+    assert_shuts_down(&mut stream).await;
 }
 
 /// Each type of the connector stack names itself in `Debug`, its futures included.

@@ -589,3 +589,15 @@ where
         Ok(Err(e)) => format!("error {:?}", error_chain(&e)),
     }
 }
+
+/// Shuts `io` down through hyper's I/O traits and checks that the socket heard it: nothing
+/// can be written after.
+pub async fn assert_shuts_down(io: &mut (impl hyper::rt::Write + Unpin)) {
+    use std::pin::Pin;
+    std::future::poll_fn(|cx| hyper::rt::Write::poll_shutdown(Pin::new(&mut *io), cx))
+        .await
+        .unwrap();
+    let wrote =
+        std::future::poll_fn(|cx| hyper::rt::Write::poll_write(Pin::new(&mut *io), cx, b"x")).await;
+    assert!(wrote.is_err(), "written after shutdown");
+}
