@@ -14,6 +14,7 @@ use super::request_body::{traced_outside, TracedRequestBody};
 use super::settings::Settings;
 use crate::state::call::current_call;
 use crate::state::expect_gate::{expects_continue, ExpectGate};
+use crate::state::learned::Learned;
 use crate::state::request::{OnTheWire, OneXx, RequestSetup, RequestState};
 use crate::state::timings_sink::current_sink;
 use crate::wire::connection_header::connection_has;
@@ -133,7 +134,7 @@ struct Watching<'a> {
     /// The request may go out as an HTTP/2 stream.
     may_be_http2: bool,
     /// Not watched for an HTTP/2 hand-off: the layer's flag to set if it went out as one.
-    learn_http2: Option<crate::state::learned::Learned>,
+    learn_http2: Option<Learned>,
     one_xx: OneXx<'a>,
     /// The request has 1xx hooks that hyper's callback serves (not read off the wire).
     hyper_reads_1xx: bool,
