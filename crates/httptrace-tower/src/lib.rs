@@ -126,7 +126,7 @@ pub use integrations::otel;
 pub use integrations::otel::{Otel, OtelLayer};
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
-pub use integrations::reqwest::{ReqwestTracing, TracedDns};
+pub use integrations::reqwest::{ReqwestTrace, TracedDns};
 #[cfg(feature = "tonic")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub use integrations::tonic_channel;

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use http::{Response, StatusCode, Version};
+use http::{Response, Version};
 use httptrace::{BoxError, GotConnInfo, TraceError, WroteRequestInfo};
 use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
@@ -19,7 +19,8 @@ use crate::state::connection::next_stream_seq;
 use crate::state::expect_gate::ExpectGate;
 use crate::state::learned::Learned;
 use crate::state::request::{Milestone, RequestState};
-use crate::wire::connection_header::connection_has;
+use crate::wire::keep_alive::returns_to_pool;
+use crate::wire::version::protocol_name;
 
 pin_project! {
     /// The future of [`HttpTrace`](crate::HttpTrace).
@@ -360,32 +361,6 @@ fn respond<B: http_body::Body>(
         },
     };
     res.map(|body| TracedResponseBody::new(body, Some(state), put_idle, conn, gate))
-}
-
-/// How `Timings::protocol` names `version`.
-fn protocol_name(version: Version) -> &'static str {
-    match version {
-        Version::HTTP_09 => "HTTP/0.9",
-        Version::HTTP_10 => "HTTP/1.0",
-        Version::HTTP_11 => "HTTP/1.1",
-        Version::HTTP_2 => "HTTP/2",
-        Version::HTTP_3 => "HTTP/3",
-        _ => "HTTP",
-    }
-}
-
-/// Whether the connection goes back to the pool once the body ends: HTTP/1 keep-alive.
-fn returns_to_pool<B>(res: &Response<B>, request_close: bool) -> bool {
-    let response_close = connection_has(res.headers(), "close");
-    match res.version() {
-        Version::HTTP_11 => {
-            !request_close && !response_close && res.status() != StatusCode::SWITCHING_PROTOCOLS
-        }
-        Version::HTTP_10 => {
-            !request_close && !response_close && connection_has(res.headers(), "keep-alive")
-        }
-        _ => false,
-    }
 }
 
 impl<F> std::fmt::Debug for ResponseFuture<F> {

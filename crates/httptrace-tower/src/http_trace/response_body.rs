@@ -14,15 +14,7 @@ use crate::connect::ConnectionHandle;
 use crate::state::connection::ExchangeEnd;
 use crate::state::expect_gate::ExpectGate;
 use crate::state::request::{Milestone, RequestState};
-
-/// Why the connection is not reused when the body is dropped before its end (Go fires no
-/// hook then; we say why, on purpose: see ARCHITECTURE.md).
-pub(crate) const DROPPED_UNREAD: &str =
-    "response body dropped before its end: the connection is closed, not returned to the pool";
-
-/// Why the connection is not reused after the response body failed.
-const BODY_FAILED: &str =
-    "response body failed: the connection is closed, not returned to the pool";
+use crate::wire::keep_alive::{BODY_FAILED, DROPPED_UNREAD};
 
 /// Why the connection is not reused after a request whose body was withheld.
 const BODY_WITHHELD: &str = "the request body was not sent (the server answered before \

@@ -1,5 +1,6 @@
-//! Pure readers of bytes: an HTTP/1 response head, 1xx heads, HTTP/2 frame headers, and
-//! `host:port` from an authority. They know nothing of requests or connections.
+//! Pure readers of bytes and heads: an HTTP/1 response head, 1xx heads, HTTP/2 frame headers,
+//! `host:port` from an authority, keep-alive from a response head. They know nothing of
+//! requests or connections.
 
 pub(crate) mod connection_header;
 pub(crate) mod h2_head;
@@ -7,3 +8,5 @@ pub(crate) mod head;
 pub(crate) mod host_port;
 pub(crate) mod http2_frames;
 pub(crate) mod interim;
+pub(crate) mod keep_alive;
+pub(crate) mod version;

@@ -390,6 +390,18 @@ impl TimingsRecorder {
     pub(crate) fn got_conn(&self, info: &GotConnInfo) {
         let t = &mut *self.record();
         t.request_start = Some(Instant::now());
+        Self::connection(t, info);
+    }
+
+    /// The request's connection, learned only with the response head (reqwest keeps the
+    /// moment a request gets its connection to itself): its facts are recorded, with no
+    /// `request_start`, so the time before the first byte is not mistaken for queueing
+    /// (called by the instrumentation, in place of the `GotConn` hook).
+    pub fn connection_learned_late(&self, info: &GotConnInfo) {
+        Self::connection(&mut self.record(), info);
+    }
+
+    fn connection(t: &mut Timings, info: &GotConnInfo) {
         t.reused = info.reused;
         t.was_idle = info.was_idle;
         t.idle_time = info.idle_time;

@@ -1,0 +1,257 @@
+//! [`ReqwestTrace`]: the `reqwest_middleware::Middleware` that traces each request, and the
+//! helper that installs it with its DNS resolver and connector layer.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::Extensions;
+use httptrace::{
+    current_trace, extensions_client_trace, ClientTrace, ConnectionInfo, GetConnInfo, GotConnInfo,
+    TimingsRecorder,
+};
+use hyper_util::client::legacy::connect::HttpInfo;
+use reqwest::dns::Resolve;
+use reqwest::ResponseBuilderExt as _;
+use reqwest_middleware::{Middleware, Next};
+
+use super::body::{BodyEnd, ReportingBody};
+use super::connections::{ConnectionsLayer, Conns};
+use super::dns::TracedDns;
+use crate::wire::connection_header::connection_has;
+use crate::wire::keep_alive::returns_to_pool;
+use crate::wire::version::protocol_name;
+
+/// Makes a request's own trace (see [`ReqwestTrace::trace_per_request`]).
+type MakeTrace = Arc<dyn Fn() -> ClientTrace + Send + Sync>;
+
+/// Traces every request a `reqwest_middleware::ClientWithMiddleware` sends; call sites stay
+/// `client.get(url).send().await`.
+///
+/// Each request gets, composed (the first listed runs first): a `ClientTrace` put in its
+/// extensions (`.with_extension(trace)`), the trace in effect where it is sent
+/// ([`ClientTrace::scope`]), one from [`trace_per_request`](Self::trace_per_request), this
+/// middleware's trace, and the [`TimingsRecorder`] of [`record_timings`](Self::record_timings).
+///
+/// reqwest builds its hyper-util client and connector itself; it lets us in through a DNS
+/// resolver, a layer around its connector (a URI in, an opaque connection out), the request
+/// future and the response. What fires:
+///
+/// | hook | under reqwest | when, or why not |
+/// |---|---|---|
+/// | `GetConn` | yes | before the request is handed on |
+/// | `DNSStart` / `DNSDone` | yes | [`TracedDns`], around each lookup made for the request |
+/// | `ConnectStart` / `ConnectDone` | no | reqwest dials inside its connector; its layer sees no address before the connection exists |
+/// | `TLSHandshakeStart` / `Done` | no | inside reqwest's connector too |
+/// | `GotConn` | yes, late | with the response head: the connection is known by its addresses; `reused` is exact (the connector layer saw every connection made), `was_idle` equals `reused`, `idle_time` is not known (zero) |
+/// | `WroteHeaderField`, `WroteHeaders`, `WroteRequest`, `Wait100Continue` | no | reqwest's connection is opaque: no access to its bytes |
+/// | `GotFirstResponseByte` | yes, late | with the response head |
+/// | `Got100Continue`, `Got1xxResponse` | no | reqwest sets no informational callback |
+/// | `PutIdleConn` | yes | at the response body's end, for HTTP/1 keep-alive (inferred from the heads, as the layer does); with an error when the body is dropped unread or fails |
+/// | `ResponseBodyDone` | yes | at the body's end, failure or drop, with the bytes read |
+/// | `RequestBodyDone`, `ConnClosed` | no | the request body is written and the connection closed out of sight |
+///
+/// The [`httptrace::Timings`] under reqwest have the lookup, the first byte and the body's
+/// end; with no connect, TLS or send instants, the time from the lookup (or the start) to
+/// the first byte is all `wait`. For every hook and every phase, use hyper-util's `Client`
+/// with this crate's connector stack ([`http_client`](crate::http_client)).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use httptrace::{ClientTrace, TimingsRecorder};
+/// use httptrace_tower::ReqwestTrace;
+///
+/// let trace = ClientTrace::new().on_got_conn(|i| println!("reused: {}", i.reused));
+/// let client = ReqwestTrace::new(trace)
+///     .record_timings()
+///     .client(reqwest::Client::builder())?
+///     .build();
+///
+/// let res = client.get("http://127.0.0.1:8080/").send().await?;
+/// let timings = res.extensions().get::<TimingsRecorder>().cloned();
+/// let body = res.bytes().await?;
+/// println!("{:?}", timings.map(|t| t.timings().total()));
+/// # drop(body); Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ReqwestTrace {
+    trace: ClientTrace,
+    per_request: Option<MakeTrace>,
+    record_timings: bool,
+    dns: TracedDns,
+    conns: Arc<Mutex<Conns>>,
+}
+
+impl std::fmt::Debug for ReqwestTrace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReqwestTrace")
+            .field("trace", &self.trace)
+            .field("per_request", &self.per_request.is_some())
+            .field("record_timings", &self.record_timings)
+            .finish()
+    }
+}
+
+impl ReqwestTrace {
+    /// Traces every request with `trace` (an empty one: only what each request brings).
+    pub fn new(trace: ClientTrace) -> Self {
+        ReqwestTrace {
+            trace,
+            per_request: None,
+            record_timings: false,
+            dns: TracedDns::system(),
+            conns: Arc::default(),
+        }
+    }
+
+    /// Also gives each request a trace of its own, made by `make` when the request starts
+    /// (for state kept per request, like an [`httptrace::EventLog`]).
+    pub fn trace_per_request(
+        mut self,
+        make: impl Fn() -> ClientTrace + Send + Sync + 'static,
+    ) -> Self {
+        self.per_request = Some(Arc::new(make));
+        self
+    }
+
+    /// Records each request's [`httptrace::Timings`]: a [`TimingsRecorder`] in the response's
+    /// extensions, complete once the body has ended.
+    pub fn record_timings(mut self) -> Self {
+        self.record_timings = true;
+        self
+    }
+
+    /// Looks names up with `resolver` (traced) instead of the system's resolver.
+    pub fn resolver(mut self, resolver: impl Resolve + 'static) -> Self {
+        self.dns = TracedDns::new(resolver);
+        self
+    }
+
+    /// Installs the traced DNS resolver and the connector layer on `builder`: what
+    /// [`client`](Self::client) does before building, for a caller that builds the
+    /// `reqwest_middleware` client itself (with this middleware in it).
+    pub fn install(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        builder
+            .dns_resolver(self.dns.clone())
+            .connector_layer(ConnectionsLayer {
+                conns: self.conns.clone(),
+            })
+    }
+
+    /// Builds reqwest's client from `builder` with the traced resolver and connector layer,
+    /// and returns a `reqwest_middleware` builder with this middleware in it; add others
+    /// with `.with(..)`. Middleware added after this one runs inside it: a retry middleware
+    /// added after it has its attempts traced as one request, one added before it has each
+    /// attempt traced.
+    pub fn client(
+        self,
+        builder: reqwest::ClientBuilder,
+    ) -> reqwest::Result<reqwest_middleware::ClientBuilder> {
+        let client = self.install(builder).build()?;
+        Ok(reqwest_middleware::ClientBuilder::new(client).with(self))
+    }
+
+    /// The request's trace, the timings recorder apart. `None`: nothing to trace.
+    fn request_trace(
+        &self,
+        extensions: &Extensions,
+    ) -> Option<(ClientTrace, Option<TimingsRecorder>)> {
+        let own = extensions
+            .get::<ClientTrace>()
+            .or_else(|| extensions_client_trace(extensions));
+        let ambient = current_trace();
+        if own.is_none()
+            && ambient.is_none()
+            && self.per_request.is_none()
+            && self.trace.is_empty()
+            && !self.record_timings
+        {
+            return None;
+        }
+        let mut trace = self.trace.clone();
+        if let Some(make) = &self.per_request {
+            trace = make().compose(&trace);
+        }
+        if let Some(ambient) = ambient {
+            trace = ambient.compose(&trace);
+        }
+        if let Some(own) = own {
+            trace = own.compose(&trace);
+        }
+        Some((trace, self.record_timings.then(TimingsRecorder::new)))
+    }
+}
+
+/// `host:port` of `url`, as `GetConn` reports it (IPv6 literals in brackets).
+fn host_port(url: &reqwest::Url) -> Option<String> {
+    // `host_str` keeps an IPv6 literal's brackets.
+    Some(format!(
+        "{}:{}",
+        url.host_str()?,
+        url.port_or_known_default()?
+    ))
+}
+
+#[async_trait::async_trait]
+impl Middleware for ReqwestTrace {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let (Some((trace, timings)), Some(host_port)) =
+            (self.request_trace(extensions), host_port(req.url()))
+        else {
+            return next.run(req, extensions).await;
+        };
+        // The recorder hears every hook but `GotConn`, which fires here only once the
+        // response head is in: it learns the connection without a `request_start`.
+        let with_timings = match &timings {
+            Some(timings) => trace.compose(&timings.trace()),
+            None => trace.clone(),
+        };
+        let request_close = connection_has(req.headers(), "close");
+        with_timings.get_conn(&GetConnInfo::new(host_port));
+        let res = with_timings.scope(next.run(req, extensions)).await?;
+        if let Some(info) = res.extensions().get::<HttpInfo>() {
+            let (local, remote) = (info.local_addr(), info.remote_addr());
+            let (id, reused) = self
+                .conns
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .used((local, remote));
+            let conn = ConnectionInfo::new(id, Some(local), Some(remote));
+            let got = GotConnInfo::new(conn, reused, reused, Duration::ZERO);
+            trace.got_conn(&got);
+            if let Some(timings) = &timings {
+                timings.connection_learned_late(&got);
+            }
+        }
+        with_timings.got_first_response_byte();
+
+        let url = res.url().clone();
+        let res: http::Response<reqwest::Body> = res.into();
+        let returns = returns_to_pool(&res, request_close);
+        let (mut parts, body) = res.into_parts();
+        // reqwest's conversion to `http::Response` drops the URL; it rides back in an
+        // extension only `ResponseBuilderExt` can make.
+        if let Ok(with_url) = http::Response::builder().url(url).body(()) {
+            parts.extensions.extend(with_url.into_parts().0.extensions);
+        }
+        if let Some(timings) = &timings {
+            timings.protocol(protocol_name(parts.version));
+            parts.extensions.insert(timings.clone());
+        }
+        let end = BodyEnd {
+            trace,
+            timings,
+            returns_to_pool: returns,
+            bytes: 0,
+            reported: false,
+        };
+        let body = reqwest::Body::wrap(ReportingBody::new(body, end));
+        Ok(reqwest::Response::from(http::Response::from_parts(
+            parts, body,
+        )))
+    }
+}
