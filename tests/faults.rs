@@ -197,7 +197,7 @@ fn ready_made(
     http_body_util::Full<bytes::Bytes>,
     httptrace_tower::HttpsConnectorStack,
 > {
-    httptrace_tower::https_client_with(log.trace(), pki.client_config(&[b"h2"]), timeouts)
+    httptrace_tower::https_client_with(log.trace(), pki.client_config(&[b"h2"]), timeouts).unwrap()
 }
 
 #[tokio::test]

@@ -498,6 +498,42 @@ async fn a_certificate_from_an_unknown_authority_fails_the_handshake() {
     .await;
 }
 
+/// `ClientTls`'s built configs: trusting the given roots offers HTTP/2 by ALPN; Mozilla's
+/// roots (feature `webpki-roots`) do not trust a private CA.
+#[tokio::test]
+async fn https_client_with_roots_offers_http2_and_webpki_roots_refuse_a_private_ca() {
+    use httptrace_tower::{https_client_with, ClientTls, Timeouts};
+    let pki = TestPki::new("test CA");
+    let server =
+        TestServer::start_tls(pki.server_config(pki.leaf(&["localhost"], false), H2)).await;
+    let url = server.url("localhost", "/");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca.clone()).unwrap();
+    let log = EventLog::new();
+    let tls = ClientTls::Roots(Arc::new(roots));
+    let client = https_client_with(log.trace(), tls, Timeouts::default()).unwrap();
+    let res = within("the request", client.request(get(&url)))
+        .await
+        .unwrap();
+    assert_eq!(res.version(), http::Version::HTTP_2);
+    assert_eq!(
+        tls_done(&log.events()).state.alpn_protocol.as_deref(),
+        Some(&b"h2"[..])
+    );
+
+    #[cfg(feature = "webpki-roots")]
+    {
+        let log = EventLog::new();
+        let client =
+            https_client_with(log.trace(), ClientTls::WebpkiRoots, Timeouts::default()).unwrap();
+        within("the request", client.request(get(&url)))
+            .await
+            .unwrap_err();
+        let err = tls_done(&log.events()).err.expect("the handshake failed");
+        assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+    }
+}
+
 #[tokio::test]
 async fn a_certificate_for_another_name_fails_the_handshake() {
     let pki = TestPki::new("test CA");

@@ -66,7 +66,10 @@ pub(crate) async fn start_local_servers() -> Result<(Vec<String>, RootCertStore)
     let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
         .and_then(|p| p.signed_by(&key, &issuer))
         .map_err(|e| fail("certificate", &e))?;
-    let mut server = ServerConfig::builder()
+    let provider = httptrace_tower::crypto_provider().map_err(|e| fail("TLS", &e))?;
+    let mut server = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| fail("TLS", &e))?
         .with_no_client_auth()
         .with_single_cert(
             vec![leaf.der().clone(), ca_cert.der().clone()],

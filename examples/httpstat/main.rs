@@ -280,8 +280,11 @@ type Stat = HttpTrace<
 >;
 
 /// The traced client: our connector stack, rustls with `roots`, ALPN as `protocol` says.
-fn client(roots: RootCertStore, protocol: Protocol, prior_knowledge: bool) -> Stat {
-    let mut config = ClientConfig::builder()
+fn client(roots: RootCertStore, protocol: Protocol, prior_knowledge: bool) -> Result<Stat, String> {
+    let provider = httptrace_tower::crypto_provider().map_err(|e| e.to_string())?;
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = match protocol {
@@ -301,7 +304,7 @@ fn client(roots: RootCertStore, protocol: Protocol, prior_knowledge: bool) -> St
     let client = Client::builder(TokioExecutor::new())
         .http2_only(prior_knowledge)
         .build(connector);
-    HttpTrace::new(client, ClientTrace::new()).record_timings()
+    Ok(HttpTrace::new(client, ClientTrace::new()).record_timings())
 }
 
 async fn run(o: Options) -> Result<(), String> {
@@ -310,12 +313,12 @@ async fn run(o: Options) -> Result<(), String> {
             let prior_knowledge = o.protocol == Protocol::Http2 && url.starts_with("http://");
             (
                 vec![url.clone()],
-                client(roots(o.cacert.as_deref())?, o.protocol, prior_knowledge),
+                client(roots(o.cacert.as_deref())?, o.protocol, prior_knowledge)?,
             )
         }
         None => {
             let (urls, local_roots) = start_local_servers().await?;
-            (urls, client(local_roots, o.protocol, false))
+            (urls, client(local_roots, o.protocol, false)?)
         }
     };
     let repeat = if o.url.is_none() && o.repeat == 1 {

@@ -58,7 +58,9 @@ impl TestPki {
 
     /// A server presenting `leaf`, offering `alpn` (most preferred first).
     pub fn server_config(&self, leaf: Leaf, alpn: &[&[u8]]) -> Arc<ServerConfig> {
-        let mut config = ServerConfig::builder()
+        let mut config = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
             .with_no_client_auth()
             .with_single_cert(leaf.chain, leaf.key)
             .unwrap();
@@ -70,10 +72,18 @@ impl TestPki {
     pub fn client_config(&self, alpn: &[&[u8]]) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();
         roots.add(self.ca.clone()).unwrap();
-        let mut config = ClientConfig::builder()
+        let mut config = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
             .with_root_certificates(roots)
             .with_no_client_auth();
         config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
         Arc::new(config)
     }
+}
+
+/// The crate's crypto provider: rustls' `builder()` would panic with both aws-lc-rs (reqwest's
+/// default) and ring compiled into the tests and no process default installed.
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    httptrace_tower::crypto_provider().unwrap()
 }

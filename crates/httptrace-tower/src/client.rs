@@ -102,49 +102,65 @@ where
     HttpTrace::new(client, trace)
 }
 
-/// A hyper-util `Client` for `http://` and `https://` (rustls with `config`; its
-/// `alpn_protocols` decide whether HTTP/2 is offered), with every hook in place; `TCP_NODELAY`
-/// and the connector's [`http2_only_by_alpn`](TraceConnector::http2_only_by_alpn) set as for
-/// [`http_client`], and Go's connect and TLS handshake timeouts ([`Timeouts`];
-/// [`https_client_with`] sets others).
+/// A hyper-util `Client` for `http://` and `https://`, verifying servers with the platform's
+/// verifier and roots ([`ClientTls::Platform`](crate::ClientTls::Platform); offering HTTP/2
+/// and HTTP/1.1 by ALPN), with every hook in place; `TCP_NODELAY` and the connector's
+/// [`http2_only_by_alpn`](TraceConnector::http2_only_by_alpn) set as for [`http_client`],
+/// and Go's connect and TLS handshake timeouts ([`Timeouts`]). [`https_client_with`] takes
+/// other roots, a config of your own, or other timeouts.
+///
+/// The crypto provider is [`crypto_provider`](crate::crypto_provider)'s: the process
+/// default if one is installed, else aws-lc-rs (feature `aws-lc-rs`, on by default) or ring.
+/// It fails only when the platform's roots cannot be loaded, or no provider is there.
 ///
 /// ```no_run
-/// # fn run(roots: rustls::RootCertStore) {
-/// use std::sync::Arc;
-///
-/// let mut config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
-/// config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+/// # fn run() -> Result<(), rustls::Error> {
 /// let trace = httptrace::ClientTrace::new().on_tls_handshake_done(|i| println!("{:?}", i.state.version));
-/// let client = httptrace_tower::https_client::<http_body_util::Empty<bytes::Bytes>>(trace, Arc::new(config));
-/// # }
+/// let client = httptrace_tower::https_client::<http_body_util::Empty<bytes::Bytes>>(trace)?;
+/// # Ok(()) }
 /// ```
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub fn https_client<B>(
     trace: ClientTrace,
-    config: std::sync::Arc<rustls::ClientConfig>,
-) -> TracedClient<B, HttpsConnectorStack>
+) -> Result<TracedClient<B, HttpsConnectorStack>, rustls::Error>
 where
     B: Body + Send + 'static + Unpin,
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    https_client_with(trace, config, Timeouts::default())
+    https_client_with(trace, crate::ClientTls::default(), Timeouts::default())
 }
 
-/// [`https_client`] with `timeouts` instead of Go's defaults.
+/// [`https_client`] with `tls` (other roots, or a `rustls::ClientConfig` of your own, which
+/// converts into [`ClientTls::Config`](crate::ClientTls::Config)) and `timeouts`.
+///
+/// ```no_run
+/// # fn run(roots: rustls::RootCertStore) -> Result<(), rustls::Error> {
+/// use std::sync::Arc;
+/// use httptrace_tower::{https_client_with, ClientTls, Timeouts};
+///
+/// let tls = ClientTls::Roots(Arc::new(roots));
+/// let client = https_client_with::<http_body_util::Empty<bytes::Bytes>>(
+///     httptrace::ClientTrace::new(),
+///     tls,
+///     Timeouts::default(),
+/// )?;
+/// # Ok(()) }
+/// ```
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub fn https_client_with<B>(
     trace: ClientTrace,
-    config: std::sync::Arc<rustls::ClientConfig>,
+    tls: impl Into<crate::ClientTls>,
     timeouts: Timeouts,
-) -> TracedClient<B, HttpsConnectorStack>
+) -> Result<TracedClient<B, HttpsConnectorStack>, rustls::Error>
 where
     B: Body + Send + 'static + Unpin,
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
+    let config = tls.into().into_config()?;
     let mut dialer = TraceHttpConnector::new();
     dialer
         .enforce_http(false)
@@ -153,10 +169,10 @@ where
     let mut tls = crate::connect::TraceTlsConnector::new(dialer, config);
     tls.set_handshake_timeout(timeouts.tls_handshake);
     let connector = TraceConnector::new(tls).http2_only_by_alpn();
-    HttpTrace::new(
+    Ok(HttpTrace::new(
         Client::builder(TokioExecutor::new()).build(connector),
         trace,
-    )
+    ))
 }
 
 impl<C, B> HttpTrace<Client<C, TracedRequestBody<B>>>

@@ -107,13 +107,13 @@ pub use client::{http_client, http_client_with, HttpConnectorStack, Timeouts, Tr
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use client::{https_client, https_client_with, HttpsConnectorStack};
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub use connect::{crypto_provider, ClientTls, MaybeTlsStream, TraceTlsConnector};
 pub use connect::{
     live_connection_states, ConnectError, ConnectionHandle, TraceConnector, TraceHttpConnector,
     TraceResolver, TracedConnection, TracedIo,
 };
-#[cfg(feature = "rustls")]
-#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
-pub use connect::{MaybeTlsStream, TraceTlsConnector};
 pub use error::{Error, TooManyInformational, MAX_INFORMATIONAL};
 pub use http_trace::{
     HttpTrace, HttpTraceLayer, RequestHead, ResponseFuture, TracedRequestBody, TracedResponseBody,

@@ -7,6 +7,8 @@
 //!          └─ TraceResolver .... DNSStart / DNSDone, coalesced lookups
 //! ```
 
+#[cfg(feature = "rustls")]
+mod client_tls;
 mod connect_error;
 mod connector;
 mod dialer;
@@ -19,6 +21,9 @@ mod tls;
 mod traced_io;
 
 pub use crate::state::connection::{live_connection_states, ConnectionHandle};
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub use client_tls::{crypto_provider, ClientTls};
 pub use connect_error::ConnectError;
 pub use connector::{TraceConnector, TraceConnectorFuture, TracedConnection};
 pub use dialer::{TraceHttpConnector, TraceHttpConnectorFuture};
