@@ -82,6 +82,12 @@ async fn spans_per_phase_under_the_request_span_and_the_client_metrics() {
         assert_eq!(res.status(), 200);
         read_body(res.into_body()).await;
     }
+    // Between requests, the one connection is idle.
+    meter_provider.force_flush().unwrap();
+    assert_eq!(
+        open_by_state(&metrics_out),
+        HashMap::from([("active".to_owned(), 0), ("idle".to_owned(), 1)])
+    );
     drop(client);
     eventually("the connection's close to be measured", || {
         meter_provider.force_flush().unwrap();
@@ -156,7 +162,9 @@ async fn spans_per_phase_under_the_request_span_and_the_client_metrics() {
     );
     assert_eq!(
         attr(dial[0], "dns.answers"),
-        Some(&Value::from("127.0.0.1"))
+        Some(&Value::Array(
+            vec![opentelemetry::StringValue::from("127.0.0.1")].into()
+        ))
     );
     assert_eq!(attr(dial[1], "network.peer.port"), Some(&Value::from(port)));
     assert_eq!(
@@ -164,7 +172,7 @@ async fn spans_per_phase_under_the_request_span_and_the_client_metrics() {
         Some(&Value::from("1.3"))
     );
     assert_eq!(
-        attr(dial[2], "tls.server.name"),
+        attr(dial[2], "server.address"),
         Some(&Value::from("api.test"))
     );
     assert_eq!(attr(dial[2], "tls.resumed"), Some(&Value::from(false)));
@@ -205,6 +213,33 @@ async fn spans_per_phase_under_the_request_span_and_the_client_metrics() {
         Some(0),
         "the one connection was counted open, then closed"
     );
+    assert_eq!(
+        open_by_state(&metrics_out),
+        HashMap::from([("active".to_owned(), 0), ("idle".to_owned(), 0)])
+    );
+}
+
+/// `http.client.open_connections` by `http.connection.state`, in the last export.
+fn open_by_state(metrics_out: &InMemoryMetricExporter) -> HashMap<String, i64> {
+    let finished = metrics_out.get_finished_metrics().unwrap();
+    let mut by_state = HashMap::new();
+    let last = finished.last().expect("an export");
+    for metric in last.scope_metrics().flat_map(|s| s.metrics()) {
+        if let AggregatedMetrics::I64(MetricData::Sum(sum)) = metric.data() {
+            assert_eq!(metric.name(), "http.client.open_connections");
+            for point in sum.data_points() {
+                let state = point
+                    .attributes()
+                    .find(|kv| kv.key.as_str() == "http.connection.state")
+                    .expect("every point has its state")
+                    .value
+                    .as_str()
+                    .into_owned();
+                *by_state.entry(state).or_default() += point.value();
+            }
+        }
+    }
+    by_state
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

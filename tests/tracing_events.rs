@@ -185,13 +185,19 @@ async fn every_hook_is_an_event_in_the_senders_span_with_secrets_redacted() {
         };
         assert_eq!(e.level, expected, "{e:?}");
     }
-    assert_eq!(
-        field(&seen, "GetConn", "host_port"),
-        format!("127.0.0.1:{}", server.port())
-    );
+    // The fields bear the OpenTelemetry attribute names of the same facts.
+    let port = server.port().to_string();
+    assert_eq!(field(&seen, "GetConn", "server.address"), "127.0.0.1");
+    assert_eq!(field(&seen, "GetConn", "server.port"), port);
     assert_eq!(field(&seen, "GotConn", "reused"), "false");
-    assert_eq!(field(&seen, "ResponseBodyDone", "bytes"), "2");
-    assert_eq!(field(&seen, "ConnectDone", "network"), "tcp");
+    assert_eq!(field(&seen, "GotConn", "network.peer.address"), "127.0.0.1");
+    assert_eq!(field(&seen, "GotConn", "network.peer.port"), port);
+    assert_eq!(
+        field(&seen, "ResponseBodyDone", "http.response.body.size"),
+        "2"
+    );
+    assert_eq!(field(&seen, "ConnectDone", "network.transport"), "tcp");
+    assert_eq!(field(&seen, "ConnectDone", "network.peer.port"), port);
 
     let headers = header_fields(&seen);
     assert_eq!(headers["authorization"], "[redacted]");
@@ -228,7 +234,9 @@ async fn a_failed_attempt_is_a_warning_with_its_error() {
         .expect("a ConnectDone event");
     assert_eq!(done.level, Level::WARN);
     assert!(
-        done.fields["err"].to_lowercase().contains("refused"),
+        done.fields["error.message"]
+            .to_lowercase()
+            .contains("refused"),
         "{done:?}"
     );
 }
@@ -383,7 +391,7 @@ async fn no_secret_is_recorded_from_a_signed_url_with_credentials_over_http1_and
             .cloned()
             .collect();
         assert_no_secret("TracingEvents", &format!("{seen:?}"));
-        let uri = field(&seen, "CallStart", "uri");
+        let uri = field(&seen, "CallStart", "url.full");
         assert!(uri.contains("REDACTED:REDACTED@"), "{uri}");
         assert!(uri.contains("AWSAccessKeyId=REDACTED"), "{uri}");
         let headers = header_fields(&seen);

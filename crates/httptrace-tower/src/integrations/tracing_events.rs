@@ -2,30 +2,33 @@
 //! the request was sent from.
 //!
 //! Every event has target `httptrace`, its hook's Go name (or ours) in the `hook` field and
-//! as its message, and the fields below. Levels: `DEBUG` for every hook, `TRACE` for
-//! `WroteHeaderField` (one per header line), `WARN` for a hook that reports an error (then
-//! an `err` field is present) and for `ConnClosed` with an error.
+//! as its message, and the fields below, named as the OpenTelemetry semantic conventions
+//! name the same facts (the attributes [`OtelLayer`](crate::OtelLayer) records), ours where
+//! they have none. Levels: `DEBUG` for every hook, `TRACE` for `WroteHeaderField` (one per
+//! header line), `WARN` for a hook that reports an error (then an `error.message` field is
+//! present) and for `ConnClosed` with an error.
 //!
 //! | hook | fields |
 //! |---|---|
-//! | `CallStart` | `method`, `uri` |
-//! | `AttemptStart` | `attempt`, `method`, `uri`, `previous_status` (0: none) |
-//! | `GetConn` | `host_port` |
-//! | `DNSStart` | `host` |
-//! | `DNSDone` | `addrs` (comma-separated), `coalesced`, `err` |
-//! | `ConnectStart` | `network`, `addr` |
-//! | `ConnectDone` | `network`, `addr`, `err` |
+//! | `CallStart` | `http.request.method`, `url.full` |
+//! | `AttemptStart` | `attempt`, `http.request.method`, `url.full`, `previous_status` (0: none) |
+//! | `GetConn` | `server.address`, `server.port` |
+//! | `DNSStart` | `dns.question.name` |
+//! | `DNSDone` | `dns.answers` (comma-separated), `coalesced`, `error.message` |
+//! | `ConnectStart` | `network.transport`, `network.peer.address`, `network.peer.port` |
+//! | `ConnectDone` | `network.transport`, `network.peer.address`, `network.peer.port`, `error.message` |
 //! | `TLSHandshakeStart` | |
-//! | `TLSHandshakeDone` | `tls.version`, `tls.alpn`, `tls.cipher`, `tls.resumed`, `err` |
-//! | `GotConn` | `conn.id`, `conn.remote_addr`, `reused`, `was_idle`, `idle_us` |
+//! | `TLSHandshakeDone` | `tls.protocol.version` (`1.3`), `tls.next_protocol`, `tls.cipher`, `tls.resumed`, `server.address` (the SNI name), `error.message` |
+//! | `GotConn` | `conn.id`, `network.peer.address`, `network.peer.port`, `reused`, `was_idle`, `idle_us` |
 //! | `WroteHeaderField` | `name`, `value` (values joined by `, `; sensitive ones redacted) |
 //! | `WroteHeaders`, `Wait100Continue`, `Got100Continue`, `GotFirstResponseByte` | |
-//! | `WroteRequest` | `err` |
-//! | `Got1xxResponse` | `status` |
-//! | `PutIdleConn` | `err` |
-//! | `RequestBodyDone`, `ResponseBodyDone` | `bytes`, `err` |
-//! | `CallDone` | `attempts`, `status` (0: none), `elapsed_us`, `err` |
-//! | `ConnClosed` | `conn.id`, `reason`, `requests_served`, `lifetime_us`, `err` |
+//! | `WroteRequest` | `error.message` |
+//! | `Got1xxResponse` | `http.response.status_code` |
+//! | `PutIdleConn` | `error.message` |
+//! | `RequestBodyDone` | `http.request.body.size`, `error.message` |
+//! | `ResponseBodyDone` | `http.response.body.size`, `error.message` |
+//! | `CallDone` | `attempts`, `http.response.status_code` (0: none), `elapsed_us`, `error.message` |
+//! | `ConnClosed` | `conn.id`, `reason`, `requests_served`, `lifetime_us`, `error.message` |
 //!
 //! `ConnClosed` has no parent span: a pooled connection outlives the request that dialled it
 //! (90 s idle on HTTP/1.1, hours on HTTP/2), and keeping that request's span for it would
@@ -61,18 +64,29 @@ pub struct TracingEvents {
     redaction: Arc<Redaction>,
 }
 
+/// `server.address` (no brackets around an IPv6 literal) and `server.port` of `host:port`.
+fn split_host_port(host_port: &str) -> (&str, u16) {
+    match host_port.rsplit_once(':') {
+        Some((host, port)) => (
+            host.trim_start_matches('[').trim_end_matches(']'),
+            port.parse().unwrap_or(0),
+        ),
+        None => (host_port, 0),
+    }
+}
+
 fn err_text(err: &Option<TraceError>) -> Option<String> {
     err.as_ref().map(ToString::to_string)
 }
 
-/// Emits one event for `hook`, at `WARN` with an `err` field when `err` is some, at `$level`
+/// Emits one event for `hook`, at `WARN` with an `error.message` field when `err` is some, at `$level`
 /// otherwise.
 macro_rules! hook_event {
     ($span:expr, $level:expr, $hook:literal, $err:expr $(, $($field:tt)*)?) => {
         match $err {
             Some(err) => event!(
                 target: "httptrace", parent: $span, Level::WARN,
-                hook = $hook, err = %err $(, $($field)*)?, $hook
+                hook = $hook, error.message = %err $(, $($field)*)?, $hook
             ),
             None => event!(
                 target: "httptrace", parent: $span, $level,
@@ -129,23 +143,24 @@ impl TracingEvents {
         ClientTrace::new()
             .on_call_start(move |info| {
                 event!(target: "httptrace", parent: &*a, Level::DEBUG,
-                    hook = "CallStart", method = %info.method,
-                    uri = %uri_a.url(&info.uri.to_string()), "CallStart")
+                    hook = "CallStart", http.request.method = %info.method,
+                    url.full = %uri_a.url(&info.uri.to_string()), "CallStart")
             })
             .on_attempt_start(move |info| {
                 event!(target: "httptrace", parent: &*b, Level::DEBUG,
-                    hook = "AttemptStart", attempt = info.attempt, method = %info.method,
-                    uri = %uri_b.url(&info.uri.to_string()),
+                    hook = "AttemptStart", attempt = info.attempt, http.request.method = %info.method,
+                    url.full = %uri_b.url(&info.uri.to_string()),
                     previous_status = info.previous_status.map_or(0, |s| s.as_u16()),
                     "AttemptStart")
             })
             .on_get_conn(move |info| {
+                let (address, port) = split_host_port(&info.host_port);
                 event!(target: "httptrace", parent: &*c, Level::DEBUG,
-                    hook = "GetConn", host_port = %info.host_port, "GetConn")
+                    hook = "GetConn", server.address = address, server.port = port, "GetConn")
             })
             .on_dns_start(move |info| {
                 event!(target: "httptrace", parent: &*d, Level::DEBUG,
-                    hook = "DNSStart", host = %info.host, "DNSStart")
+                    hook = "DNSStart", dns.question.name = %info.host, "DNSStart")
             })
             .on_dns_done(move |info| {
                 let addrs = info
@@ -155,16 +170,18 @@ impl TracingEvents {
                     .collect::<Vec<_>>()
                     .join(",");
                 hook_event!(&*e, Level::DEBUG, "DNSDone", err_text(&info.err),
-                    addrs = %addrs, coalesced = info.coalesced)
+                    dns.answers = %addrs, coalesced = info.coalesced)
             })
             .on_connect_start(move |info| {
                 event!(target: "httptrace", parent: &*f, Level::DEBUG,
-                    hook = "ConnectStart", network = info.network, addr = %info.addr,
+                    hook = "ConnectStart", network.transport = info.network,
+                    network.peer.address = %info.addr.ip(), network.peer.port = info.addr.port(),
                     "ConnectStart")
             })
             .on_connect_done(move |info| {
                 hook_event!(&*g, Level::DEBUG, "ConnectDone", err_text(&info.err),
-                    network = info.network, addr = %info.addr)
+                    network.transport = info.network,
+                    network.peer.address = %info.addr.ip(), network.peer.port = info.addr.port())
             })
             .on_tls_handshake_start(move || {
                 event!(target: "httptrace", parent: &*h, Level::DEBUG,
@@ -172,21 +189,26 @@ impl TracingEvents {
             })
             .on_tls_handshake_done(move |info| {
                 let state = &info.state;
+                let version = state.version.as_deref().unwrap_or("");
+                let version = version.trim_start_matches("TLSv");
                 let alpn = state
                     .alpn_protocol
                     .as_deref()
                     .map(String::from_utf8_lossy)
                     .unwrap_or_default();
                 hook_event!(&*i, Level::DEBUG, "TLSHandshakeDone", err_text(&info.err),
-                    tls.version = state.version.as_deref().unwrap_or(""),
-                    tls.alpn = %alpn,
+                    tls.protocol.version = version,
+                    tls.next_protocol = %alpn,
                     tls.cipher = state.cipher_suite.as_deref().unwrap_or(""),
-                    tls.resumed = state.resumed)
+                    tls.resumed = state.resumed,
+                    server.address = state.server_name.as_deref().unwrap_or(""))
             })
             .on_got_conn(move |info| {
+                let peer = info.conn.remote_addr;
                 event!(target: "httptrace", parent: &*j, Level::DEBUG,
                     hook = "GotConn", conn.id = info.conn.id.as_u64(),
-                    conn.remote_addr = ?info.conn.remote_addr, reused = info.reused,
+                    network.peer.address = peer.map(|a| a.ip().to_string()).unwrap_or_default(),
+                    network.peer.port = peer.map_or(0, |a| a.port()), reused = info.reused,
                     was_idle = info.was_idle, idle_us = info.idle_time.as_micros() as u64,
                     "GotConn")
             })
@@ -221,7 +243,8 @@ impl TracingEvents {
             })
             .on_got_1xx_response(move |info| {
                 event!(target: "httptrace", parent: &*q, Level::DEBUG,
-                    hook = "Got1xxResponse", status = info.status.as_u16(), "Got1xxResponse");
+                    hook = "Got1xxResponse", http.response.status_code = info.status.as_u16(),
+                    "Got1xxResponse");
                 Ok(())
             })
             .on_put_idle_conn(move |info| {
@@ -233,7 +256,7 @@ impl TracingEvents {
                     Level::DEBUG,
                     "RequestBodyDone",
                     err_text(&info.err),
-                    bytes = info.bytes
+                    http.request.body.size = info.bytes
                 )
             })
             .on_response_body_done(move |info| {
@@ -242,7 +265,7 @@ impl TracingEvents {
                     Level::DEBUG,
                     "ResponseBodyDone",
                     err_text(&info.err),
-                    bytes = info.bytes
+                    http.response.body.size = info.bytes
                 )
             })
             .on_call_done(move |info| {
@@ -252,7 +275,7 @@ impl TracingEvents {
                     "CallDone",
                     err_text(&info.err),
                     attempts = info.attempts,
-                    status = info.status.map_or(0, |s| s.as_u16()),
+                    http.response.status_code = info.status.map_or(0, |s| s.as_u16()),
                     elapsed_us = info.elapsed.as_micros() as u64
                 )
             })

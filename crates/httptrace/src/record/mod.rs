@@ -3,12 +3,14 @@
 
 pub(crate) mod event_log;
 pub(crate) mod json;
+pub(crate) mod phase;
 pub(crate) mod redact;
 pub(crate) mod timings;
 
 pub use event_log::{Event, EventKind, EventLog};
+pub use phase::Phase;
 pub use redact::{
     is_sensitive_header, redact_authority, redact_url, Redaction, REDACTED, SENSITIVE_HEADERS,
     SIGNED_QUERY_PARAMETERS, URL_REDACTED,
 };
-pub use timings::{Phase, Timings, TimingsRecorder};
+pub use timings::{Timings, TimingsRecorder};

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::info::go::{ConnectDoneInfo, GotConnInfo, TlsHandshakeDoneInfo};
 use crate::record::json;
+use crate::record::phase::Phase;
 
 /// The instants of one request's phases, and what it went over.
 ///
@@ -59,56 +60,6 @@ pub struct Timings {
     pub response_body_bytes: Option<u64>,
     /// Why the response body did not reach its end, if it did not.
     pub response_error: Option<String>,
-}
-
-/// A stretch of a request's life, as [`Timings::phases`] cuts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Phase {
-    /// Waiting for a connection: until the request's own lookup or dial began, or until it
-    /// got an idle one.
-    Queue,
-    /// DNS lookup.
-    Dns,
-    /// TCP connect.
-    Connect,
-    /// TLS handshake.
-    Tls,
-    /// Writing the request (from having the connection).
-    Send,
-    /// Waiting for the first byte of the response (the server's processing).
-    Wait,
-    /// Reading the response body.
-    Receive,
-}
-
-impl Phase {
-    /// The phase's key in [`Timings::to_json`]: `queue`, `dns`, `connect`, `tls`, `send`,
-    /// `wait`, `receive`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Phase::Queue => "queue",
-            Phase::Dns => "dns",
-            Phase::Connect => "connect",
-            Phase::Tls => "tls",
-            Phase::Send => "send",
-            Phase::Wait => "wait",
-            Phase::Receive => "receive",
-        }
-    }
-
-    /// The phase's name as httpstat prints it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Phase::Queue => "Queue",
-            Phase::Dns => "DNS Lookup",
-            Phase::Connect => "TCP Connection",
-            Phase::Tls => "TLS Handshake",
-            Phase::Send => "Request Sent",
-            Phase::Wait => "Server Processing",
-            Phase::Receive => "Content Transfer",
-        }
-    }
 }
 
 impl Timings {

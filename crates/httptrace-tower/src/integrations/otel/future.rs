@@ -9,6 +9,7 @@ use std::task::{ready, Context as TaskContext, Poll};
 use http::Response;
 use pin_project_lite::pin_project;
 
+use super::error_type;
 use super::spans::RequestSpans;
 
 pin_project! {
@@ -27,7 +28,10 @@ struct Unanswered(Option<Arc<RequestSpans>>);
 impl Drop for Unanswered {
     fn drop(&mut self) {
         if let Some(spans) = self.0.take() {
-            spans.failed("the request was dropped before its response");
+            spans.failed(
+                "the request was dropped before its response",
+                error_type::CANCELED,
+            );
         }
     }
 }
@@ -50,7 +54,7 @@ impl<F> std::fmt::Debug for ResponseFuture<F> {
 impl<F, ResB, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<ResB>, E>>,
-    E: Display,
+    E: Display + 'static,
 {
     type Output = F::Output;
 
@@ -60,7 +64,12 @@ where
         if let Some(spans) = this.spans.0.take() {
             match &result {
                 Ok(res) => spans.responded(res),
-                Err(err) => spans.failed(&err.to_string()),
+                Err(err) => {
+                    let why = spans
+                        .dial_error()
+                        .unwrap_or_else(|| error_type::of_request(err));
+                    spans.failed(&err.to_string(), why);
+                }
             }
         }
         Poll::Ready(result)

@@ -4,9 +4,26 @@ use std::sync::Arc;
 
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::metrics::{Histogram, Meter, UpDownCounter};
+use opentelemetry_semantic_conventions::metric::{
+    DNS_LOOKUP_DURATION, HTTP_CLIENT_CONNECTION_DURATION, HTTP_CLIENT_OPEN_CONNECTIONS,
+    HTTP_CLIENT_REQUEST_DURATION,
+};
 use tower_layer::Layer;
 
+use super::connections::{Pool, PoolInstruments};
 use super::Otel;
+
+/// The conventions' advised bucket boundaries (seconds) for `http.client.request.duration`
+/// and `dns.lookup.duration`.
+pub const SHORT_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// The advised bucket boundaries (seconds) for `http.client.connection.duration`: a
+/// connection lives longer than a request.
+pub const LONG_BUCKETS: [f64; 14] = [
+    0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+];
 
 /// Turns each request's hooks into spans and metrics; see the module docs.
 ///
@@ -21,8 +38,16 @@ use super::Otel;
 #[derive(Clone)]
 pub struct OtelLayer {
     shared: Arc<Shared>,
+    options: Options,
+}
+
+/// What a layer's services do beyond the spans and metrics.
+#[derive(Clone, Copy)]
+pub(super) struct Options {
     /// `url.full` keeps its signed query values.
-    reveal_secrets: bool,
+    pub(super) reveal_secrets: bool,
+    /// The request span's context goes out in the request's headers.
+    pub(super) propagate: bool,
 }
 
 /// The tracer and the instruments, shared by a layer's services.
@@ -32,6 +57,18 @@ pub(super) struct Shared {
     pub(super) connection_duration: Histogram<f64>,
     pub(super) open_connections: UpDownCounter<i64>,
     pub(super) dns_duration: Histogram<f64>,
+    /// The connections the layer's requests went over, for `http.connection.state`.
+    pub(super) pool: Pool,
+}
+
+impl Shared {
+    /// The instruments the pool's changes go to.
+    pub(super) fn pool_instruments(&self) -> PoolInstruments<'_> {
+        PoolInstruments {
+            open: &self.open_connections,
+            duration: &self.connection_duration,
+        }
+    }
 }
 
 impl std::fmt::Debug for OtelLayer {
@@ -44,35 +81,46 @@ impl OtelLayer {
     /// Spans from `tracer` (`opentelemetry::global::tracer(..)`, or any tracer boxed with
     /// `BoxedTracer::new`), metrics from `meter`.
     pub fn new(tracer: BoxedTracer, meter: &Meter) -> Self {
-        let seconds = |name: &'static str, about: &'static str| {
+        let seconds = |name: &'static str, about: &'static str, buckets: &[f64]| {
             meter
                 .f64_histogram(name)
                 .with_unit("s")
                 .with_description(about)
+                .with_boundaries(buckets.to_vec())
                 .build()
         };
         OtelLayer {
             shared: Arc::new(Shared {
                 tracer,
                 request_duration: seconds(
-                    "http.client.request.duration",
-                    "Duration of HTTP client requests, to the end of the response body.",
+                    HTTP_CLIENT_REQUEST_DURATION,
+                    "Duration of HTTP client requests.",
+                    &SHORT_BUCKETS,
                 ),
                 connection_duration: seconds(
-                    "http.client.connection.duration",
+                    HTTP_CLIENT_CONNECTION_DURATION,
                     "The duration of the successfully established outbound HTTP connections.",
+                    &LONG_BUCKETS,
                 ),
                 open_connections: meter
-                    .i64_up_down_counter("http.client.open_connections")
+                    .i64_up_down_counter(HTTP_CLIENT_OPEN_CONNECTIONS)
                     .with_unit("{connection}")
-                    .with_description("Number of outbound HTTP connections that are open.")
+                    .with_description(
+                        "Number of outbound HTTP connections that are currently active or idle \
+                         on the client.",
+                    )
                     .build(),
                 dns_duration: seconds(
-                    "dns.lookup.duration",
+                    DNS_LOOKUP_DURATION,
                     "Measures the time taken to perform a DNS lookup.",
+                    &SHORT_BUCKETS,
                 ),
+                pool: Pool::default(),
             }),
-            reveal_secrets: false,
+            options: Options {
+                reveal_secrets: false,
+                propagate: true,
+            },
         }
     }
 }
@@ -83,7 +131,16 @@ impl OtelLayer {
     /// stays `REDACTED:REDACTED`, as the conventions require. Only for a setup whose traces
     /// nobody else reads.
     pub fn reveal_secrets(mut self) -> Self {
-        self.reveal_secrets = true;
+        self.options.reveal_secrets = true;
+        self
+    }
+
+    /// Sends no trace context with the requests. By default the request span's context goes
+    /// into each request's headers through the globally configured propagator
+    /// (`opentelemetry::global::set_text_map_propagator`; W3C `traceparent` with the SDK's
+    /// `TraceContextPropagator`), so that the server's spans join the client's trace.
+    pub fn without_propagation(mut self) -> Self {
+        self.options.propagate = false;
         self
     }
 }
@@ -92,6 +149,6 @@ impl<S> Layer<S> for OtelLayer {
     type Service = Otel<S>;
 
     fn layer(&self, inner: S) -> Otel<S> {
-        Otel::new(inner, self.shared.clone(), self.reveal_secrets)
+        Otel::new(inner, self.shared.clone(), self.options)
     }
 }

@@ -1,42 +1,87 @@
-//! [`OtelLayer`] (feature `opentelemetry`): the hooks as OpenTelemetry spans and metrics, as
-//! Go's `otelhttptrace` makes them.
+//! [`OtelLayer`] (feature `opentelemetry`): each request as an HTTP client span by the
+//! OpenTelemetry semantic conventions (attribute and metric names from
+//! `opentelemetry-semantic-conventions`), with its phases as child spans, as Go's
+//! `otelhttptrace` makes them, and the conventions' HTTP client and DNS metrics.
 //!
-//! Each request gets a client span named after its method, a child of the context current
-//! where it is sent, and under it one span per phase:
+//! Each request gets a client span named after its method (`HTTP` for a method the
+//! conventions do not know), a child of the context current where it is sent, and under it
+//! one span per phase:
 //!
 //! ```text
-//! GET ........................ http.request.method, url.full (redacted), server.address, server.port,
-//!  │                           http.response.status_code, network.protocol.version
+//! GET ........................ http.request.method (_OTHER + http.request.method_original),
+//!  │                           url.full (redacted), server.address, server.port,
+//!  │                           network.peer.address, network.peer.port,
+//!  │                           http.response.status_code, network.protocol.version,
+//!  │                           http.request.resend_count, http.request.body.size,
+//!  │                           http.response.body.size, error.type
 //!  ├─ http.getconn ........... from GetConn to GotConn: http.conn.reused, http.conn.was_idle,
-//!  │   │                       http.conn.idle_time_ms, network.peer.address, network.peer.port
-//!  │   ├─ http.dns ........... dns.question.name, dns.answers
-//!  │   ├─ http.connect ....... one per attempt: network.peer.address, network.peer.port
-//!  │   └─ http.tls ........... tls.protocol.version, tls.cipher, tls.resumed, tls.server.name
+//!  │   │                       http.conn.idle_time_ms (Go's names: no convention has these),
+//!  │   │                       network.peer.address, network.peer.port
+//!  │   ├─ http.dns ........... dns.question.name, dns.answers (array), error.type
+//!  │   ├─ http.connect ....... one per attempt: network.peer.address, network.peer.port,
+//!  │   │                       network.transport, network.type, error.type
+//!  │   └─ http.tls ........... tls.protocol.name, tls.protocol.version, tls.cipher,
+//!  │                           tls.next_protocol, tls.resumed, tls.established,
+//!  │                           server.address (the SNI name), error.type
 //!  ├─ http.send .............. from GotConn to WroteRequest: http.request.body.size
 //!  └─ http.receive ........... from the first response byte to the body's end:
 //!                              http.response.body.size
 //! ```
 //!
-//! A connection's close is recorded in the metrics only (`http.client.connection.duration`,
-//! `http.client.open_connections`), not in a span: the connection outlives the request that
-//! dialled it, and keeps nothing of that request's spans.
+//! **Why phases are child spans.** The conventions define the client span and say nothing of
+//! its inside; a trace viewer draws children as a waterfall, so where a slow request spent
+//! its time (a lookup, a refused first address, a handshake, the server) reads at a glance,
+//! with each phase's own error. They are `Internal` spans, so that tools that count client
+//! spans count one per request. A connection's close is recorded in the metrics only, not
+//! in a span: the connection outlives the request that dialled it, and keeps nothing of
+//! that request's spans.
 //!
-//! A phase that fails ends with an error status and its message; so does the request span
-//! when the request fails. The metrics, from the OpenTelemetry HTTP and DNS semantic
-//! conventions: `http.client.request.duration` (s, from the call to the response body's end),
+//! **Errors.** A failed request or phase ends with an error status, its message, and an
+//! `error.type`; a response with a 4xx or 5xx status gets its status code as `error.type`
+//! and an error status with no message, as the conventions say. `error.type` names:
+//!
+//! | failure | `error.type` |
+//! |---|---|
+//! | the lookup (its own span, `dns.lookup.duration`) | getaddrinfo's `host_not_found`, `try_again`, `no_recovery`, else `_OTHER` |
+//! | the lookup (the request) | `name_resolution_error` |
+//! | a connect attempt refused, reset, unreachable | `connection_error` |
+//! | any phase past its time limit | `timeout` |
+//! | the server's certificate not accepted | `server_certificate_invalid` |
+//! | the TLS handshake, otherwise | `secure_connection_error` |
+//! | the connection ended before the response did | `response_ended` |
+//! | an unparsable response, or more 1xx than allowed | `invalid_response` |
+//! | any other failure of the exchange (hyper's) | `http_protocol_error` |
+//! | a `Got1xxResponse` hook's veto | `aborted` |
+//! | the request dropped before its response | `canceled` |
+//! | none of these | `_OTHER` |
+//!
+//! **Metrics**, with the conventions' advised bucket boundaries ([`SHORT_BUCKETS`] for
+//! requests and lookups, [`LONG_BUCKETS`] for connections):
+//! `http.client.request.duration` (s, from the call to the response body's end: the request
+//! span's own length; method, server, status, protocol version, `error.type`),
 //! `http.client.connection.duration` (s, a connection's life, recorded when it closes),
-//! `http.client.open_connections` (connections that carried a request and are not closed
-//! yet; without `http.connection.state`, which the hooks cannot follow) and
-//! `dns.lookup.duration` (s).
+//! `http.client.open_connections` (by `http.connection.state`: `active` while a request is in
+//! flight on the connection, `idle` between requests; counted from a connection's first
+//! request to its close), and `dns.lookup.duration` (s).
 //!
-//! The layer goes outside an [`HttpTraceLayer`](crate::HttpTraceLayer), whose trace it
-//! extends with its own for each request.
+//! **Trace context** goes out with each request by default: the request span's context,
+//! through the globally configured propagator, into the request's headers (W3C
+//! `traceparent` with the SDK's `TraceContextPropagator`), so that the server's spans join
+//! the client's trace; [`OtelLayer::without_propagation`] turns it off.
+//!
+//! **Where it goes.** Outside an [`HttpTraceLayer`](crate::HttpTraceLayer), whose trace it
+//! extends with its own for each request; inside any layer that redirects or retries, with a
+//! [`CallTraceLayer`](crate::CallTraceLayer) outside those, so that each attempt is its own
+//! client span and the second on carries `http.request.resend_count`.
 
+mod connections;
+mod error_type;
 mod future;
+mod hooks;
 mod layer;
 mod service;
 mod spans;
 
 pub use future::ResponseFuture;
-pub use layer::OtelLayer;
+pub use layer::{OtelLayer, LONG_BUCKETS, SHORT_BUCKETS};
 pub use service::Otel;

@@ -6,9 +6,10 @@ use std::task::{Context as TaskContext, Poll};
 
 use http::{Request, Response};
 use httptrace::{client_trace, with_client_trace};
+use opentelemetry_http::HeaderInjector;
 use tower_service::Service;
 
-use super::layer::Shared;
+use super::layer::{Options, Shared};
 use super::spans::RequestSpans;
 use super::ResponseFuture;
 
@@ -17,15 +18,15 @@ use super::ResponseFuture;
 pub struct Otel<S> {
     inner: S,
     shared: Arc<Shared>,
-    reveal_secrets: bool,
+    options: Options,
 }
 
 impl<S> Otel<S> {
-    pub(super) fn new(inner: S, shared: Arc<Shared>, reveal_secrets: bool) -> Self {
+    pub(super) fn new(inner: S, shared: Arc<Shared>, options: Options) -> Self {
         Otel {
             inner,
             shared,
-            reveal_secrets,
+            options,
         }
     }
 }
@@ -39,7 +40,7 @@ impl<S> std::fmt::Debug for Otel<S> {
 impl<S, B, ResB> Service<Request<B>> for Otel<S>
 where
     S: Service<Request<B>, Response = Response<ResB>>,
-    S::Error: Display,
+    S::Error: Display + 'static,
 {
     type Response = Response<ResB>;
     type Error = S::Error;
@@ -50,7 +51,13 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let spans = RequestSpans::start(self.shared.clone(), &req, self.reveal_secrets);
+        let spans = RequestSpans::start(self.shared.clone(), &req, self.options.reveal_secrets);
+        if self.options.propagate {
+            opentelemetry::global::get_text_map_propagator(|propagator| {
+                let headers = &mut HeaderInjector(req.headers_mut());
+                propagator.inject_context(spans.context(), headers);
+            });
+        }
         let mut trace = spans.trace();
         if let Some(own) = client_trace(&req) {
             trace = own.compose(&trace);

@@ -1,47 +1,78 @@
-//! One request's spans and its share of the metrics, as the hooks open and close them.
+//! One request's spans and its share of the metrics: the request span, its phases as the
+//! hooks open and close them, and `http.client.request.duration` at its end.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use http::{Request, Response};
-use httptrace::{ClientTrace, CloseReason};
+use http::{Method, Request, Response};
+use httptrace::ConnectionId;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
+use opentelemetry_semantic_conventions::attribute::{
+    ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_RESPONSE_STATUS_CODE,
+    NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_FULL,
+};
 
 use super::layer::Shared;
 
 /// One request's spans, as the hooks open and close them.
 pub(super) struct RequestSpans {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     started: Instant,
     /// The request span's context (the parent of the phases).
-    request: Context,
+    pub(super) request: Context,
     /// `http.request.method`, `server.address`, `server.port`: the metrics' attributes.
-    common: Vec<KeyValue>,
+    pub(super) common: Vec<KeyValue>,
     open: Mutex<Open>,
 }
 
+/// The phases open now, and what the request learned so far.
 #[derive(Default)]
-struct Open {
-    getconn: Option<Context>,
-    dns: Option<(Context, Instant)>,
-    connect: Vec<(SocketAddr, Context)>,
-    tls: Option<Context>,
-    send: Option<Context>,
-    receive: Option<Context>,
+pub(super) struct Open {
+    pub(super) getconn: Option<Context>,
+    pub(super) dns: Option<(Context, Instant)>,
+    pub(super) connect: Vec<(SocketAddr, Context)>,
+    pub(super) tls: Option<Context>,
+    pub(super) send: Option<Context>,
+    pub(super) receive: Option<Context>,
+    /// The connection the request went over, once it had one.
+    pub(super) conn: Option<ConnectionId>,
+    /// Why getting the connection last failed (a lookup, an attempt, a handshake).
+    pub(super) dial_error: Option<&'static str>,
     protocol: Option<&'static str>,
-    status: Option<u16>,
+    pub(super) status: Option<u16>,
+    /// A body with nothing in it ended before the response reached this layer: the
+    /// request ends once the response's head is recorded.
+    pub(super) ended_unanswered: bool,
     ended: bool,
 }
 
+/// `network.protocol.version` of `version`.
 fn protocol_version(version: http::Version) -> &'static str {
     match version {
+        http::Version::HTTP_09 => "0.9",
         http::Version::HTTP_10 => "1.0",
         http::Version::HTTP_2 => "2",
         http::Version::HTTP_3 => "3",
         _ => "1.1",
     }
+}
+
+/// `http.request.method`: one of the methods the conventions know, else `_OTHER`.
+fn known_method(method: &Method) -> Option<&'static str> {
+    Some(match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::CONNECT => "CONNECT",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::PATCH => "PATCH",
+        _ => return None,
+    })
 }
 
 /// `url.full`: never with credentials (the conventions' `REDACTED:REDACTED`), and with the
@@ -60,9 +91,10 @@ fn url_full(uri: &http::Uri, reveal_signatures: bool) -> String {
     httptrace::redact_url(&full).into_owned()
 }
 
-fn fail(cx: &Context, message: String) {
+/// Ends `cx`'s span as failed: `error.type` and the message as its status.
+pub(super) fn fail(cx: &Context, error_type: &'static str, message: String) {
     let span = cx.span();
-    span.set_attribute(KeyValue::new("error.type", "_OTHER"));
+    span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
     span.set_status(Status::error(message));
 }
 
@@ -73,25 +105,33 @@ impl RequestSpans {
         reveal_secrets: bool,
     ) -> Arc<Self> {
         let uri = req.uri();
-        let host = uri.host().unwrap_or_default().to_owned();
-        let port = uri
-            .port_u16()
-            .unwrap_or(if uri.scheme_str() == Some("https") {
-                443
-            } else {
-                80
-            });
+        let host = uri.host().unwrap_or_default();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let default_port = if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        };
+        let port = uri.port_u16().unwrap_or(default_port);
+        let method = known_method(req.method());
         let common = vec![
-            KeyValue::new("http.request.method", req.method().as_str().to_owned()),
-            KeyValue::new("server.address", host),
-            KeyValue::new("server.port", i64::from(port)),
+            KeyValue::new(HTTP_REQUEST_METHOD, method.unwrap_or("_OTHER")),
+            KeyValue::new(SERVER_ADDRESS, host),
+            KeyValue::new(SERVER_PORT, i64::from(port)),
         ];
         let mut attributes = common.clone();
-        attributes.push(KeyValue::new("url.full", url_full(uri, reveal_secrets)));
+        attributes.push(KeyValue::new(URL_FULL, url_full(uri, reveal_secrets)));
+        if method.is_none() {
+            let original = req.method().as_str().to_owned();
+            attributes.push(KeyValue::new(HTTP_REQUEST_METHOD_ORIGINAL, original));
+        }
         let parent = Context::current();
         let span = shared
             .tracer
-            .span_builder(req.method().as_str().to_owned())
+            .span_builder(method.unwrap_or("HTTP"))
             .with_kind(SpanKind::Client)
             .with_attributes(attributes)
             .start_with_context(&shared.tracer, &parent);
@@ -104,12 +144,27 @@ impl RequestSpans {
         })
     }
 
-    fn open(&self) -> std::sync::MutexGuard<'_, Open> {
+    /// The request span's context: what goes out in the request's headers.
+    pub(super) fn context(&self) -> &Context {
+        &self.request
+    }
+
+    pub(super) fn open(&self) -> MutexGuard<'_, Open> {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Why getting the connection failed, if it did.
+    pub(super) fn dial_error(&self) -> Option<&'static str> {
+        self.open().dial_error
+    }
+
     /// A child span of `parent` named `name`.
-    fn child(&self, parent: &Context, name: &'static str, attributes: Vec<KeyValue>) -> Context {
+    pub(super) fn child(
+        &self,
+        parent: &Context,
+        name: &'static str,
+        attributes: Vec<KeyValue>,
+    ) -> Context {
         let span = self
             .shared
             .tracer
@@ -120,39 +175,34 @@ impl RequestSpans {
         parent.with_span(span)
     }
 
-    /// A phase of getting a connection (DNS, a connect attempt, TLS): a child of the open
-    /// `http.getconn` span, or of the request span if there is none (a dial that finishes in
-    /// the background after the request got another connection).
-    fn dial_phase(&self, open: &Open, name: &'static str, attributes: Vec<KeyValue>) -> Context {
-        let parent = open.getconn.as_ref().unwrap_or(&self.request);
-        self.child(parent, name, attributes)
-    }
-
     /// The response head arrived.
     pub(super) fn responded<B>(&self, res: &Response<B>) {
         let mut open = self.open();
-        open.status = Some(res.status().as_u16());
-        open.protocol = Some(protocol_version(res.version()));
+        let status = res.status();
+        let protocol = protocol_version(res.version());
+        open.status = Some(status.as_u16());
+        open.protocol = Some(protocol);
+        if let Some(conn) = open.conn {
+            self.shared.pool.protocol(conn, protocol);
+        }
         let span = self.request.span();
         span.set_attribute(KeyValue::new(
-            "http.response.status_code",
-            i64::from(res.status().as_u16()),
+            HTTP_RESPONSE_STATUS_CODE,
+            i64::from(status.as_u16()),
         ));
-        span.set_attribute(KeyValue::new(
-            "network.protocol.version",
-            protocol_version(res.version()),
-        ));
-        if res.status().is_client_error() || res.status().is_server_error() {
-            span.set_attribute(KeyValue::new(
-                "error.type",
-                res.status().as_str().to_owned(),
-            ));
+        span.set_attribute(KeyValue::new(NETWORK_PROTOCOL_VERSION, protocol));
+        if status.is_client_error() || status.is_server_error() {
+            // The conventions: the status code as `error.type`, no status description.
+            span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
             span.set_status(Status::error(""));
+        }
+        if open.ended_unanswered {
+            self.finish(&mut open, None);
         }
     }
 
-    /// The request failed: every open span ends with `message`.
-    pub(super) fn failed(&self, message: &str) {
+    /// The request failed (`error_type` says how): every open span ends with `message`.
+    pub(super) fn failed(&self, message: &str, error_type: &'static str) {
         let mut open = self.open();
         let phases = [
             open.dns.take().map(|(cx, _)| cx),
@@ -165,215 +215,45 @@ impl RequestSpans {
             .into_iter()
             .map(|(_, cx)| cx);
         for cx in phases.into_iter().flatten().chain(attempts) {
-            fail(&cx, message.to_owned());
+            fail(&cx, error_type, message.to_owned());
             cx.span().end();
         }
-        fail(&self.request, message.to_owned());
-        self.finish(&mut open, Some("_OTHER"));
+        fail(&self.request, error_type, message.to_owned());
+        self.finish(&mut open, Some(error_type));
     }
 
-    /// Ends the request span and records its duration, once.
-    fn finish(&self, open: &mut Open, error: Option<&'static str>) {
+    /// Ends the request span and records its duration, once; the request's connection has
+    /// one request fewer in flight.
+    pub(super) fn finish(&self, open: &mut Open, error: Option<&'static str>) {
         if std::mem::replace(&mut open.ended, true) {
             return;
         }
         self.request.span().end();
+        if let Some(conn) = open.conn {
+            self.shared
+                .pool
+                .request_ended(&self.shared.pool_instruments(), conn);
+        }
         let mut attributes = self.common.clone();
         if let Some(status) = open.status {
-            attributes.push(KeyValue::new(
-                "http.response.status_code",
-                i64::from(status),
-            ));
+            attributes.push(KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(status)));
         }
         if let Some(protocol) = open.protocol {
-            attributes.push(KeyValue::new("network.protocol.version", protocol));
+            attributes.push(KeyValue::new(NETWORK_PROTOCOL_VERSION, protocol));
         }
-        if let Some(error) = error {
-            attributes.push(KeyValue::new("error.type", error));
+        let status_error = open
+            .status
+            .filter(|s| *s >= 400)
+            .and_then(|s| http::StatusCode::from_u16(s).ok());
+        match (error, status_error) {
+            (Some(error), _) => attributes.push(KeyValue::new(ERROR_TYPE, error)),
+            (None, Some(status)) => {
+                attributes.push(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
+            }
+            (None, None) => {}
         }
         self.shared
             .request_duration
             .record(self.started.elapsed().as_secs_f64(), &attributes);
-    }
-
-    pub(super) fn trace(self: &Arc<Self>) -> ClientTrace {
-        let s = || self.clone();
-        let (a, b, c, d, e, f, g) = (s(), s(), s(), s(), s(), s(), s());
-        let (h, i, j, k, l) = (s(), s(), s(), s(), s());
-        // The connection keeps its `ConnClosed` hook after the request: it holds the metrics
-        // and the server's attributes, not the request's spans.
-        let closing = ConnectionMetrics {
-            shared: self.shared.clone(),
-            server: self.common[1..].to_vec(),
-        };
-        ClientTrace::new()
-            .on_get_conn(move |_| {
-                let cx = a.child(&a.request, "http.getconn", Vec::new());
-                a.open().getconn = Some(cx);
-            })
-            .on_dns_start(move |info| {
-                let mut open = b.open();
-                let cx = b.dial_phase(
-                    &open,
-                    "http.dns",
-                    vec![KeyValue::new("dns.question.name", info.host.clone())],
-                );
-                open.dns = Some((cx, Instant::now()));
-            })
-            .on_dns_done(move |info| {
-                let Some((cx, started)) = c.open().dns.take() else {
-                    return;
-                };
-                let answers: Vec<String> = info.addrs.iter().map(ToString::to_string).collect();
-                cx.span()
-                    .set_attribute(KeyValue::new("dns.answers", answers.join(",")));
-                let mut attributes = vec![KeyValue::new(
-                    "dns.question.name",
-                    c.common[1].value.as_str().into_owned(),
-                )];
-                if let Some(err) = &info.err {
-                    fail(&cx, err.to_string());
-                    attributes.push(KeyValue::new("error.type", "_OTHER"));
-                }
-                cx.span().end();
-                c.shared
-                    .dns_duration
-                    .record(started.elapsed().as_secs_f64(), &attributes);
-            })
-            .on_connect_start(move |info| {
-                let mut open = d.open();
-                let cx = d.dial_phase(
-                    &open,
-                    "http.connect",
-                    vec![
-                        KeyValue::new("network.peer.address", info.addr.ip().to_string()),
-                        KeyValue::new("network.peer.port", i64::from(info.addr.port())),
-                        KeyValue::new("network.transport", info.network),
-                    ],
-                );
-                open.connect.push((info.addr, cx));
-            })
-            .on_connect_done(move |info| {
-                let mut open = e.open();
-                let Some(at) = open.connect.iter().position(|(addr, _)| *addr == info.addr) else {
-                    return;
-                };
-                let (_, cx) = open.connect.remove(at);
-                if let Some(err) = &info.err {
-                    fail(&cx, err.to_string());
-                }
-                cx.span().end();
-            })
-            .on_tls_handshake_start(move || {
-                let mut open = f.open();
-                open.tls = Some(f.dial_phase(&open, "http.tls", Vec::new()));
-            })
-            .on_tls_handshake_done(move |info| {
-                let Some(cx) = g.open().tls.take() else {
-                    return;
-                };
-                let state = &info.state;
-                let span = cx.span();
-                if let Some(version) = &state.version {
-                    let version = version.trim_start_matches("TLSv").to_owned();
-                    span.set_attribute(KeyValue::new("tls.protocol.version", version));
-                }
-                if let Some(cipher) = &state.cipher_suite {
-                    span.set_attribute(KeyValue::new("tls.cipher", cipher.clone()));
-                }
-                if let Some(name) = &state.server_name {
-                    span.set_attribute(KeyValue::new("tls.server.name", name.clone()));
-                }
-                span.set_attribute(KeyValue::new("tls.resumed", state.resumed));
-                if let Some(err) = &info.err {
-                    fail(&cx, err.to_string());
-                }
-                span.end();
-            })
-            .on_got_conn(move |info| {
-                let mut open = h.open();
-                if let Some(cx) = open.getconn.take() {
-                    let span = cx.span();
-                    span.set_attribute(KeyValue::new("http.conn.reused", info.reused));
-                    span.set_attribute(KeyValue::new("http.conn.was_idle", info.was_idle));
-                    span.set_attribute(KeyValue::new(
-                        "http.conn.idle_time_ms",
-                        info.idle_time.as_secs_f64() * 1000.0,
-                    ));
-                    if let Some(peer) = info.conn.remote_addr {
-                        span.set_attribute(KeyValue::new(
-                            "network.peer.address",
-                            peer.ip().to_string(),
-                        ));
-                        span.set_attribute(KeyValue::new(
-                            "network.peer.port",
-                            i64::from(peer.port()),
-                        ));
-                    }
-                    span.end();
-                }
-                if !info.reused {
-                    h.shared.open_connections.add(1, &h.common[1..]);
-                }
-                open.send = Some(h.child(&h.request, "http.send", Vec::new()));
-            })
-            .on_request_body_done(move |info| {
-                if let Some(cx) = &i.open().send {
-                    cx.span()
-                        .set_attribute(KeyValue::new("http.request.body.size", info.bytes as i64));
-                }
-            })
-            .on_wrote_request(move |info| {
-                let Some(cx) = j.open().send.take() else {
-                    return;
-                };
-                if let Some(err) = &info.err {
-                    fail(&cx, err.to_string());
-                }
-                cx.span().end();
-            })
-            .on_got_first_response_byte(move || {
-                let mut open = k.open();
-                open.receive = Some(k.child(&k.request, "http.receive", Vec::new()));
-            })
-            .on_response_body_done(move |info| {
-                let mut open = l.open();
-                if let Some(cx) = open.receive.take() {
-                    cx.span()
-                        .set_attribute(KeyValue::new("http.response.body.size", info.bytes as i64));
-                    if let Some(err) = &info.err {
-                        fail(&cx, err.to_string());
-                    }
-                    cx.span().end();
-                }
-                let error = info.err.as_ref().map(|_| "_OTHER");
-                l.finish(&mut open, error);
-            })
-            .on_conn_closed(move |info| closing.closed(info))
-    }
-}
-
-/// What a connection's close records: its duration and one open connection fewer.
-struct ConnectionMetrics {
-    shared: Arc<Shared>,
-    /// `server.address`, `server.port`.
-    server: Vec<KeyValue>,
-}
-
-impl ConnectionMetrics {
-    fn closed(&self, info: &httptrace::ConnClosedInfo) {
-        let mut attributes = self.server.clone();
-        if let Some(peer) = info.conn.remote_addr {
-            attributes.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
-        }
-        if let CloseReason::Error(_) = info.reason {
-            attributes.push(KeyValue::new("error.type", "_OTHER"));
-        }
-        self.shared
-            .connection_duration
-            .record(info.lifetime.as_secs_f64(), &attributes);
-        if info.requests_served > 0 {
-            self.shared.open_connections.add(-1, &self.server);
-        }
     }
 }
