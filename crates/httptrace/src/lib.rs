@@ -57,6 +57,18 @@
 //! let mut req = http::Request::get("http://example.com/").body(()).unwrap();
 //! with_client_trace(&mut req, trace);
 //! ```
+//!
+//! # JSON (feature `serde`, on by default)
+//! The infos, [`Event`] and [`Timings`] implement `serde::Serialize`, and every JSON this
+//! crate writes ([`Event::to_json`], [`Timings::to_json`]) is that serialization. One key
+//! scheme throughout: `snake_case`; durations and instants in whole microseconds, in keys
+//! ending in `_us` (an event's `t_us` from the log's start, a timing's marks from the
+//! request's start); `null` for what is absent or did not happen. An info has the keys its
+//! hook has in Go's event logs (`host_port`, `reused`, `idle_us`, `addrs`, `err`, ...), and an
+//! event is `event`, `t_us` and its info's keys. Secrets are redacted as [`Redaction::new`]
+//! says (sensitive header values, URL userinfo, signed query values); `to_json_with` takes
+//! another [`Redaction`].
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub)]

@@ -332,7 +332,7 @@ fn respond<B: http_body::Body>(
     }
     let mut res = res;
     if let Some(timings) = &state.timings {
-        timings.protocol(protocol_name(res.version()));
+        timings.response(res.status(), protocol_name(res.version()));
         res.extensions_mut().insert(timings.clone());
     }
     if withheld && state.first(Milestone::WroteRequest) {

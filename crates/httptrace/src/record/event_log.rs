@@ -1,7 +1,6 @@
 //! [`EventLog`]: a ready trace that records every hook, and prints the record as JSON lines
 //! in the format of the Go event logs (`httpstat --events`).
 
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,7 +11,7 @@ use crate::info::go::{
 use crate::info::ours::{
     AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, ConnClosedInfo,
 };
-use crate::record::json;
+#[cfg(feature = "serde")]
 use crate::record::redact::Redaction;
 use crate::trace::ClientTrace;
 
@@ -99,174 +98,23 @@ impl Event {
         }
     }
 
-    /// One JSON object: `event`, `t_us`, then the hook's keys as in the Go event logs, with
-    /// the secrets a [`Redaction::new`] hides hidden (sensitive header values, URL userinfo
-    /// and signed query values, in URIs and in HTTP/2's `:authority` and `:path`).
+    /// One JSON object (feature `serde`): `event`, `t_us`, then the hook's keys as in the
+    /// Go event logs, with the secrets a [`Redaction::new`] hides hidden (sensitive header
+    /// values, URL userinfo and signed query values, in URIs and in HTTP/2's `:authority`
+    /// and `:path`).
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn to_json(&self) -> String {
         self.to_json_with(&Redaction::new())
     }
 
     /// [`to_json`](Self::to_json), hiding what `redaction` says
     /// ([`Redaction::reveal_secrets`] shows everything).
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn to_json_with(&self, redaction: &Redaction) -> String {
-        let mut out = String::new();
-        let _ = write!(
-            out,
-            "{{\"event\":\"{}\",\"t_us\":{}",
-            self.name(),
-            self.at.as_micros()
-        );
-        let err = |out: &mut String, e: &Option<crate::TraceError>| match e {
-            Some(e) => {
-                out.push_str(",\"err\":");
-                json::string(out, &e.to_string());
-            }
-            None => out.push_str(",\"err\":null"),
-        };
-        match &self.kind {
-            EventKind::GetConn(i) => {
-                out.push_str(",\"host_port\":");
-                json::string(&mut out, &i.host_port);
-            }
-            EventKind::GotConn(i) => {
-                let _ = write!(
-                    out,
-                    ",\"reused\":{},\"was_idle\":{},\"idle_us\":{}",
-                    i.reused,
-                    i.was_idle,
-                    i.idle_time.as_micros()
-                );
-            }
-            EventKind::PutIdleConn(i) => err(&mut out, &i.err),
-            EventKind::Got1xxResponse(i) => {
-                let _ = write!(out, ",\"code\":{}", i.status.as_u16());
-            }
-            EventKind::DnsStart(i) => {
-                out.push_str(",\"host\":");
-                json::string(&mut out, &i.host);
-            }
-            EventKind::DnsDone(i) => {
-                let addrs: Vec<String> = i.addrs.iter().map(|a| a.to_string()).collect();
-                out.push_str(",\"addrs\":");
-                json::string_list(&mut out, &addrs);
-                err(&mut out, &i.err);
-                let _ = write!(out, ",\"coalesced\":{}", i.coalesced);
-            }
-            EventKind::ConnectStart(i) => {
-                let _ = write!(
-                    out,
-                    ",\"network\":\"{}\",\"addr\":\"{}\"",
-                    i.network, i.addr
-                );
-            }
-            EventKind::ConnectDone(i) => {
-                let _ = write!(
-                    out,
-                    ",\"network\":\"{}\",\"addr\":\"{}\"",
-                    i.network, i.addr
-                );
-                err(&mut out, &i.err);
-            }
-            EventKind::TlsHandshakeDone(i) => {
-                let s = &i.state;
-                out.push_str(",\"version\":");
-                json::opt_string(&mut out, s.version.as_deref());
-                out.push_str(",\"alpn\":");
-                json::opt_string(
-                    &mut out,
-                    s.alpn_protocol
-                        .as_deref()
-                        .map(String::from_utf8_lossy)
-                        .as_deref(),
-                );
-                out.push_str(",\"cipher\":");
-                json::opt_string(&mut out, s.cipher_suite.as_deref());
-                let _ = write!(out, ",\"resumed\":{}", s.resumed);
-                out.push_str(",\"server_name\":");
-                json::opt_string(&mut out, s.server_name.as_deref());
-                let _ = write!(out, ",\"peer_certs\":{}", s.peer_certificates.len());
-                err(&mut out, &i.err);
-            }
-            EventKind::WroteHeaderField(i) => {
-                out.push_str(",\"key\":");
-                json::string(&mut out, &i.name);
-                let values: Vec<String> = i
-                    .values
-                    .iter()
-                    .map(|v| {
-                        let text = String::from_utf8_lossy(v.as_bytes());
-                        redaction.header_value(&i.name, &text).into_owned()
-                    })
-                    .collect();
-                out.push_str(",\"values\":");
-                json::string_list(&mut out, &values);
-            }
-            EventKind::WroteRequest(i) => err(&mut out, &i.err),
-            EventKind::RequestBodyDone(i) | EventKind::ResponseBodyDone(i) => {
-                let _ = write!(out, ",\"bytes\":{}", i.bytes);
-                err(&mut out, &i.err);
-            }
-            EventKind::ConnClosed(i) => {
-                let _ = write!(out, ",\"conn\":{},\"reason\":", i.conn.id.as_u64());
-                json::string(&mut out, i.reason.as_str());
-                if let crate::CloseReason::Error(e) = &i.reason {
-                    err(&mut out, &Some(e.clone()));
-                }
-                let _ = write!(
-                    out,
-                    ",\"requests_served\":{},\"lifetime_us\":{}",
-                    i.requests_served,
-                    i.lifetime.as_micros()
-                );
-            }
-            EventKind::CallStart(i) => {
-                out.push_str(",\"method\":");
-                json::string(&mut out, i.method.as_str());
-                out.push_str(",\"uri\":");
-                json::string(&mut out, &redaction.url(&i.uri.to_string()));
-            }
-            EventKind::AttemptStart(i) => {
-                let _ = write!(out, ",\"attempt\":{},\"method\":", i.attempt);
-                json::string(&mut out, i.method.as_str());
-                out.push_str(",\"uri\":");
-                json::string(&mut out, &redaction.url(&i.uri.to_string()));
-                match i.previous_status {
-                    Some(s) => {
-                        let _ = write!(out, ",\"previous_status\":{}", s.as_u16());
-                    }
-                    None => out.push_str(",\"previous_status\":null"),
-                }
-            }
-            EventKind::CallDone(i) => {
-                let _ = write!(out, ",\"attempts\":{},\"status\":", i.attempts);
-                match i.status {
-                    Some(s) => {
-                        let _ = write!(out, "{}", s.as_u16());
-                    }
-                    None => out.push_str("null"),
-                }
-                err(&mut out, &i.err);
-                let _ = write!(out, ",\"elapsed_us\":{}", i.elapsed.as_micros());
-            }
-            EventKind::Request { n } => {
-                let _ = write!(out, ",\"n\":{n}");
-            }
-            EventKind::Response { status, proto } => {
-                let _ = write!(out, ",\"status\":{status},\"proto\":");
-                json::string(&mut out, proto);
-            }
-            EventKind::Error { err } => {
-                out.push_str(",\"err\":");
-                json::string(&mut out, err);
-            }
-            EventKind::GotFirstResponseByte
-            | EventKind::Got100Continue
-            | EventKind::TlsHandshakeStart
-            | EventKind::WroteHeaders
-            | EventKind::Wait100Continue => {}
-        }
-        out.push('}');
-        out
+        let redacted = crate::record::serialize::Redacted(self, redaction);
+        serde_json::to_string(&redacted).expect("events always serialize")
     }
 }
 

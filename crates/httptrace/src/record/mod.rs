@@ -1,10 +1,12 @@
 //! What the hooks can be recorded as: a request's [`Timings`], an [`EventLog`] of every
-//! hook, their JSON, and the [`Redaction`] every recorded output applies.
+//! hook, their JSON (`Serialize`, feature `serde`), and the [`Redaction`] every recorded
+//! output applies.
 
 pub(crate) mod event_log;
-pub(crate) mod json;
 pub(crate) mod phase;
 pub(crate) mod redact;
+#[cfg(feature = "serde")]
+pub(crate) mod serialize;
 pub(crate) mod timings;
 
 pub use event_log::{Event, EventKind, EventLog};

@@ -2,13 +2,11 @@
 //! recorded from the hooks by a [`TimingsRecorder`].
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::info::go::{ConnectDoneInfo, GotConnInfo, TlsHandshakeDoneInfo};
-use crate::record::json;
 use crate::record::phase::Phase;
 
 /// The instants of one request's phases, and what it went over.
@@ -17,9 +15,16 @@ use crate::record::phase::Phase;
 /// [`fetch_start`](Timings::fetch_start) are curl's (`namelookup`, `connect`, ...). A phase
 /// that did not happen is `None`, not zero: a request on a reused connection has no DNS,
 /// connect or TLS instants.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timings {
+    /// The request's method, once the instrumentation told it.
+    pub method: Option<http::Method>,
+    /// The request's URL, once the instrumentation told it (serialized redacted: no
+    /// userinfo, no signed query values).
+    pub url: Option<http::Uri>,
+    /// The final response's status, once its head arrived.
+    pub status: Option<http::StatusCode>,
     /// The request started (`GetConn`): every duration counts from here.
     pub fetch_start: Instant,
     /// The first lookup for the request's own connection began.
@@ -60,6 +65,44 @@ pub struct Timings {
     pub response_body_bytes: Option<u64>,
     /// Why the response body did not reach its end, if it did not.
     pub response_error: Option<String>,
+}
+
+/// `Debug` shows the URL redacted, as every output this crate ships does.
+impl std::fmt::Debug for Timings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self
+            .url
+            .as_ref()
+            .map(|u| crate::redact_url(&u.to_string()).into_owned());
+        f.debug_struct("Timings")
+            .field("method", &self.method)
+            .field("url", &url)
+            .field("status", &self.status)
+            .field("fetch_start", &self.fetch_start)
+            .field("domain_lookup_start", &self.domain_lookup_start)
+            .field("domain_lookup_end", &self.domain_lookup_end)
+            .field("connect_start", &self.connect_start)
+            .field("connect_end", &self.connect_end)
+            .field("secure_connection_start", &self.secure_connection_start)
+            .field("secure_connection_end", &self.secure_connection_end)
+            .field("request_start", &self.request_start)
+            .field("request_end", &self.request_end)
+            .field(
+                "first_interim_response_start",
+                &self.first_interim_response_start,
+            )
+            .field("response_start", &self.response_start)
+            .field("response_end", &self.response_end)
+            .field("reused", &self.reused)
+            .field("was_idle", &self.was_idle)
+            .field("idle_time", &self.idle_time)
+            .field("remote_addr", &self.remote_addr)
+            .field("protocol", &self.protocol)
+            .field("request_body_bytes", &self.request_body_bytes)
+            .field("response_body_bytes", &self.response_body_bytes)
+            .field("response_error", &self.response_error)
+            .finish()
+    }
 }
 
 impl Timings {
@@ -105,87 +148,22 @@ impl Timings {
             .map(|(_, d)| d)
     }
 
-    /// The timings as one JSON object: curl's durations and the Resource Timing marks in
-    /// microseconds from [`fetch_start`](Timings::fetch_start) (`null` when they did not
-    /// happen), the phases in order, and the facts about the connection and bodies.
+    /// The timings as one JSON object (feature `serde`): the request (`method`, `url`
+    /// redacted, `status`, `protocol`), its connection (`reused`, `was_idle`, `idle_us`,
+    /// `remote_addr`), curl's durations (`namelookup_us`, ...), the Resource Timing instants
+    /// under `marks_us` (`domain_lookup_start`, ...), the `phases` in order and the bodies'
+    /// sizes: every key `snake_case`, every time in microseconds from
+    /// [`fetch_start`](Timings::fetch_start), `null` for what did not happen.
     ///
     /// ```
     /// let recorder = httptrace::TimingsRecorder::new();
     /// let json = recorder.timings().to_json();
-    /// assert!(json.starts_with(r#"{"namelookup_us":null,"#));
+    /// assert!(json.starts_with(r#"{"method":null,"url":null,"status":null,"#));
     /// ```
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn to_json(&self) -> String {
-        let mut out = String::from("{");
-        let durations = [
-            ("namelookup_us", self.namelookup()),
-            ("connect_us", self.connect()),
-            ("appconnect_us", self.appconnect()),
-            ("pretransfer_us", self.pretransfer()),
-            ("starttransfer_us", self.starttransfer()),
-            ("total_us", self.total()),
-            ("queue_us", self.queue()),
-        ];
-        let marks = [
-            ("domainLookupStart", self.domain_lookup_start),
-            ("domainLookupEnd", self.domain_lookup_end),
-            ("connectStart", self.connect_start),
-            ("connectEnd", self.connect_end),
-            ("secureConnectionStart", self.secure_connection_start),
-            ("secureConnectionEnd", self.secure_connection_end),
-            ("requestStart", self.request_start),
-            ("requestEnd", self.request_end),
-            (
-                "firstInterimResponseStart",
-                self.first_interim_response_start,
-            ),
-            ("responseStart", self.response_start),
-            ("responseEnd", self.response_end),
-        ];
-        for (name, d) in durations {
-            let _ = write!(out, "\"{name}\":");
-            json::opt_micros(&mut out, d);
-            out.push(',');
-        }
-        out.push_str("\"marks_us\":{");
-        for (i, (name, at)) in marks.into_iter().enumerate() {
-            let sep = if i > 0 { "," } else { "" };
-            let _ = write!(out, "{sep}\"{name}\":");
-            json::opt_micros(&mut out, self.since_start(at));
-        }
-        out.push_str("},\"phases\":[");
-        for (i, (phase, d)) in self.phases().into_iter().enumerate() {
-            let sep = if i > 0 { "," } else { "" };
-            let _ = write!(out, "{sep}{{\"phase\":");
-            json::string(&mut out, phase.key());
-            let _ = write!(out, ",\"us\":{}}}", d.as_micros());
-        }
-        let _ = write!(
-            out,
-            "],\"reused\":{},\"was_idle\":{},\"idle_us\":{},\"remote_addr\":",
-            self.reused,
-            self.was_idle,
-            self.idle_time.as_micros()
-        );
-        let remote = self.remote_addr.map(|a| a.to_string());
-        json::opt_string(&mut out, remote.as_deref());
-        out.push_str(",\"protocol\":");
-        json::opt_string(&mut out, self.protocol.as_deref());
-        for (name, bytes) in [
-            ("request_body_bytes", self.request_body_bytes),
-            ("response_body_bytes", self.response_body_bytes),
-        ] {
-            let _ = write!(out, ",\"{name}\":");
-            match bytes {
-                Some(n) => {
-                    let _ = write!(out, "{n}");
-                }
-                None => out.push_str("null"),
-            }
-        }
-        out.push_str(",\"response_error\":");
-        json::opt_string(&mut out, self.response_error.as_deref());
-        out.push('}');
-        out
+        serde_json::to_string(self).expect("timings always serialize")
     }
 
     /// Whether the response body has ended (the timings are complete).
@@ -262,6 +240,9 @@ impl TimingsRecorder {
     pub fn new() -> Self {
         TimingsRecorder {
             record: Arc::new(Mutex::new(Timings {
+                method: None,
+                url: None,
+                status: None,
                 fetch_start: Instant::now(),
                 domain_lookup_start: None,
                 domain_lookup_end: None,
@@ -381,15 +362,24 @@ impl TimingsRecorder {
         first(&mut self.record().response_start);
     }
 
+    /// The request is `method` to `url` (called by the instrumentation).
+    pub fn request(&self, method: http::Method, url: http::Uri) {
+        let mut t = self.record();
+        t.method = Some(method);
+        t.url = Some(url);
+    }
+
+    /// The final response's head arrived with `status` over `protocol` (`"HTTP/1.1"`,
+    /// `"HTTP/2"`; called by the instrumentation; a `&'static str` is kept without a copy).
+    pub fn response(&self, status: http::StatusCode, protocol: impl Into<Cow<'static, str>>) {
+        let mut t = self.record();
+        t.status = Some(status);
+        t.protocol = Some(protocol.into());
+    }
+
     /// The request body ended after `bytes` bytes (called by the instrumentation).
     pub fn request_body_ended(&self, bytes: u64) {
         self.record().request_body_bytes = Some(bytes);
-    }
-
-    /// The response came back over `protocol` (`"HTTP/1.1"`, `"HTTP/2"`; called by the
-    /// instrumentation; a `&'static str` is kept without a copy).
-    pub fn protocol(&self, protocol: impl Into<Cow<'static, str>>) {
-        self.record().protocol = Some(protocol.into());
     }
 
     /// The response body ended after `bytes` bytes, or was cut short by `err` (called by the

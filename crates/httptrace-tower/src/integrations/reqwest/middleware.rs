@@ -211,6 +211,9 @@ impl Middleware for ReqwestTrace {
             None => trace.clone(),
         };
         let request_close = connection_has(req.headers(), "close");
+        if let (Some(timings), Ok(url)) = (&timings, req.url().as_str().parse()) {
+            timings.request(req.method().clone(), url);
+        }
         with_timings.get_conn(&GetConnInfo::new(host_port));
         let res = with_timings.scope(next.run(req, extensions)).await?;
         if let Some(info) = res.extensions().get::<HttpInfo>() {
@@ -239,7 +242,7 @@ impl Middleware for ReqwestTrace {
             parts.extensions.extend(with_url.into_parts().0.extensions);
         }
         if let Some(timings) = &timings {
-            timings.protocol(protocol_name(parts.version));
+            timings.response(parts.status, protocol_name(parts.version));
             parts.extensions.insert(timings.clone());
         }
         let end = BodyEnd {
