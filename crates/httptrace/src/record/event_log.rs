@@ -11,8 +11,6 @@ use crate::info::go::{
 use crate::info::ours::{
     AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, ConnClosedInfo,
 };
-#[cfg(feature = "serde")]
-use crate::record::redact::Redaction;
 use crate::trace::ClientTrace;
 
 /// One recorded hook call (or caller-side mark), with the time since the log started.
@@ -96,25 +94,6 @@ impl Event {
             EventKind::Response { .. } => "Response",
             EventKind::Error { .. } => "Error",
         }
-    }
-
-    /// One JSON object (feature `serde`): `event`, `t_us`, then the hook's keys as in the
-    /// Go event logs, with the secrets a [`Redaction::new`] hides hidden (sensitive header
-    /// values, URL userinfo and signed query values, in URIs and in HTTP/2's `:authority`
-    /// and `:path`).
-    #[cfg(feature = "serde")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-    pub fn to_json(&self) -> String {
-        self.to_json_with(&Redaction::new())
-    }
-
-    /// [`to_json`](Self::to_json), hiding what `redaction` says
-    /// ([`Redaction::reveal_secrets`] shows everything).
-    #[cfg(feature = "serde")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-    pub fn to_json_with(&self, redaction: &Redaction) -> String {
-        let redacted = crate::record::serialize::Redacted(self, redaction);
-        serde_json::to_string(&redacted).expect("events always serialize")
     }
 }
 

@@ -40,6 +40,27 @@ impl<T: Fields> Serialize for Redacted<'_, T> {
     }
 }
 
+impl Event {
+    /// One JSON object (feature `serde`): `event`, `t_us`, then the hook's keys as in the
+    /// Go event logs, with the secrets a [`Redaction::new`] hides hidden (sensitive header
+    /// values, URL userinfo and signed query values, in URIs and in HTTP/2's `:authority`
+    /// and `:path`).
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+    pub fn to_json(&self) -> String {
+        self.to_json_with(&Redaction::new())
+    }
+
+    /// [`to_json`](Self::to_json), hiding what `redaction` says
+    /// ([`Redaction::reveal_secrets`] shows everything).
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+    pub fn to_json_with(&self, redaction: &Redaction) -> String {
+        let redacted = Redacted(self, redaction);
+        serde_json::to_string(&redacted).expect("events always serialize")
+    }
+}
+
 /// `Serialize` through [`Fields`], with the default redaction.
 macro_rules! serialize_by_fields {
     ($($ty:ty),* $(,)?) => {$(
