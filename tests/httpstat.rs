@@ -2,22 +2,12 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::process::Command;
 
+use support::httpstat_example;
+
 fn httpstat() -> Command {
-    // `cargo test` builds the examples next to the test binaries' folder.
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path: PathBuf = dir
-        .join("examples")
-        .join(format!("httpstat{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} not built; run through `cargo test`",
-        path.display()
-    );
-    Command::new(path)
+    httpstat_example()
 }
 
 fn run_events(cmd: &mut Command) -> (Vec<serde_json::Value>, String) {
@@ -48,6 +38,8 @@ fn events_on_the_default_servers_are_go_format_json_lines() {
     let plain_fresh = [
         "Request",
         "GetConn",
+        "DNSStart",
+        "DNSDone",
         "ConnectStart",
         "ConnectDone",
         "GotConn",
@@ -256,7 +248,7 @@ fn bad_arguments_exit_with_usage() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8(out.stderr).unwrap(),
-        "httpstat: --repeat needs a value\n"
+        "httpstat: a value is required for '--repeat <N>' but none was supplied\n"
     );
 }
 
@@ -347,6 +339,7 @@ fn the_default_waterfall_piped_is_plain_and_shows_each_request_and_its_reuse() {
     };
     let fresh_plain = [
         "Queue",
+        "DNS Lookup",
         "TCP Connection",
         "Server Processing",
         "Content Transfer",
@@ -429,8 +422,14 @@ fn json_prints_the_timings_of_each_request() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
-    assert_eq!(lines.len(), 4, "{stdout}");
-    for (i, line) in lines.iter().enumerate() {
+    assert_eq!(lines.len(), 5, "four requests and the summary: {stdout}");
+    let summary = &lines[4]["summary"];
+    assert_eq!(summary["requests"], 4, "{stdout}");
+    assert_eq!(
+        (summary["fresh"].as_u64(), summary["reused"].as_u64()),
+        (Some(2), Some(2))
+    );
+    for (i, line) in lines[..4].iter().enumerate() {
         assert_eq!(line["request"], i + 1);
         assert_eq!(line["status"], 200);
         assert!(line["error"].is_null());
@@ -439,10 +438,8 @@ fn json_prints_the_timings_of_each_request() {
         assert_eq!(t["reused"], !fresh, "{line}");
         assert_eq!(t["connect_us"].is_u64(), fresh, "{line}");
         assert_eq!(t["appconnect_us"].is_u64(), i == 2, "{line}");
-        assert!(
-            t["namelookup_us"].is_null(),
-            "an IP literal needs no lookup: {line}"
-        );
+        // The plain server is reached as localhost, the TLS one by its IP literal.
+        assert_eq!(t["namelookup_us"].is_u64(), i == 0, "{line}");
         assert_eq!(t["protocol"], if i < 2 { "HTTP/1.1" } else { "HTTP/2" });
         assert_eq!(t["response_body_bytes"], 29);
         // The phases are back to back: they add up to the total (each rounded down).
@@ -461,7 +458,13 @@ fn help_is_printed_and_a_bad_url_is_one_line() {
     let out = httpstat().arg("--help").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.starts_with("usage: httpstat"), "{stdout}");
+    assert!(
+        stdout.contains("Usage: httpstat [OPTIONS] [URL]..."),
+        "{stdout}"
+    );
+    for group in ["Output:", "Request:", "Connection:", "Many requests:"] {
+        assert!(stdout.contains(group), "{group} in {stdout}");
+    }
     assert!(stdout.contains("--json"), "{stdout}");
     for bad in [
         "notaurl",

@@ -601,3 +601,19 @@ pub async fn assert_shuts_down(io: &mut (impl hyper::rt::Write + Unpin)) {
         std::future::poll_fn(|cx| hyper::rt::Write::poll_write(Pin::new(&mut *io), cx, b"x")).await;
     assert!(wrote.is_err(), "written after shutdown");
 }
+
+/// The `httpstat` example (the `httpstat` crate's code), which `cargo test` builds next to
+/// the test binaries' folder.
+pub fn httpstat_example() -> std::process::Command {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = dir
+        .join("examples")
+        .join(format!("httpstat{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} not built; run through `cargo test`",
+        path.display()
+    );
+    std::process::Command::new(path)
+}

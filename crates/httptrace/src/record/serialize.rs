@@ -287,6 +287,34 @@ impl Fields for Event {
     }
 }
 
+impl Timings {
+    /// The timings as one JSON object (feature `serde`): the request (`method`, `url`
+    /// redacted, `status`, `protocol`), its connection (`reused`, `was_idle`, `idle_us`,
+    /// `remote_addr`), curl's durations (`namelookup_us`, ...), the Resource Timing instants
+    /// under `marks_us` (`domain_lookup_start`, ...), the `phases` in order and the bodies'
+    /// sizes: every key `snake_case`, every time in microseconds from
+    /// [`fetch_start`](Timings::fetch_start), `null` for what did not happen.
+    ///
+    /// ```
+    /// let recorder = httptrace::TimingsRecorder::new();
+    /// let json = recorder.timings().to_json();
+    /// assert!(json.starts_with(r#"{"method":null,"url":null,"status":null,"#));
+    /// ```
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+    pub fn to_json(&self) -> String {
+        self.to_json_with(&Redaction::new())
+    }
+
+    /// [`to_json`](Self::to_json), hiding what `redaction` says in the URL
+    /// ([`Redaction::reveal_secrets`] shows it whole).
+    #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+    pub fn to_json_with(&self, redaction: &Redaction) -> String {
+        serde_json::to_string(&Redacted(self, redaction)).expect("timings always serialize")
+    }
+}
+
 impl Serialize for Timings {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Redacted(self, &Redaction::new()).serialize(serializer)

@@ -148,24 +148,6 @@ impl Timings {
             .map(|(_, d)| d)
     }
 
-    /// The timings as one JSON object (feature `serde`): the request (`method`, `url`
-    /// redacted, `status`, `protocol`), its connection (`reused`, `was_idle`, `idle_us`,
-    /// `remote_addr`), curl's durations (`namelookup_us`, ...), the Resource Timing instants
-    /// under `marks_us` (`domain_lookup_start`, ...), the `phases` in order and the bodies'
-    /// sizes: every key `snake_case`, every time in microseconds from
-    /// [`fetch_start`](Timings::fetch_start), `null` for what did not happen.
-    ///
-    /// ```
-    /// let recorder = httptrace::TimingsRecorder::new();
-    /// let json = recorder.timings().to_json();
-    /// assert!(json.starts_with(r#"{"method":null,"url":null,"status":null,"#));
-    /// ```
-    #[cfg(feature = "serde")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("timings always serialize")
-    }
-
     /// Whether the response body has ended (the timings are complete).
     pub fn is_complete(&self) -> bool {
         self.response_end.is_some()

@@ -1,4 +1,6 @@
-//! The no-URL default's servers: a plain and an HTTPS hyper server on 127.0.0.1.
+//! The no-URL default's servers: a plain one reached as `localhost` (on 127.0.0.1, and on
+//! ::1 where the machine has it, so that whichever address the lookup gives first answers),
+//! and an HTTPS one on 127.0.0.1; both tell their own time in `Server-Timing`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -20,10 +22,17 @@ where
     tokio::spawn(async move {
         let service =
             hyper::service::service_fn(|req: Request<hyper::body::Incoming>| async move {
+                let started = std::time::Instant::now();
                 let _ = req.into_body().collect().await;
-                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
+                let mut res = Response::new(Full::new(Bytes::from_static(
                     b"hello from httpstat's server\n",
-                ))))
+                )));
+                let took = started.elapsed().as_secs_f64() * 1000.0;
+                let timing = format!("read;dur={took:.3};desc=\"reading the request\"");
+                if let Ok(value) = timing.parse() {
+                    res.headers_mut().insert("server-timing", value);
+                }
+                Ok::<_, Infallible>(res)
             });
         let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
             .serve_connection(TokioIo::new(io), service)
@@ -44,11 +53,11 @@ pub(crate) async fn start_local_servers() -> Result<(Vec<String>, RootCertStore)
     let secure = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| fail("bind", &e))?;
+    let port = plain.local_addr().map_err(|e| fail("address", &e))?.port();
+    // The same port on ::1, where the machine has IPv6 loopback.
+    let plain_v6 = tokio::net::TcpListener::bind(("::1", port)).await.ok();
     let urls = vec![
-        format!(
-            "http://{}/",
-            plain.local_addr().map_err(|e| fail("address", &e))?
-        ),
+        format!("http://localhost:{port}/"),
         format!(
             "https://{}/",
             secure.local_addr().map_err(|e| fail("address", &e))?
@@ -83,12 +92,14 @@ pub(crate) async fn start_local_servers() -> Result<(Vec<String>, RootCertStore)
         .add(ca_cert.der().clone())
         .map_err(|e| fail("roots", &e))?;
 
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = plain.accept().await {
-            let _ = stream.set_nodelay(true);
-            serve(stream);
-        }
-    });
+    for listener in std::iter::once(plain).chain(plain_v6) {
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
+                serve(stream);
+            }
+        });
+    }
     tokio::spawn(async move {
         while let Ok((stream, _)) = secure.accept().await {
             // Nagle would hold the server's small HTTP/2 writes for a delayed ACK: 40 ms

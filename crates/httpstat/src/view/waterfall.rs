@@ -74,9 +74,24 @@ fn columns(t: &Timings) -> Vec<Column> {
     out
 }
 
-/// The waterfall of `t`, with a newline after each line.
-pub(crate) fn waterfall(t: &Timings, colour: Colour) -> String {
-    let cols = columns(t);
+/// The waterfall of `t`, with a newline after each line; `tunnel`: how long `-x`'s CONNECT
+/// took after the proxy's TCP connection, shown as its own column (out of the next one).
+pub(crate) fn waterfall(t: &Timings, tunnel: Option<Duration>, colour: Colour) -> String {
+    let mut cols = columns(t);
+    if let (Some(took), Some(at)) = (
+        tunnel,
+        cols.iter().position(|c| c.title == "TCP Connection"),
+    ) {
+        if let Some(next) = cols.get_mut(at + 1) {
+            next.took = next.took.saturating_sub(took);
+        }
+        let column = Column {
+            title: "Proxy Tunnel",
+            took,
+            mark: "tunnel",
+        };
+        cols.insert(at + 1, column);
+    }
     let values: Vec<String> = cols.iter().map(|c| millis(c.took)).collect();
     let widths: Vec<usize> = cols
         .iter()
@@ -176,7 +191,7 @@ pub(crate) fn head(
         colour.value(&status.to_string())
     );
     for (name, value) in headers {
-        let value = crate::timeline::shown(name.as_str(), value);
+        let value = crate::view::timeline::shown(name.as_str(), value);
         let _ = writeln!(
             out,
             "{}: {}",
@@ -184,5 +199,53 @@ pub(crate) fn head(
             colour.value(&value)
         );
     }
+    out
+}
+
+/// The server's own account of its time (`Server-Timing`), under the waterfall: one line per
+/// metric, or nothing when the server sent none.
+pub(crate) fn server_timing(headers: &HeaderMap, colour: Colour) -> String {
+    let (metrics, more) = super::server_timing::metrics(headers);
+    if metrics.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Server Processing, as the server tells it (Server-Timing):\n");
+    for m in metrics {
+        let dur = m
+            .millis
+            .map(|ms| colour.value(&millis(Duration::from_secs_f64(ms.max(0.0) / 1000.0))));
+        let _ = write!(out, "  {:<16} {:>10}", m.name, dur.unwrap_or_default());
+        if let Some(desc) = &m.desc {
+            let _ = write!(out, "  {}", colour.dim(desc));
+        }
+        out.push('\n');
+    }
+    if more > 0 {
+        let _ = writeln!(out, "  ... and {more} more");
+    }
+    out
+}
+
+/// Sizes each way and the download speed, as reorx/httpstat shows them.
+pub(crate) fn sizes(
+    sent_head: u64,
+    sent_body: u64,
+    got_head: u64,
+    got_body: Option<u64>,
+    transfer: Option<Duration>,
+) -> String {
+    let mut out =
+        format!("Sent {sent_head} B head, {sent_body} B body; received {got_head} B head");
+    match got_body {
+        Some(n) => {
+            let _ = write!(out, ", {n} B body");
+            if let Some(t) = transfer.filter(|t| !t.is_zero()) {
+                let kib_s = n as f64 / 1024.0 / t.as_secs_f64();
+                let _ = write!(out, " at {kib_s:.1} KiB/s");
+            }
+        }
+        None => out.push_str(", body unread"),
+    }
+    out.push('\n');
     out
 }

@@ -1,0 +1,307 @@
+//! [`exchange`]: one request as a user asked for it: its hops (one, or each redirect `-L`
+//! follows), each with its events, answer and timings.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Version};
+use http_body_util::{BodyExt, Full};
+use httptrace::{with_client_trace, Event, EventKind, EventLog, Timings, TimingsRecorder};
+use tokio::io::AsyncWriteExt;
+
+use crate::connect::{Stat, TunnelTimes, VerifyFailed};
+use crate::options::Options;
+
+/// A response's head, and what became of its body.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
+    /// Body bytes read (or written to `-o`); `None` when dropped unread.
+    pub(crate) body_bytes: Option<u64>,
+}
+
+/// One request on the wire.
+#[derive(Debug)]
+pub(crate) struct Hop {
+    /// The request's number in the run, from 1.
+    pub(crate) n: u64,
+    pub(crate) url: String,
+    pub(crate) method: Method,
+    pub(crate) events: Vec<Event>,
+    pub(crate) answer: Option<Answer>,
+    pub(crate) error: Option<String>,
+    pub(crate) timings: Option<Timings>,
+    pub(crate) request_body_bytes: u64,
+    /// `-k` let an unverified certificate through on this hop's handshake.
+    pub(crate) verify_failed: bool,
+    /// `-x`: how long the CONNECT tunnel took after the proxy's TCP connection.
+    pub(crate) tunnel: Option<Duration>,
+}
+
+impl Hop {
+    /// The connection this hop went over: its id, local and remote addresses.
+    pub(crate) fn conn(&self) -> Option<&httptrace::ConnectionInfo> {
+        self.events.iter().find_map(|e| match &e.kind {
+            EventKind::GotConn(i) => Some(&i.conn),
+            _ => None,
+        })
+    }
+
+    /// Whether it made a connection of its own (not reused).
+    pub(crate) fn connected(&self) -> bool {
+        self.events.iter().any(|e| match &e.kind {
+            EventKind::GotConn(i) => !i.reused,
+            _ => false,
+        })
+    }
+}
+
+/// A request and the redirects followed from it.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub(crate) hops: Vec<Hop>,
+    /// From the first hop's start to the last one's end.
+    pub(crate) total: Duration,
+}
+
+impl Exchange {
+    pub(crate) fn last(&self) -> &Hop {
+        self.hops.last().expect("an exchange has a hop")
+    }
+
+    pub(crate) fn failed(&self) -> bool {
+        self.last().error.is_some()
+    }
+}
+
+/// Where `location` points from `base` (absolute, scheme-relative, absolute-path or
+/// relative-path references).
+fn resolve_location(base: &http::Uri, location: &str) -> Option<String> {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        return Some(location.to_owned());
+    }
+    let scheme = base.scheme_str()?;
+    let authority = base.authority()?.as_str();
+    if let Some(rest) = location.strip_prefix("//") {
+        return Some(format!("{scheme}://{rest}"));
+    }
+    if location.starts_with('/') {
+        return Some(format!("{scheme}://{authority}{location}"));
+    }
+    let path = base.path();
+    let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+    let dir = if dir.is_empty() { "/" } else { dir };
+    Some(format!("{scheme}://{authority}{dir}{location}"))
+}
+
+/// The next hop of a redirect, if `-L` follows it: its URL and method.
+fn next_hop(hop: &Hop, from: &http::Uri) -> Option<(String, Method)> {
+    let answer = hop.answer.as_ref()?;
+    let method = match answer.status.as_u16() {
+        303 if hop.method != Method::HEAD => Method::GET,
+        301 | 302 if hop.method == Method::POST => Method::GET,
+        301 | 302 | 303 | 307 | 308 => hop.method.clone(),
+        _ => return None,
+    };
+    let location = answer.headers.get(http::header::LOCATION)?.to_str().ok()?;
+    Some((resolve_location(from, location)?, method))
+}
+
+/// The run's shared parts an exchange uses.
+pub(crate) struct Sender<'a> {
+    pub(crate) options: &'a Options,
+    pub(crate) client: &'a Stat,
+    pub(crate) verify_failed: &'a Arc<VerifyFailed>,
+    pub(crate) tunnels: &'a Arc<TunnelTimes>,
+    /// `-o`: every body goes there, one after another.
+    pub(crate) body_to: Option<&'a tokio::sync::Mutex<tokio::fs::File>>,
+}
+
+impl Sender<'_> {
+    /// Sends `url` (and, with `-L`, the redirects from it) as request number `n`.
+    pub(crate) async fn exchange(&self, url: &str, n: u64) -> Exchange {
+        let o = self.options;
+        let started = Instant::now();
+        let mut hops = Vec::new();
+        let mut url = url.to_owned();
+        let mut method = o.method.clone();
+        let mut body = o.data.clone();
+        let mut headers = o.headers.clone();
+        loop {
+            let hop = self
+                .hop(&url, method.clone(), &headers, body.clone(), n)
+                .await;
+            let from: http::Uri = url.parse().expect("checked before it was sent");
+            let next = match o.follow {
+                Some(max) if hops.len() < max as usize => next_hop(&hop, &from),
+                _ => None,
+            };
+            hops.push(hop);
+            let Some((next_url, next_method)) = next else {
+                break;
+            };
+            if next_method != method {
+                body = None;
+            }
+            let next_uri: Option<http::Uri> = next_url.parse().ok();
+            if next_uri.as_ref().and_then(http::Uri::host) != from.host() {
+                // As curl: credentials stay with the host they were given for.
+                headers.retain(|(name, _)| {
+                    name != http::header::AUTHORIZATION && name != http::header::COOKIE
+                });
+            }
+            if next_uri.is_none() || crate::options::check_url(&next_url).is_err() {
+                break;
+            }
+            url = next_url;
+            method = next_method;
+        }
+        Exchange {
+            hops,
+            total: started.elapsed(),
+        }
+    }
+
+    async fn hop(
+        &self,
+        url: &str,
+        method: Method,
+        headers: &[(HeaderName, HeaderValue)],
+        body: Option<Bytes>,
+        n: u64,
+    ) -> Hop {
+        let o = self.options;
+        let log = EventLog::new();
+        let mut hop = Hop {
+            n,
+            url: url.to_owned(),
+            method: method.clone(),
+            events: Vec::new(),
+            answer: None,
+            error: None,
+            timings: None,
+            request_body_bytes: body.as_ref().map_or(0, |b| b.len() as u64),
+            verify_failed: false,
+            tunnel: None,
+        };
+        let mut req = Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            req = req.header(name, value);
+        }
+        let mut req = match req.body(Full::new(body.unwrap_or_default())) {
+            Ok(req) => req,
+            Err(e) => {
+                hop.error = Some(format!("bad request: {e}"));
+                return hop;
+            }
+        };
+        // Go's hooks only: `--events` is Go's event-log format.
+        with_client_trace(&mut req, log.trace());
+        log.request(n.saturating_sub(1));
+        let send = async {
+            let res = self.client.request(req).await.map_err(|e| chain(&e))?;
+            let (parts, body) = res.into_parts();
+            let recorder = parts.extensions.get::<TimingsRecorder>().cloned();
+            let read = if o.read_body {
+                read_body(body, self.body_to).await.map(Some)
+            } else {
+                drop(body);
+                Ok(None)
+            };
+            Ok::<_, String>((parts, recorder, read))
+        };
+        let outcome = match o.max_time {
+            Some(limit) => tokio::time::timeout(limit, send)
+                .await
+                .unwrap_or_else(|_| Err(format!("timed out after {}", seconds(limit)))),
+            None => send.await,
+        };
+        match outcome {
+            Ok((parts, recorder, read)) => {
+                log.response(parts.status.as_u16(), format!("{:?}", parts.version));
+                hop.timings = recorder.map(|r| r.timings());
+                hop.error = read.as_ref().err().cloned();
+                hop.answer = Some(Answer {
+                    status: parts.status,
+                    version: parts.version,
+                    headers: parts.headers,
+                    body_bytes: read.ok().flatten(),
+                });
+            }
+            Err(e) => {
+                log.error(&e);
+                hop.error = Some(e);
+            }
+        }
+        hop.events = log.take();
+        let handshake = hop
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::TlsHandshakeDone(_)));
+        hop.verify_failed = handshake && self.verify_failed.take();
+        let local = hop.conn().and_then(|c| c.local_addr);
+        let up = local.and_then(|local| self.tunnels.take(local));
+        let connected = hop.timings.as_ref().and_then(|t| t.connect_end);
+        hop.tunnel = up
+            .zip(connected)
+            .map(|(up, at)| up.saturating_duration_since(at));
+        hop
+    }
+}
+
+/// `err` and its sources, one line.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(err), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// `d` as curl prints seconds: microsecond digits.
+pub(crate) fn seconds(d: Duration) -> String {
+    format!("{:.6}s", d.as_secs_f64())
+}
+
+/// Reads `body` to its end, into `-o`'s file when given; its length.
+async fn read_body<B>(
+    mut body: B,
+    to: Option<&tokio::sync::Mutex<tokio::fs::File>>,
+) -> Result<u64, String>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    let mut n = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("reading the body: {e}"))?;
+        if let Some(data) = frame.data_ref() {
+            n += data.len() as u64;
+            if let Some(file) = to {
+                file.lock()
+                    .await
+                    .write_all(data)
+                    .await
+                    .map_err(|e| format!("-o: {e}"))?;
+            }
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_resolve_as_browsers_do() {
+        let base: http::Uri = "http://a.test:8080/dir/page?q=1".parse().unwrap();
+        let at = |l| resolve_location(&base, l).unwrap();
+        assert_eq!(at("https://b.test/x"), "https://b.test/x");
+        assert_eq!(at("//c.test/y"), "http://c.test/y");
+        assert_eq!(at("/root"), "http://a.test:8080/root");
+        assert_eq!(at("next"), "http://a.test:8080/dir/next");
+    }
+}
