@@ -32,23 +32,6 @@ fn following_redirects(trace: ClientTrace) -> CallTrace<FollowRedirect<Traced>> 
         .service(pool())
 }
 
-/// `/hop1` → 302 `/hop2` → 302 `/hop3` → 200.
-fn redirect_chain(seen: &Seen) -> Response<Full<Bytes>> {
-    let next = match seen.path.as_str() {
-        "/hop1" => Some("/hop2"),
-        "/hop2" => Some("/hop3"),
-        _ => None,
-    };
-    match next {
-        Some(location) => Response::builder()
-            .status(StatusCode::FOUND)
-            .header("location", location)
-            .body(Full::default())
-            .unwrap(),
-        None => Response::new(Full::new(Bytes::from_static(b"arrived"))),
-    }
-}
-
 /// What the call-level hooks said, in order, as text.
 fn call_story(events: &[Event]) -> Vec<String> {
     events

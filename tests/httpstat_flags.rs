@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::process::Output;
 
 use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::Response;
 use http_body_util::Full;
 use serde_json::Value;
 use support::*;
@@ -110,26 +110,9 @@ async fn write_out_prints_each_variable_as_curl_does() {
     assert!(json["time_total"].as_f64().unwrap() > 0.0);
 }
 
-/// `/hop1` → 302 `/hop2` → 302 `/hop3` → 200.
-fn redirects(seen: &Seen) -> Response<Full<Bytes>> {
-    let next = match seen.path.as_str() {
-        "/hop1" => Some("/hop2"),
-        "/hop2" => Some("hop3"),
-        _ => None,
-    };
-    match next {
-        Some(location) => Response::builder()
-            .status(StatusCode::FOUND)
-            .header("location", location)
-            .body(Full::default())
-            .unwrap(),
-        None => Response::new(Full::new(Bytes::from_static(b"arrived"))),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn location_follows_two_redirects_each_hop_its_waterfall() {
-    let server = TestServer::with_handler(redirects).await;
+    let server = TestServer::with_handler(redirect_chain).await;
     let url = server.url("127.0.0.1", "/hop1");
     let stdout = ok(&run(&["-L", &url]));
     let hops: Vec<&str> = stdout

@@ -23,7 +23,7 @@ use hyper_util::rt::TokioExecutor;
 pub use expect_server::ExpectServer;
 pub use resolver::TestResolver;
 pub use secrets::{assert_no_secret, secret_request, secret_server, secret_url, SECRETS};
-pub use server::{Seen, TestServer, TlsSeen};
+pub use server::{redirect_chain, Seen, TestServer, TlsSeen};
 pub use tls::TestPki;
 
 pub type TestConnector = TraceConnector<TraceHttpConnector<TraceResolver<TestResolver>>>;

@@ -220,3 +220,20 @@ impl TestServer {
         self.connections.lock().unwrap().len()
     }
 }
+
+/// `/hop1` → 302 `/hop2` → 302 `hop3` (a relative reference) → 200 "arrived".
+pub fn redirect_chain(seen: &Seen) -> Response<Full<Bytes>> {
+    let next = match seen.path.as_str() {
+        "/hop1" => Some("/hop2"),
+        "/hop2" => Some("hop3"),
+        _ => None,
+    };
+    match next {
+        Some(location) => Response::builder()
+            .status(http::StatusCode::FOUND)
+            .header("location", location)
+            .body(Full::default())
+            .unwrap(),
+        None => Response::new(Full::new(Bytes::from_static(b"arrived"))),
+    }
+}

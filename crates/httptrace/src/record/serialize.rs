@@ -29,6 +29,11 @@ pub(crate) trait Fields {
     fn fields<M: SerializeMap>(&self, map: &mut M, redaction: &Redaction) -> Result<(), M::Error>;
 }
 
+/// `value` as one line of JSON, with `redaction`.
+fn json<T: Fields>(value: &T, redaction: &Redaction) -> String {
+    serde_json::to_string(&Redacted(value, redaction)).expect("the records always serialize")
+}
+
 /// `value` serialized with `redaction` instead of the default.
 pub(crate) struct Redacted<'a, T>(pub(crate) &'a T, pub(crate) &'a Redaction);
 
@@ -45,7 +50,6 @@ impl Event {
     /// Go event logs, with the secrets a [`Redaction::new`] hides hidden (sensitive header
     /// values, URL userinfo and signed query values, in URIs and in HTTP/2's `:authority`
     /// and `:path`).
-    #[cfg(feature = "serde")]
     #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn to_json(&self) -> String {
         self.to_json_with(&Redaction::new())
@@ -53,11 +57,9 @@ impl Event {
 
     /// [`to_json`](Self::to_json), hiding what `redaction` says
     /// ([`Redaction::reveal_secrets`] shows everything).
-    #[cfg(feature = "serde")]
     #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn to_json_with(&self, redaction: &Redaction) -> String {
-        let redacted = Redacted(self, redaction);
-        serde_json::to_string(&redacted).expect("events always serialize")
+        json(self, redaction)
     }
 }
 
@@ -300,7 +302,6 @@ impl Timings {
     /// let json = recorder.timings().to_json();
     /// assert!(json.starts_with(r#"{"method":null,"url":null,"status":null,"#));
     /// ```
-    #[cfg(feature = "serde")]
     #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn to_json(&self) -> String {
         self.to_json_with(&Redaction::new())
@@ -308,10 +309,9 @@ impl Timings {
 
     /// [`to_json`](Self::to_json), hiding what `redaction` says in the URL
     /// ([`Redaction::reveal_secrets`] shows it whole).
-    #[cfg(feature = "serde")]
     #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn to_json_with(&self, redaction: &Redaction) -> String {
-        serde_json::to_string(&Redacted(self, redaction)).expect("timings always serialize")
+        json(self, redaction)
     }
 }
 
