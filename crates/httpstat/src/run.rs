@@ -50,12 +50,23 @@ fn sent_head_size(hop: &Hop) -> u64 {
         .events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::WroteHeaderField(f) if !f.name.starts_with(':') => Some(
-                f.values
-                    .iter()
-                    .map(|v| f.name.len() + 2 + v.len() + 2)
-                    .sum::<usize>(),
-            ),
+            // HTTP/2's `:authority` is HTTP/1.1's `host`; the other pseudo-fields are in
+            // the request line.
+            EventKind::WroteHeaderField(f)
+                if f.name == ":authority" || !f.name.starts_with(':') =>
+            {
+                let name = if f.name == ":authority" {
+                    "host"
+                } else {
+                    &f.name
+                };
+                Some(
+                    f.values
+                        .iter()
+                        .map(|v| name.len() + 2 + v.len() + 2)
+                        .sum::<usize>(),
+                )
+            }
             _ => None,
         })
         .sum();
