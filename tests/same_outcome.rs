@@ -29,13 +29,27 @@ enum Stack {
     Https,
 }
 
+/// Our stack over connector `C`.
+type Traced<C> = HttpTrace<Client<TraceConnector<C>, TracedRequestBody<Full<Bytes>>>>;
+
+/// What a row waits for between its requests.
+#[derive(Clone, Copy)]
+enum Between {
+    /// This long.
+    Sleep(Duration),
+    /// Both clients have dropped every connection made so far (the pool let it go).
+    ConnectionsDropped,
+}
+
+const AT_ONCE: Between = Between::Sleep(Duration::ZERO);
+
 /// One fault row: the URLs sent one after the other, `between` apart.
 struct Row {
     fault: &'static str,
     stack: Stack,
     connect_timeout: Option<Duration>,
     urls: Vec<String>,
-    between: Duration,
+    between: Between,
 }
 
 fn http(connect_timeout: Option<Duration>) -> HttpConnector {
@@ -59,7 +73,7 @@ async fn both<C>(
     connector: C,
     http2: bool,
     urls: &[String],
-    between: Duration,
+    between: Between,
 ) -> (Vec<String>, Vec<String>, Vec<httptrace::Event>)
 where
     C: tower::Service<http::Uri> + Clone + Send + Sync + 'static,
@@ -67,22 +81,31 @@ where
     C::Future: Unpin + Send + 'static,
     C::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let plain: Client<C, Full<Bytes>> = Client::builder(TokioExecutor::new())
+    let connector = CountDrops::new(connector);
+    let plain: Client<CountDrops<C>, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .http2_only(http2)
         .build(connector.clone());
     let log = EventLog::new();
-    let traced: HttpTrace<Client<TraceConnector<C>, TracedRequestBody<Full<Bytes>>>> =
-        HttpTrace::new(
-            Client::builder(TokioExecutor::new())
-                .http2_only(http2)
-                .build(TraceConnector::new(connector)),
-            log.trace_beyond_go(),
-        );
+    let traced: Traced<CountDrops<C>> = HttpTrace::new(
+        Client::builder(TokioExecutor::new())
+            .http2_only(http2)
+            .build(TraceConnector::new(connector.clone())),
+        log.trace_beyond_go(),
+    );
     let (mut alone, mut ours) = (Vec::new(), Vec::new());
-    for url in urls {
+    for (i, url) in urls.iter().enumerate() {
         alone.push(outcome_within(PATIENCE, plain.request(get(url))).await);
         ours.push(outcome_within(PATIENCE, traced.request(get(url))).await);
-        tokio::time::sleep(between).await;
+        match between {
+            Between::Sleep(d) => tokio::time::sleep(d).await,
+            // One connection per client per round.
+            Between::ConnectionsDropped => {
+                eventually("both clients to drop their connections", || {
+                    connector.dropped() >= 2 * (i + 1)
+                })
+                .await
+            }
+        }
     }
     (alone, ours, log.events())
 }
@@ -130,101 +153,102 @@ async fn every_fault_row_has_the_same_outcome_with_and_without_the_layer() {
             stack: Stack::Http1,
             connect_timeout: None,
             urls: once(format!("http://127.0.0.1:{refused}/")),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
         Row {
             fault: "a blackholed address (connect stall)",
             stack: Stack::Http1,
             connect_timeout: Some(Duration::from_millis(100)),
             urls: once(format!("http://{}/", hole.local_addr().unwrap())),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
         Row {
             fault: "a reset in the response head",
             stack: Stack::Http1,
             connect_timeout: None,
             urls: once(url(reset_head)),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
         Row {
             fault: "a reset in the response body",
             stack: Stack::Http1,
             connect_timeout: None,
             urls: once(url(reset_body)),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
         Row {
             fault: "a malformed response",
             stack: Stack::Http1,
             connect_timeout: None,
             urls: once(url(malformed)),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
         Row {
             fault: "a truncated chunked body",
             stack: Stack::Http1,
             connect_timeout: None,
             urls: once(url(truncated)),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
         Row {
             fault: "a close without an answer",
             stack: Stack::Http1,
             connect_timeout: None,
             urls: once(url(silent_close)),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
         Row {
             fault: "a server that never answers",
             stack: Stack::Http1,
             connect_timeout: None,
             urls: once(url(never)),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
-        // The server closes each connection 100 ms after answering; the pause lets the close
-        // arrive first (no event of the plain client's says it did), with room for a loaded
-        // machine: a close that lands while the next request is written fails that request.
+        // The server closes each connection 100 ms after answering; the next request waits
+        // until both clients have let their connection go (a close that landed while the
+        // next request was written would fail that request, on either stack).
         Row {
             fault: "an idle connection the server closed",
             stack: Stack::Http1,
             connect_timeout: None,
             urls: twice(url(idle_close)),
-            between: Duration::from_millis(1000),
+            between: Between::ConnectionsDropped,
         },
         Row {
             fault: "GOAWAY after the first answer",
             stack: Stack::Http2,
             connect_timeout: None,
             urls: twice(url(goaway)),
-            between: Duration::ZERO,
+            // Without it the second request races the GOAWAY on either stack.
+            between: Between::ConnectionsDropped,
         },
         Row {
             fault: "a good HTTP/1.1 server, reused",
             stack: Stack::Http1,
             connect_timeout: None,
             urls: twice(server.url("127.0.0.1", "/")),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
         Row {
             fault: "a good server over HTTP/2",
             stack: Stack::Http2,
             connect_timeout: None,
             urls: twice(server.url("127.0.0.1", "/")),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
         Row {
             fault: "a TLS handshake that stalls",
             stack: Stack::Https,
             connect_timeout: None,
             urls: once(format!("https://localhost:{}/", stall_tls.port())),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
         Row {
             fault: "an unknown CA",
             stack: Stack::Https,
             connect_timeout: None,
             urls: once(tls_server.url("localhost", "/")),
-            between: Duration::ZERO,
+            between: AT_ONCE,
         },
     ];
     for Row {

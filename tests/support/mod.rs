@@ -2,6 +2,7 @@
 //! test controls, and a traced hyper-util client.
 #![allow(dead_code, unused_imports)]
 
+pub mod count_drops;
 pub mod expect_server;
 pub mod h2_raw;
 pub mod resolver;
@@ -20,6 +21,7 @@ use httptrace_tower::{
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+pub use count_drops::CountDrops;
 pub use expect_server::ExpectServer;
 pub use resolver::TestResolver;
 pub use secrets::{assert_no_secret, secret_request, secret_server, secret_url, SECRETS};
