@@ -370,3 +370,36 @@ async fn request_flags_reach_the_server_and_secrets_stay_redacted() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("timed out after"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_urls_share_one_client_and_a_stalled_connect_gives_up() {
+    let server = TestServer::start().await;
+    let first = server.url("127.0.0.1", "/one");
+    let second = server.url("127.0.0.1", "/two");
+    let stdout = ok(&run(&["--json", &first, &second]));
+    let reused: Vec<bool> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l.get("request").is_some())
+        .map(|l| l["timings"]["reused"].as_bool().unwrap())
+        .collect();
+    assert_eq!(
+        reused,
+        [false, true],
+        "the second URL reuses the first's connection"
+    );
+    assert_eq!(server.connection_count(), 1);
+
+    // --connect-timeout: a dial that never completes gives up, one line.
+    let (hole, _filler) = blackhole("127.0.0.1:0").await;
+    let port = hole.local_addr().unwrap().port();
+    let out = run(&[
+        "--connect-timeout",
+        "0.2",
+        &format!("http://127.0.0.1:{port}/"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+}
