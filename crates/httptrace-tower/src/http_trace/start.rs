@@ -120,7 +120,10 @@ fn combine_traces<B>(
     // The recorder's hooks run after every other's.
     let timings = (record_timings || sink.is_some()).then(TimingsRecorder::new);
     if let Some(timings) = &timings {
-        timings.request(req.method().clone(), req.uri().clone());
+        // What the user reads the timings for; a Server-Timing sink alone needs neither.
+        if record_timings {
+            timings.request(req.method().clone(), req.uri().clone());
+        }
         trace = trace.compose(&timings.trace());
         if let Some(sink) = &sink {
             sink.collect(req.method().clone(), host_port.as_str(), timings.clone());
