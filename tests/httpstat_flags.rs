@@ -173,6 +173,20 @@ async fn insecure_goes_on_past_an_unknown_authority_and_says_so() {
         &url,
     ]));
     assert!(stdout.ends_with("200 1"), "{stdout}");
+    // The reused connection is still the unverified one; concurrent handshakes keep their
+    // own verdicts.
+    let stdout = ok(&run(&[
+        "-k",
+        "--repeat",
+        "4",
+        "--concurrency",
+        "2",
+        "-w",
+        "v=%{ssl_verify_result}\\n",
+        &url,
+    ]));
+    let verdicts: Vec<&str> = stdout.lines().filter(|l| l.starts_with("v=")).collect();
+    assert_eq!(verdicts, ["v=1"; 4], "{stdout}");
 }
 
 /// A CONNECT proxy on loopback: tunnels to where it is asked, and tells what it was asked.

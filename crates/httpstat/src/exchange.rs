@@ -237,11 +237,13 @@ impl Sender<'_> {
             }
         }
         hop.events = log.take();
-        let handshake = hop
-            .events
-            .iter()
-            .any(|e| matches!(e.kind, EventKind::TlsHandshakeDone(_)));
-        hop.verify_failed = handshake && self.verify_failed.take();
+        let handshake_cert = hop.events.iter().find_map(|e| match &e.kind {
+            EventKind::TlsHandshakeDone(i) => i.state.peer_certificates.first().cloned(),
+            _ => None,
+        });
+        if let Some(conn) = hop.conn().map(|c| c.id.as_u64()) {
+            hop.verify_failed = self.verify_failed.verdict(conn, handshake_cert.as_deref());
+        }
         let local = hop.conn().and_then(|c| c.local_addr);
         let up = local.and_then(|local| self.tunnels.take(local));
         let connected = hop.timings.as_ref().and_then(|t| t.connect_end);

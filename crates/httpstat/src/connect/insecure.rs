@@ -1,8 +1,8 @@
 //! [`Noting`]: `-k`'s certificate verifier: verifies as usual and remembers the outcome
 //! (`ssl_verify_result`), but lets an unverified server through.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use httptrace_tower::rustls::client::danger::{
     HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
@@ -10,14 +10,44 @@ use httptrace_tower::rustls::client::danger::{
 use httptrace_tower::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use httptrace_tower::rustls::{DigitallySignedStruct, Error, SignatureScheme};
 
-/// Whether a certificate failed verification since the flag was last read.
+/// How many failed certificates and connection verdicts are remembered; the oldest are
+/// forgotten first.
+const REMEMBERED: usize = 256;
+
+/// The certificates that failed verification (by their end-entity certificate), and each
+/// connection's verdict once a hop has read it: exact however many handshakes run at once.
 #[derive(Debug, Default)]
-pub(crate) struct VerifyFailed(AtomicBool);
+pub(crate) struct VerifyFailed {
+    certs: Mutex<VecDeque<Vec<u8>>>,
+    by_conn: Mutex<HashMap<u64, bool>>,
+}
 
 impl VerifyFailed {
-    /// Whether one failed, and forget it.
-    pub(crate) fn take(&self) -> bool {
-        self.0.swap(false, Ordering::AcqRel)
+    fn note(&self, end_entity: &[u8]) {
+        let mut certs = self.certs.lock().unwrap_or_else(|e| e.into_inner());
+        if certs.len() == REMEMBERED {
+            certs.pop_front();
+        }
+        certs.push_back(end_entity.to_vec());
+    }
+
+    /// Whether connection `conn` was let through unverified: decided by its handshake's
+    /// end-entity certificate when the hop saw the handshake, remembered for its reuses.
+    pub(crate) fn verdict(&self, conn: u64, handshake_cert: Option<&[u8]>) -> bool {
+        let mut by_conn = self.by_conn.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cert) = handshake_cert {
+            let failed = self
+                .certs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|c| c == cert);
+            if by_conn.len() == REMEMBERED {
+                by_conn.clear();
+            }
+            by_conn.insert(conn, failed);
+        }
+        by_conn.get(&conn).copied().unwrap_or(false)
     }
 }
 
@@ -45,7 +75,7 @@ impl ServerCertVerifier for Noting {
             now,
         );
         if verdict.is_err() {
-            self.failed.0.store(true, Ordering::Release);
+            self.failed.note(end_entity.as_ref());
         }
         Ok(ServerCertVerified::assertion())
     }
