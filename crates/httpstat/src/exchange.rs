@@ -236,6 +236,11 @@ impl Sender<'_> {
                 hop.error = Some(e);
             }
         }
+        // hyper-util puts a connection back in its pool from a task of its own, after the
+        // body's end, and a dial that lost to a pooled connection finishes in the
+        // background: a short grace lets both land before the events are taken and the
+        // next request asks for a connection (the tool's pace, not its measurements).
+        tokio::time::sleep(Duration::from_millis(5)).await;
         hop.events = log.take();
         let handshake_cert = hop.events.iter().find_map(|e| match &e.kind {
             EventKind::TlsHandshakeDone(i) => i.state.peer_certificates.first().cloned(),
