@@ -29,6 +29,14 @@ enum Stack {
     Https,
 }
 
+/// The error hyper's HTTP/2 client reports when it loses a stream to a graceful GOAWAY.
+const GOAWAY_RACE: &str = "not a result of an error";
+
+/// The row whose server sends GOAWAY right after its answer.
+fn is_goaway_row(fault: &str) -> bool {
+    fault.starts_with("GOAWAY")
+}
+
 /// Our stack over connector `C`.
 type Traced<C> = HttpTrace<Client<TraceConnector<C>, TracedRequestBody<Full<Bytes>>>>;
 
@@ -259,10 +267,23 @@ async fn every_fault_row_has_the_same_outcome_with_and_without_the_layer() {
         between,
     } in rows
     {
-        let (alone, ours, events) = match stack {
-            Stack::Http1 => both(http(connect_timeout), false, &urls, between).await,
-            Stack::Http2 => both(http(connect_timeout), true, &urls, between).await,
-            Stack::Https => both(https(connect_timeout), false, &urls, between).await,
+        // hyper's HTTP/2 client now and then fails the stream a server answers just before
+        // a graceful GOAWAY ("connection error received: not a result of an error"), on
+        // either stack: seen on hyper-util alone as on ours. That row is tried again (fresh
+        // clients, fresh connections) when the two outcomes differ by that race alone.
+        let attempts = if is_goaway_row(fault) { 5 } else { 1 };
+        let mut attempt = 0;
+        let (alone, ours, events) = loop {
+            attempt += 1;
+            let run = match stack {
+                Stack::Http1 => both(http(connect_timeout), false, &urls, between).await,
+                Stack::Http2 => both(http(connect_timeout), true, &urls, between).await,
+                Stack::Https => both(https(connect_timeout), false, &urls, between).await,
+            };
+            let raced = run.0.iter().chain(&run.1).any(|o| o.contains(GOAWAY_RACE));
+            if run.0 == run.1 || !raced || attempt == attempts {
+                break run;
+            }
         };
         assert_eq!(ours, alone, "{fault}: the layer changed the outcome");
         // Per request, the log holds the invariants.
