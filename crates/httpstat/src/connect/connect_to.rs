@@ -25,7 +25,8 @@ impl<C> Redirected<C> {
     }
 }
 
-fn default_port(uri: &Uri) -> u16 {
+/// `uri`'s port, or its scheme's (443 for `https`, else 80).
+pub(crate) fn default_port(uri: &Uri) -> u16 {
     uri.port_u16().unwrap_or(match uri.scheme_str() {
         Some("https") => 443,
         _ => 80,

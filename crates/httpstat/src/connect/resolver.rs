@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 use hyper_util::client::legacy::connect::dns::Name;
 use tower_service::Service;
 
+use super::connect_to::default_port;
 use crate::options::{Family, ResolveEntry};
 
 /// Looks names up as the system does, unless `--resolve` answered for them.
@@ -26,13 +27,7 @@ impl Resolver {
         let ports: Vec<(String, u16)> = urls
             .iter()
             .filter_map(|u| u.parse::<http::Uri>().ok())
-            .filter_map(|u| {
-                let port = u.port_u16().unwrap_or(match u.scheme_str() {
-                    Some("https") => 443,
-                    _ => 80,
-                });
-                Some((u.host()?.to_ascii_lowercase(), port))
-            })
+            .filter_map(|u| Some((u.host()?.to_ascii_lowercase(), default_port(&u))))
             .collect();
         let fixed = entries
             .iter()
