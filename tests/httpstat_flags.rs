@@ -324,6 +324,31 @@ fn each_bad_input_is_one_line_and_a_non_zero_exit() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.starts_with("httpstat: "), "{args:?}: {stderr}");
     }
+    // A mistake's line shows no secret of the argument it is about.
+    let secret_cases: [&[&str]; 3] = [
+        &[
+            "-x",
+            "socks5://user:pa55word@127.0.0.1:1",
+            "http://127.0.0.1:1/",
+        ],
+        &[
+            "-H",
+            "Authorization: Bearer pa55word\u{1}",
+            "http://127.0.0.1:1/",
+        ],
+        &[
+            "-e",
+            "http://user:pa55word@from.test/\u{1}",
+            "http://127.0.0.1:1/",
+        ],
+    ];
+    for args in secret_cases {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(!stderr.contains("pa55word"), "{args:?}: {stderr}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -111,13 +111,15 @@ fn literal_or_file(flag: &str, value: &str) -> Result<Vec<u8>, String> {
     }
 }
 
+/// `-H`'s `Name: value`. A mistake names the header, never its value (it may be a secret).
 fn header(line: &str) -> Result<(HeaderName, HeaderValue), String> {
     let (name, val) = line
         .split_once(':')
-        .ok_or_else(|| format!("-H {line:?}: expected 'Name: value'"))?;
-    let name = HeaderName::try_from(name.trim()).map_err(|e| format!("-H {line:?}: {e}"))?;
-    let val = HeaderValue::try_from(val.trim()).map_err(|e| format!("-H {line:?}: {e}"))?;
-    Ok((name, val))
+        .ok_or_else(|| "-H: expected 'Name: value' (no ':' in it)".to_owned())?;
+    let name = name.trim();
+    let header = HeaderName::try_from(name).map_err(|e| format!("-H {name:?}: {e}"))?;
+    let val = HeaderValue::try_from(val.trim()).map_err(|e| format!("-H {name:?}: {e}"))?;
+    Ok((header, val))
 }
 
 fn port(text: &str, what: &str) -> Result<u16, String> {
@@ -197,7 +199,8 @@ impl Options {
             .map(|h| header(h))
             .collect::<Result<Vec<_>, _>>()?;
         let value = |flag: &str, v: &str| {
-            HeaderValue::try_from(v).map_err(|e| format!("{flag} {v:?}: {e}"))
+            HeaderValue::try_from(v)
+                .map_err(|e| format!("{flag} {:?}: {e}", httptrace::redact_url(v)))
         };
         if let Some(agent) = &a.user_agent {
             headers.push((USER_AGENT, value("-A", agent)?));
@@ -234,10 +237,11 @@ impl Options {
             .proxy
             .as_deref()
             .map(|p| {
-                let uri: http::Uri = p.parse().map_err(|e| format!("-x {p:?}: {e}"))?;
+                let shown = httptrace::redact_url(p);
+                let uri: http::Uri = p.parse().map_err(|e| format!("-x {shown:?}: {e}"))?;
                 match (uri.scheme_str(), uri.host()) {
                     (Some("http"), Some(_)) => Ok(uri),
-                    _ => Err(format!("-x {p:?}: expected http://HOST:PORT")),
+                    _ => Err(format!("-x {shown:?}: expected http://HOST:PORT")),
                 }
             })
             .transpose()?;
