@@ -135,6 +135,7 @@ fn the_timeline_shows_every_phase_in_words() {
         "TLS handshake",
         "TLS done: TLSv1.3",
         "ALPN h2",
+        "HTTP/2 stream opened after waiting",
         "(reused, idle for",
         "response: HTTP/2.0 200",
         "connection back in the pool",

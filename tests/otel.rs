@@ -399,3 +399,41 @@ async fn url_full_has_no_credentials_nor_signature_values() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_http2_stream_has_its_place_and_its_reset_as_span_events() {
+    use support::h2_raw::{raw_h2_server, Act};
+    let server = raw_h2_server(|_, _| Act::Reset(0x2)).await;
+    let (otel, spans_out) = spans_only();
+    let pool: Client<_, TracedRequestBody<Full<Bytes>>> = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build(TraceConnector::new(dialer(TestResolver::new())));
+    let client = ServiceBuilder::new()
+        .layer(otel)
+        .layer(HttpTraceLayer::default())
+        .service(pool);
+    let mut req = get(&format!("http://{}/", server.addr));
+    *req.version_mut() = http::Version::HTTP_2;
+    let result = within("the request", client.oneshot(req)).await;
+    assert!(result.is_err());
+    let spans = spans_out.get_finished_spans().unwrap();
+    let event = |span: &str, event: &str| {
+        let span = spans.iter().find(|s| s.name == span).expect(span);
+        let found = span.events.iter().find(|e| e.name == event).expect(event);
+        found
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .collect::<HashMap<_, _>>()
+    };
+    let opened = event("http.send", "http2.stream.opened");
+    assert!(opened.contains_key("http2.stream.waited_ms"), "{opened:?}");
+    assert_eq!(
+        opened["http2.max_concurrent_streams"], "-1",
+        "the server sent no limit"
+    );
+    let reset = event("GET", "http2.stream.reset");
+    assert_eq!(reset["http2.error_code"], "INTERNAL_ERROR");
+    assert_eq!(reset["http2.frame"], "RST_STREAM");
+    assert_eq!(reset["http2.sender"], "server");
+}

@@ -197,6 +197,7 @@ async fn over_tls_the_handshake_is_traced_and_a_pooled_client_channel_fires_ever
         [
             format!("GetConn(grpc.test:{port})"),
             "GotConn(reused=true)".to_owned(),
+            "Http2StreamOpened".to_owned(),
             "WroteHeaderField(:method)".to_owned(),
             "WroteHeaderField(:scheme)".to_owned(),
             "WroteHeaderField(:authority)".to_owned(),

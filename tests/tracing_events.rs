@@ -404,3 +404,83 @@ async fn no_secret_is_recorded_from_a_signed_url_with_credentials_over_http1_and
         }
     }
 }
+
+#[tokio::test]
+async fn http2_streams_their_resets_and_the_goaway_are_events_with_their_fields() {
+    use support::h2_raw::{raw_h2_server, Act, Heard, GOAWAY_DEBUG};
+    let mut server = raw_h2_server(|_, stream| match stream {
+        0 => Act::Hold,
+        _ => Act::GoawayCuttingAllButFirst,
+    })
+    .await;
+    let collector = Collector::default();
+    let _default = tracing::subscriber::set_default(collector.clone());
+    let client = std::sync::Arc::new(
+        TracingEvents::new().layer().layer(
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .http2_only(true)
+                .build(httptrace_tower::TraceConnector::new(dialer(
+                    TestResolver::new(),
+                ))),
+        ),
+    );
+    let url = format!("http://{}/", server.addr);
+    let h2_get = || {
+        let mut req = get(&url);
+        *req.version_mut() = http::Version::HTTP_2;
+        req
+    };
+    let held = {
+        let (client, req) = (client.clone(), h2_get());
+        tokio::spawn(async move { client.as_ref().clone().oneshot(req).await.is_ok() })
+    };
+    assert_eq!(
+        within("stream 1", server.heard.recv()).await,
+        Some(Heard::Held(1))
+    );
+    let cut = within("stream 3", client.as_ref().clone().oneshot(h2_get())).await;
+    assert!(cut.is_err());
+    server.release();
+    assert!(within("stream 1", held).await.unwrap());
+
+    let seen: Vec<Seen> = collector.events.lock().unwrap().clone();
+    let seen: Vec<Seen> = seen
+        .into_iter()
+        .filter(|e| e.target == "httptrace")
+        .collect();
+    let opened: Vec<_> = seen
+        .iter()
+        .filter(|e| e.hook() == "Http2StreamOpened")
+        .collect();
+    assert_eq!(opened.len(), 2, "{seen:?}");
+    assert!(opened.iter().all(|e| e.level == Level::DEBUG
+        && e.fields.contains_key("waited_us")
+        && e.fields.contains_key("max_concurrent_streams")));
+    let reset = seen
+        .iter()
+        .find(|e| e.hook() == "Http2StreamReset")
+        .unwrap();
+    assert_eq!(reset.level, Level::WARN);
+    assert_eq!(reset.fields["error.message"], "GOAWAY NO_ERROR from server");
+    assert_eq!(
+        (
+            reset.fields["code"].as_str(),
+            reset.fields["sender"].as_str(),
+            reset.fields["frame"].as_str()
+        ),
+        ("NO_ERROR", "server", "GOAWAY")
+    );
+    let goaway = seen.iter().find(|e| e.hook() == "Http2GoAway").unwrap();
+    assert_eq!(goaway.level, Level::DEBUG, "a graceful GOAWAY");
+    assert_eq!(goaway.parent, None, "the connection's, like its close");
+    assert_eq!(goaway.fields["last_stream_id"], "1");
+    assert_eq!(goaway.fields["code"], "NO_ERROR");
+    assert_eq!(goaway.fields["debug_data"].as_bytes(), GOAWAY_DEBUG);
+    assert_eq!(
+        (
+            goaway.fields["cut_count"].as_str(),
+            goaway.fields["cut_streams"].as_str()
+        ),
+        ("1", "3")
+    );
+}

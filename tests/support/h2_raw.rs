@@ -9,6 +9,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 const HEADERS: u8 = 0x1;
+const RST_STREAM: u8 = 0x3;
 const SETTINGS: u8 = 0x4;
 const PING: u8 = 0x6;
 const GOAWAY: u8 = 0x7;
@@ -29,7 +30,16 @@ pub enum Act {
     HoldThenGoaway,
     /// Must not happen: the test hears [`Heard::Unexpected`].
     Refuse,
+    /// `RST_STREAM` with this error code, at once.
+    Reset(u32),
+    /// Send GOAWAY (`NO_ERROR`, debug data [`GOAWAY_DEBUG`]) naming the first stream still
+    /// held as the last, which cuts this stream and every later one held; then a PING whose
+    /// ACK the test hears as [`Heard::GoawayRead`]. Release answers the first held stream.
+    GoawayCuttingAllButFirst,
 }
+
+/// The debug data of [`Act::GoawayCuttingAllButFirst`]'s GOAWAY.
+pub const GOAWAY_DEBUG: &[u8] = b"draining for deploy";
 
 /// What the server tells the test.
 #[derive(Debug, PartialEq, Eq)]
@@ -78,6 +88,14 @@ async fn read_frame(conn: &mut TcpStream) -> Option<(u8, u8, u32, Vec<u8>)> {
 
 /// Starts the server; `script(connection, stream)` decides each stream's fate.
 pub async fn raw_h2_server(script: fn(usize, usize) -> Act) -> RawH2 {
+    raw_h2_server_with(None, script).await
+}
+
+/// As [`raw_h2_server`], its SETTINGS allowing at most `max_concurrent_streams` (when given).
+pub async fn raw_h2_server_with(
+    max_concurrent_streams: Option<u32>,
+    script: fn(usize, usize) -> Act,
+) -> RawH2 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (heard_tx, heard) = mpsc::unbounded_channel();
@@ -85,7 +103,17 @@ pub async fn raw_h2_server(script: fn(usize, usize) -> Act) -> RawH2 {
     tokio::spawn(async move {
         let mut n = 0;
         while let Ok((conn, _)) = listener.accept().await {
-            tokio::spawn(serve(conn, n, script, heard_tx.clone(), released.clone()));
+            let settings = Settings {
+                max_concurrent_streams,
+            };
+            tokio::spawn(serve(
+                conn,
+                n,
+                settings,
+                script,
+                heard_tx.clone(),
+                released.clone(),
+            ));
             n += 1;
         }
     });
@@ -96,16 +124,27 @@ pub async fn raw_h2_server(script: fn(usize, usize) -> Act) -> RawH2 {
     }
 }
 
+#[derive(Clone, Copy)]
+struct Settings {
+    max_concurrent_streams: Option<u32>,
+}
+
 async fn serve(
     mut conn: TcpStream,
     n: usize,
+    settings: Settings,
     script: fn(usize, usize) -> Act,
     heard: mpsc::UnboundedSender<Heard>,
     mut release: watch::Receiver<bool>,
 ) {
     let mut preface = [0u8; 24];
+    let mut own = Vec::new();
+    if let Some(max) = settings.max_concurrent_streams {
+        own.extend_from_slice(&3u16.to_be_bytes()); // SETTINGS_MAX_CONCURRENT_STREAMS
+        own.extend_from_slice(&max.to_be_bytes());
+    }
     if conn.read_exact(&mut preface).await.is_err()
-        || conn.write_all(&frame(SETTINGS, 0, 0, &[])).await.is_err()
+        || conn.write_all(&frame(SETTINGS, 0, 0, &own)).await.is_err()
     {
         return;
     }
@@ -157,6 +196,17 @@ async fn serve(
                     Act::Refuse => {
                         let _ = heard.send(Heard::Unexpected(stream));
                         continue;
+                    }
+                    Act::Reset(code) => frame(RST_STREAM, 0, stream, &code.to_be_bytes()),
+                    Act::GoawayCuttingAllButFirst => {
+                        let last = held.first().copied().unwrap_or(0);
+                        held.retain(|held| *held <= last);
+                        let mut goaway = last.to_be_bytes().to_vec();
+                        goaway.extend_from_slice(&0u32.to_be_bytes()); // NO_ERROR
+                        goaway.extend_from_slice(GOAWAY_DEBUG);
+                        let mut out = frame(GOAWAY, 0, 0, &goaway);
+                        out.extend(frame(PING, 0, 0, AFTER_GOAWAY));
+                        out
                     }
                 }
             }

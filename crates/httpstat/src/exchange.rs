@@ -198,8 +198,14 @@ impl Sender<'_> {
                 return hop;
             }
         };
-        // Go's hooks only: `--events` is Go's event-log format.
-        with_client_trace(&mut req, log.trace());
+        // Go's hooks only: `--events` is Go's event-log format. The timeline shows the HTTP/2
+        // stream's place and reset too.
+        let trace = if o.output == crate::options::Output::Timeline {
+            log.http2_stream_trace().compose(&log.trace())
+        } else {
+            log.trace()
+        };
+        with_client_trace(&mut req, trace);
         log.request(n.saturating_sub(1));
         let send = async {
             let res = self.client.request(req).await.map_err(|e| chain(&e))?;

@@ -35,6 +35,9 @@
 //! | `ResponseBodyDone` | [`ClientTrace::on_response_body_done`] | [`BodyDoneInfo`] |
 //! | `CallDone` | [`ClientTrace::on_call_done`] | [`CallDoneInfo`] |
 //! | `ConnClosed` | [`ClientTrace::on_conn_closed`] | [`ConnClosedInfo`] |
+//! | `Http2StreamOpened` | [`ClientTrace::on_http2_stream_opened`] | [`Http2StreamOpenedInfo`] |
+//! | `Http2StreamReset` | [`ClientTrace::on_http2_stream_reset`] | [`Http2StreamResetInfo`] |
+//! | `Http2GoAway` | [`ClientTrace::on_http2_goaway`] | [`Http2GoAwayInfo`] |
 //!
 //! `CallStart`, `AttemptStart` and `CallDone` follow a call across redirects and retries;
 //! `httptrace_tower::CallTraceLayer` fires them.
@@ -96,6 +99,10 @@ pub use info::{
     ConnectDoneInfo, ConnectStartInfo, ConnectionId, ConnectionInfo, DnsDoneInfo, DnsStartInfo,
     GetConnInfo, Got1xxResponseInfo, GotConnInfo, HeaderField, PutIdleConnInfo,
     TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
+};
+pub use info::{
+    Http2ErrorCode, Http2GoAwayInfo, Http2Sender, Http2StreamOpenedInfo, Http2StreamResetInfo,
+    ResetFrame, GOAWAY_CUT_STREAMS_LIMIT, GOAWAY_DEBUG_DATA_LIMIT,
 };
 pub use record::{
     is_sensitive_header, redact_authority, redact_url, Redaction, REDACTED, SENSITIVE_HEADERS,

@@ -80,6 +80,18 @@ fn describe(e: &Event) -> String {
             None => "connection back in the pool".to_owned(),
             Some(e) => format!("connection not reused: {e}"),
         },
+        EventKind::Http2StreamOpened(i) => format!(
+            "HTTP/2 stream opened after waiting {:.3?} for a free stream (server allows {})",
+            i.waited,
+            i.max_concurrent_streams
+                .map_or("any number".to_owned(), |max| max.to_string())
+        ),
+        EventKind::Http2StreamReset(i) => format!(
+            "HTTP/2 stream ended by {} {} from the {}",
+            i.frame.as_str(),
+            i.code,
+            i.sender.as_str()
+        ),
         EventKind::Response { status, proto } => format!("response: {proto} {status}"),
         EventKind::Error { err } => format!("error: {err}"),
         _ => e.name().to_owned(),

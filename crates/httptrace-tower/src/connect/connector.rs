@@ -172,13 +172,14 @@ where
             http_info.map(HttpInfo::local_addr),
             http_info.map(HttpInfo::remote_addr),
         );
-        // The connection keeps the dialling request's `ConnClosed` hook, nothing else of it.
+        // The connection keeps the dialling request's `ConnClosed` and `Http2GoAway` hooks,
+        // nothing else of it.
         let close = CloseWatch {
             trace: this
                 .trace
                 .as_ref()
-                .filter(|t| t.is_set(HookKind::ConnClosed))
-                .map(ClientTrace::only_conn_closed),
+                .filter(|t| t.is_set(HookKind::ConnClosed) || t.is_set(HookKind::Http2GoAway))
+                .map(ClientTrace::only_connection_hooks),
             connector: this.connector.clone(),
         };
         let mut shared = ConnShared::new(info, *this.dialed_by, close);

@@ -264,6 +264,7 @@ mod tests {
             timings: None,
             call: None,
             on_the_wire: OnTheWire::new(&one_xx),
+            may_be_http2: false,
         }))
     }
 

@@ -221,8 +221,11 @@ fn feed_h2(h2: &mut Http2Frames, shared: &ConnShared, direction: Direction, byte
     if changes.opened > 0 || changes.closed > 0 {
         shared.set_oldest_open(h2.oldest_open());
     }
-    if changes.goaway {
-        shared.goaway_received();
+    if let Some(max) = changes.max_concurrent_streams {
+        shared.set_peer_max_streams(max);
+    }
+    if let Some(goaway) = changes.goaway {
+        shared.goaway_received(goaway);
     }
 }
 

@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 
 use crate::connect::ConnectionHandle;
 use crate::error::TooManyInformational;
-use crate::http_trace::h2_stream::stream_started;
+use crate::http_trace::h2_stream::{self, stream_started};
 use crate::http_trace::response_body::{PutIdle, TracedResponseBody};
 use crate::state::connection::next_stream_seq;
 use crate::state::expect_gate::ExpectGate;
@@ -216,6 +216,7 @@ where
             }
             Err(err) => {
                 let err: BoxError = err.into();
+                h2_stream::failed(&state, &*err);
                 state.answered(None);
                 if state.has(Milestone::GotConn) && state.first(Milestone::WroteRequest) {
                     state.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&*err))));
@@ -327,6 +328,7 @@ fn respond<B: http_body::Body>(
             }
         }
     }
+    h2_stream::responded(&state);
     if state.first(Milestone::FirstByte) {
         state.trace.got_first_response_byte();
     }

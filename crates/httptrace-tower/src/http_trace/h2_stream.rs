@@ -4,15 +4,25 @@
 //! never touches the socket, so the HTTP/1 hand-off (`handoff.rs`) cannot apply. Instead the
 //! layer learns the stream's connection from hyper-util's `capture_connection`, which hyper-util
 //! fills in just before handing the request to the connection; the request's future returns
-//! `Pending` right after (ARCHITECTURE.md, "HTTP/2"). There the layer fires `GotConn`, the
-//! header fields as hyper will send them, and `WroteHeaders`; `WroteRequest` follows when the
-//! body ends; `GotFirstResponseByte` when the response head arrives.
+//! `Pending` right after (ARCHITECTURE.md, "HTTP/2"). There the layer fires `GotConn`.
+//!
+//! hyper's connection task then takes the request, opens its stream (h2 holds it while the
+//! connection carries as many streams as the server allows) and, once the stream has its
+//! place, polls the request body or drops it (`poll_pipe` in hyper's `proto/h2/client.rs`):
+//! the body wrapper's signal. At the later of the two, `Http2StreamOpened`, the header fields
+//! as hyper sends them, and `WroteHeaders` fire, as Go's HTTP/2 transport does after waiting
+//! for a stream slot. `WroteRequest` follows when the body ends; `GotFirstResponseByte` when
+//! the response head arrives. A stream reset, or cut by GOAWAY, is read from the h2 error that
+//! fails the request.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use httptrace::{GotConnInfo, WroteRequestInfo};
+use httptrace::{
+    GotConnInfo, HookKind, Http2ErrorCode, Http2Sender, Http2StreamOpenedInfo,
+    Http2StreamResetInfo, ResetFrame, WroteRequestInfo,
+};
 
 use crate::connect::ConnectionHandle;
 use crate::state::connection::OpenStream;
@@ -24,7 +34,6 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
     if !state.first(Milestone::GotConn) {
         return;
     }
-    state.first(Milestone::Http2);
     let shared = &conn.shared;
     let handed_before = shared.h2_handoffs.fetch_add(1, Ordering::AcqRel) > 0;
     let (stream, traced_open) = OpenStream::open(conn);
@@ -38,13 +47,52 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
     } else {
         Duration::ZERO
     };
-    let trace = &state.trace;
-    trace.got_conn(&GotConnInfo::new(
+    state.stream_times().handed = Some(Instant::now());
+    state.trace.got_conn(&GotConnInfo::new(
         conn.info().clone(),
         reused,
         was_idle,
         idle_time,
     ));
+    state.first(Milestone::Http2);
+    stream_opened_if_ready(state);
+}
+
+/// hyper's connection task polled or dropped the request body: the stream has its place on
+/// the connection (for an HTTP/1 request, nothing follows from it).
+pub(crate) fn slot_taken(state: &RequestState) {
+    if state.may_be_http2 && !state.has(Milestone::StreamSlot) {
+        got_slot(state);
+    }
+}
+
+fn got_slot(state: &RequestState) {
+    state.stream_times().slot.get_or_insert_with(Instant::now);
+    if state.first(Milestone::StreamSlot) {
+        stream_opened_if_ready(state);
+    }
+}
+
+/// `Http2StreamOpened`, the header fields and `WroteHeaders`, once the request has its
+/// connection (`GotConn`) and its stream its place, whichever is seen last.
+fn stream_opened_if_ready(state: &RequestState) {
+    if !(state.has(Milestone::Http2)
+        && state.has(Milestone::StreamSlot)
+        && state.first(Milestone::StreamOpened))
+    {
+        return;
+    }
+    let trace = &state.trace;
+    if trace.is_set(HookKind::Http2StreamOpened) {
+        let waited = {
+            let times = state.stream_times();
+            match (times.handed, times.slot) {
+                (Some(handed), Some(slot)) => slot.saturating_duration_since(handed),
+                _ => Duration::ZERO,
+            }
+        };
+        trace.http2_stream_opened(&Http2StreamOpenedInfo::new(waited, state.stream_limit()));
+    }
     if let Some(head) = state.h2_head() {
         head.report_fields(|field| trace.wrote_header_field(field));
     }
@@ -57,6 +105,47 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
     }
     state.first(Milestone::HeadersReported);
     wrote_request_if_body_done(state);
+}
+
+/// The response head arrived: the stream certainly had its place, whether or not the body
+/// wrapper was there to tell (a layer between this one and the client may swap the body).
+pub(crate) fn responded(state: &RequestState) {
+    if state.has(Milestone::Http2) && !state.has(Milestone::StreamSlot) {
+        got_slot(state);
+    }
+}
+
+/// The request failed: if its HTTP/2 stream was reset or cut by GOAWAY, `Http2StreamReset`
+/// with the frame's code (read from the h2 error under hyper's).
+pub(crate) fn failed(state: &RequestState, err: &(dyn std::error::Error + 'static)) {
+    if !state.has(Milestone::Http2) || !state.trace.is_set(HookKind::Http2StreamReset) {
+        return;
+    }
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(h2) = e.downcast_ref::<h2::Error>() {
+            let frame = if h2.is_reset() {
+                ResetFrame::RstStream
+            } else if h2.is_go_away() {
+                ResetFrame::GoAway
+            } else {
+                return;
+            };
+            let sender = if h2.is_remote() {
+                Http2Sender::Server
+            } else {
+                Http2Sender::Client
+            };
+            let code = Http2ErrorCode(h2.reason().map_or(0x2, u32::from));
+            if state.first(Milestone::StreamReset) {
+                state
+                    .trace
+                    .http2_stream_reset(&Http2StreamResetInfo::new(code, sender, frame));
+            }
+            return;
+        }
+        cause = e.source();
+    }
 }
 
 /// `WroteRequest` once both the stream's head is out and its body has ended, whichever of the

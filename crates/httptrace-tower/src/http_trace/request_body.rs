@@ -14,7 +14,7 @@ use pin_project_lite::pin_project;
 
 use std::cell::Cell;
 
-use crate::http_trace::h2_stream::wrote_request_if_body_done;
+use crate::http_trace::h2_stream::{slot_taken, wrote_request_if_body_done};
 use crate::state::expect_gate::{ExpectGate, Phase};
 use crate::state::handoff;
 use crate::state::request::{Milestone, RequestState};
@@ -53,6 +53,8 @@ impl Drop for BodyOf {
     fn drop(&mut self) {
         // hyper drops a body it will not send (a GET's, say) before it flushes the head.
         offer_until_handed_over_to(&self.0);
+        // On HTTP/2, hyper's connection task drops it once the stream has its place.
+        slot_taken(&self.0);
         // A body that reached its end reports with `WroteRequest`.
         if !self.0.has(Milestone::BodyDone) {
             self.0.request_body_done(Some(BODY_DROPPED));
@@ -167,6 +169,10 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         offer_until_handed_over(&self.state);
+        if let Some(BodyOf(state)) = &self.state {
+            // On HTTP/2, hyper's connection task polls it once the stream has its place.
+            slot_taken(state);
+        }
         let mut this = self.project();
         if let Some(Gate { gate, timer }) = this.gate.as_deref_mut() {
             let started = timer.is_some();

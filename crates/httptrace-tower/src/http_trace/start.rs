@@ -210,5 +210,6 @@ fn build_state<B: http_body::Body>(
         timings,
         call,
         on_the_wire: OnTheWire::new(&watching.one_xx),
+        may_be_http2: watching.may_be_http2,
     }))
 }

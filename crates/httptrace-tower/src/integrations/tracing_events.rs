@@ -29,8 +29,11 @@
 //! | `ResponseBodyDone` | `http.response.body.size`, `error.message` |
 //! | `CallDone` | `attempts`, `http.response.status_code` (0: none), `elapsed_us`, `error.message` |
 //! | `ConnClosed` | `conn.id`, `reason`, `requests_served`, `lifetime_us`, `error.message` |
+//! | `Http2StreamOpened` | `waited_us`, `max_concurrent_streams` (-1: none sent) |
+//! | `Http2StreamReset` (`WARN`) | `error.message` (`RST_STREAM CANCEL from server`), `code`, `sender`, `frame` |
+//! | `Http2GoAway` (`WARN` unless `NO_ERROR`) | `conn.id`, `last_stream_id`, `code`, `debug_data`, `cut_count`, `cut_streams` (comma-separated) |
 //!
-//! `ConnClosed` has no parent span: a pooled connection outlives the request that dialled it
+//! `ConnClosed` and `Http2GoAway` have no parent span: a pooled connection outlives the request that dialled it
 //! (90 s idle on HTTP/1.1, hours on HTTP/2), and keeping that request's span for it would
 //! keep the span, and every span above it, open until then. The request's span closes when
 //! the request is done with; `conn.id` ties the close to the request's `GotConn`.
@@ -44,7 +47,7 @@
 
 use std::sync::Arc;
 
-use httptrace::{ClientTrace, CloseReason, Redaction, TraceError};
+use httptrace::{ClientTrace, CloseReason, Http2ErrorCode, Redaction, TraceError};
 use tracing::{event, Level, Span};
 
 use crate::HttpTraceLayer;
@@ -139,7 +142,7 @@ impl TracingEvents {
         let (uri_a, uri_b) = (self.redaction.clone(), self.redaction.clone());
         let (a, b, c, d, e, f, g, h) = (s(), s(), s(), s(), s(), s(), s(), s());
         let (i, j, k, l, m, n, o, p) = (s(), s(), s(), s(), s(), s(), s(), s());
-        let (q, r, t, u, v) = (s(), s(), s(), s(), s());
+        let (q, r, t, u, v, w, x) = (s(), s(), s(), s(), s(), s(), s());
         ClientTrace::new()
             .on_call_start(move |info| {
                 event!(target: "httptrace", parent: &*a, Level::DEBUG,
@@ -295,6 +298,51 @@ impl TracingEvents {
                     reason = info.reason.as_str(),
                     requests_served = info.requests_served,
                     lifetime_us = info.lifetime.as_micros() as u64
+                )
+            })
+            .on_http2_stream_opened(move |info| {
+                hook_event!(
+                    &*w,
+                    Level::DEBUG,
+                    "Http2StreamOpened",
+                    None::<String>,
+                    waited_us = info.waited.as_micros() as u64,
+                    max_concurrent_streams = info.max_concurrent_streams.map_or(-1, i64::from)
+                )
+            })
+            .on_http2_stream_reset(move |info| {
+                let what = format!(
+                    "{} {} from {}",
+                    info.frame.as_str(),
+                    info.code,
+                    info.sender.as_str()
+                );
+                hook_event!(
+                    &*x,
+                    Level::WARN,
+                    "Http2StreamReset",
+                    Some(what),
+                    code = %info.code,
+                    sender = info.sender.as_str(),
+                    frame = info.frame.as_str()
+                )
+            })
+            .on_http2_goaway(move |info| {
+                let cut: Vec<String> = info.cut_streams.iter().map(u32::to_string).collect();
+                let err = (info.code != Http2ErrorCode::NO_ERROR)
+                    .then(|| format!("GOAWAY {}", info.code));
+                // Like the close: the connection's, with no parent.
+                hook_event!(
+                    None,
+                    Level::DEBUG,
+                    "Http2GoAway",
+                    err,
+                    conn.id = info.conn.id.as_u64(),
+                    last_stream_id = info.last_stream_id,
+                    code = %info.code,
+                    debug_data = info.debug_data.as_str(),
+                    cut_count = info.cut_count,
+                    cut_streams = cut.join(",")
                 )
             })
     }

@@ -8,9 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use httptrace::{ClientTrace, CloseReason, ConnClosedInfo, ConnectionInfo, TraceError};
+use httptrace::{
+    ClientTrace, CloseReason, ConnClosedInfo, ConnectionInfo, HookKind, Http2ErrorCode,
+    Http2GoAwayInfo, TraceError,
+};
 
 use crate::state::ids::RequestId;
+use crate::wire::http2_frames::GoAway;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
@@ -64,8 +68,9 @@ impl ExchangeEnd {
 
 /// Who hears of the connection's close, and how to tell that the client is gone.
 pub(crate) struct CloseWatch {
-    /// The `ConnClosed` hook of the trace in effect when the connection was dialled, alone
-    /// ([`ClientTrace::only_conn_closed`]): nothing else of that request.
+    /// The `ConnClosed` and `Http2GoAway` hooks of the trace in effect when the connection
+    /// was dialled, alone ([`ClientTrace::only_connection_hooks`]): nothing else of that
+    /// request.
     pub(crate) trace: Option<ClientTrace>,
     /// Dead once every clone of the connector that made the connection is dropped.
     pub(crate) connector: Weak<()>,
@@ -111,6 +116,10 @@ pub(crate) struct ConnShared {
     /// HTTP/2: the server sent GOAWAY (a stream handed to the connection may then be sent
     /// again elsewhere by hyper-util).
     goaway: AtomicBool,
+    /// HTTP/2: the server's `SETTINGS_MAX_CONCURRENT_STREAMS`, or `NONE` before it sent one.
+    peer_max_streams: AtomicU64,
+    /// `close` has a `ConnClosed` hook.
+    reports_close: bool,
     close: CloseWatch,
     /// The I/O closed while a traced exchange was in flight, without an error: whether it
     /// read the server's end of stream, and the connection's lifetime then. The exchange's
@@ -140,6 +149,11 @@ impl ConnShared {
             exchange: AtomicU8::new(ExchangeEnd::Unknown as u8),
             vetoed: AtomicBool::new(false),
             goaway: AtomicBool::new(false),
+            peer_max_streams: AtomicU64::new(NONE),
+            reports_close: close
+                .trace
+                .as_ref()
+                .is_some_and(|t| t.is_set(HookKind::ConnClosed)),
             close,
             close_pending: Mutex::new(None),
         })
@@ -147,7 +161,7 @@ impl ConnShared {
 
     /// Whether anyone hears of this connection's close.
     pub(crate) fn reports_close(&self) -> bool {
-        self.close.trace.is_some()
+        self.reports_close
     }
 
     /// Records how the latest exchange stands; an exchange that ended reports a close that
@@ -178,9 +192,33 @@ impl ConnShared {
         self.vetoed.store(true, Ordering::Release);
     }
 
-    /// The server sent GOAWAY on this HTTP/2 connection.
-    pub(crate) fn goaway_received(&self) {
+    /// The server sent GOAWAY on this HTTP/2 connection: `Http2GoAway` to whoever hears of
+    /// the connection's close.
+    pub(crate) fn goaway_received(&self, goaway: GoAway) {
         self.goaway.store(true, Ordering::Release);
+        if let Some(trace) = self.close.trace.as_ref() {
+            if trace.is_set(HookKind::Http2GoAway) {
+                let info = Http2GoAwayInfo::new(
+                    self.info.clone(),
+                    goaway.last_stream_id,
+                    Http2ErrorCode(goaway.code),
+                )
+                .with_debug_data(&goaway.debug_data)
+                .with_cut_streams(goaway.cut);
+                trace.http2_goaway(&info);
+            }
+        }
+    }
+
+    /// The server's SETTINGS allow `max` streams at once on this HTTP/2 connection.
+    pub(crate) fn set_peer_max_streams(&self, max: u32) {
+        self.peer_max_streams
+            .store(u64::from(max), Ordering::Relaxed);
+    }
+
+    /// The server's `SETTINGS_MAX_CONCURRENT_STREAMS`, once it sent one.
+    pub(crate) fn peer_max_streams(&self) -> Option<u32> {
+        u32::try_from(self.peer_max_streams.load(Ordering::Relaxed)).ok()
     }
 
     /// Whether the server sent GOAWAY on this HTTP/2 connection.
@@ -370,6 +408,11 @@ impl OpenStream {
     pub(crate) fn open(conn: &ConnectionHandle) -> (Self, usize) {
         let before = conn.shared.h2_traced_open.fetch_add(1, Ordering::AcqRel);
         (OpenStream { conn: conn.clone() }, before)
+    }
+
+    /// The server's stream limit on the stream's connection.
+    pub(crate) fn peer_max_streams(&self) -> Option<u32> {
+        self.conn.shared.peer_max_streams()
     }
 }
 

@@ -27,6 +27,10 @@ pub(crate) struct RequestState {
     h2_head: Option<H2Head>,
     /// The HTTP/2 stream this request has open, until its response ends.
     stream: Mutex<Option<OpenStream>>,
+    /// The request may go out as an HTTP/2 stream: its body tells when the stream got its
+    /// place on the connection.
+    pub(crate) may_be_http2: bool,
+    pub(crate) stream_times: Mutex<StreamTimes>,
     /// A `Got1xxResponse` hook's veto, and the request future to wake with it.
     abort: Mutex<Abort>,
     /// A veto is in `abort` (read without locking it on every poll).
@@ -102,6 +106,9 @@ pub(crate) enum Milestone {
     BodyDone = 4,
     WroteRequest = 8,
     FirstByte = 16,
+    /// Not a hook: hyper's HTTP/2 connection task polled or dropped the request body, which
+    /// it does once the stream has its place (`h2_stream::slot_taken`).
+    StreamSlot = 32,
     /// Not a hook: the request went out as an HTTP/2 stream.
     Http2 = 64,
     /// Not a hook: `WroteHeaders` has returned (so `WroteRequest`, fired from another task,
@@ -112,6 +119,17 @@ pub(crate) enum Milestone {
     RequestBodyDone = 512,
     /// The response body's end has been reported (`PutIdleConn`, `ResponseBodyDone`).
     ResponseEnded = 1024,
+    /// `Http2StreamOpened`.
+    StreamOpened = 2048,
+    /// `Http2StreamReset`.
+    StreamReset = 4096,
+}
+
+/// When an HTTP/2 stream was handed to its connection (`GotConn`) and got its place there.
+#[derive(Default)]
+pub(crate) struct StreamTimes {
+    pub(crate) handed: Option<std::time::Instant>,
+    pub(crate) slot: Option<std::time::Instant>,
 }
 
 /// What a request's state is made of.
@@ -125,6 +143,8 @@ pub(crate) struct RequestSetup {
     /// The traced call this request is an attempt of.
     pub(crate) call: Option<Arc<CallState>>,
     pub(crate) on_the_wire: OnTheWire,
+    /// The request may go out as an HTTP/2 stream.
+    pub(crate) may_be_http2: bool,
 }
 
 impl RequestState {
@@ -138,6 +158,7 @@ impl RequestState {
             timings,
             call,
             on_the_wire,
+            may_be_http2,
         } = setup;
         let count = timings.is_some()
             || trace.is_set(HookKind::RequestBodyDone)
@@ -149,6 +170,8 @@ impl RequestState {
             expects_continue,
             h2_head,
             stream: Mutex::new(None),
+            may_be_http2,
+            stream_times: Mutex::new(StreamTimes::default()),
             abort: Mutex::new(Abort::default()),
             vetoed: AtomicBool::new(false),
             informational: AtomicU8::new(0),
@@ -284,6 +307,16 @@ impl RequestState {
 
     pub(crate) fn hold_stream(&self, stream: OpenStream) {
         *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = Some(stream);
+    }
+
+    /// The server's stream limit on the connection the request's stream is held on.
+    pub(crate) fn stream_limit(&self) -> Option<u32> {
+        let stream = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        stream.as_ref().and_then(OpenStream::peer_max_streams)
+    }
+
+    pub(crate) fn stream_times(&self) -> std::sync::MutexGuard<'_, StreamTimes> {
+        self.stream_times.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The request's HTTP/2 stream is over (its response ended, failed or was dropped).

@@ -1,18 +1,25 @@
 //! Reads HTTP/2 frame headers in both directions of a connection to know, whatever was traced,
-//! how many streams it has carried, how many are open, and when it last went idle.
+//! how many streams it has carried, how many are open, and when it last went idle; and the
+//! few payloads the hooks report from: the server's SETTINGS (its
+//! `SETTINGS_MAX_CONCURRENT_STREAMS`) and its GOAWAY (last-stream-id, code, debug data).
 //!
-//! Only the 9-byte frame headers are read (RFC 9113, 4.1); payloads are skipped by length. A
-//! client stream opens with its first HEADERS frame and closes when both sides have sent
-//! END_STREAM, or when either resets it.
+//! The 9-byte frame headers are read (RFC 9113, 4.1); payloads are skipped by length, but for
+//! those two, of which at most `PAYLOAD_LIMIT` bytes are kept (`http2_frame_reader.rs`). A client stream opens with its
+//! first HEADERS frame and closes when both sides have sent END_STREAM, when either resets
+//! it, or when a GOAWAY's last-stream-id is below it (the server did not process it).
 
 use std::collections::HashMap;
 
+use crate::wire::http2_frame_reader::{
+    kept_from_server, max_concurrent_streams, Found, FrameReader, SETTINGS,
+};
+#[cfg(test)]
+use crate::wire::http2_frame_reader::{ACK, GOAWAY, PAYLOAD_LIMIT};
+
 const PREFACE_LEN: usize = 24;
-const HEADER_LEN: usize = 9;
 const DATA: u8 = 0x0;
 const HEADERS: u8 = 0x1;
 const RST_STREAM: u8 = 0x3;
-const GOAWAY: u8 = 0x7;
 const END_STREAM: u8 = 0x1;
 
 /// Which way bytes went.
@@ -30,50 +37,20 @@ pub(crate) struct Changes {
     pub(crate) opened: u64,
     pub(crate) closed: u64,
     /// The server sent GOAWAY: no stream opens on the connection any more.
-    pub(crate) goaway: bool,
+    pub(crate) goaway: Option<GoAway>,
+    /// The server's SETTINGS said how many streams it allows at once.
+    pub(crate) max_concurrent_streams: Option<u32>,
 }
 
-/// Splits one direction's bytes into frame headers, across any chunking.
-#[derive(Debug)]
-struct FrameReader {
-    /// Bytes still to skip: the preface, then each frame's payload.
-    skip: usize,
-    header: [u8; HEADER_LEN],
-    have: usize,
-}
-
-impl FrameReader {
-    fn new(skip: usize) -> Self {
-        FrameReader {
-            skip,
-            header: [0; HEADER_LEN],
-            have: 0,
-        }
-    }
-
-    /// Calls `frame(type, flags, stream)` for each complete frame header in `bytes`.
-    fn feed(&mut self, mut bytes: &[u8], mut frame: impl FnMut(u8, u8, u32)) {
-        while !bytes.is_empty() {
-            if self.skip > 0 {
-                let n = self.skip.min(bytes.len());
-                self.skip -= n;
-                bytes = &bytes[n..];
-                continue;
-            }
-            let n = (HEADER_LEN - self.have).min(bytes.len());
-            self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
-            self.have += n;
-            bytes = &bytes[n..];
-            if self.have == HEADER_LEN {
-                let h = self.header;
-                let len = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
-                let stream = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
-                self.have = 0;
-                self.skip = len;
-                frame(h[3], h[4], stream);
-            }
-        }
-    }
+/// A GOAWAY the server sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GoAway {
+    pub(crate) last_stream_id: u32,
+    pub(crate) code: u32,
+    /// As much of its debug data as was read.
+    pub(crate) debug_data: Vec<u8>,
+    /// The client's open streams above `last_stream_id`: cut, now closed.
+    pub(crate) cut: Vec<u32>,
 }
 
 /// The streams of one HTTP/2 connection, as seen on the wire.
@@ -142,9 +119,45 @@ impl Http2Frames {
             Direction::Sent => sent,
             Direction::Received => received,
         };
-        reader.feed(bytes, |kind, flags, stream| {
+        let keep = |kind, flags, stream| {
+            direction == Direction::Received && kept_from_server(kind, flags, stream)
+        };
+        reader.feed(bytes, keep, |found| {
+            let (kind, flags, stream) = match found {
+                Found::Header(kind, flags, stream) => (kind, flags, stream),
+                Found::Payload(SETTINGS, payload) => {
+                    if let Some(max) = max_concurrent_streams(payload) {
+                        changes.max_concurrent_streams = Some(max);
+                    }
+                    return;
+                }
+                Found::Payload(_, payload) => {
+                    // GOAWAY: the streams above its last-stream-id were not processed.
+                    let word = |at: usize| {
+                        payload
+                            .get(at..at + 4)
+                            .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+                    };
+                    let last_stream_id = word(0) & 0x7fff_ffff;
+                    let cut: Vec<u32> = open
+                        .keys()
+                        .copied()
+                        .filter(|id| *id > last_stream_id)
+                        .collect();
+                    for id in &cut {
+                        open.remove(id);
+                    }
+                    changes.closed += cut.len() as u64;
+                    changes.goaway = Some(GoAway {
+                        last_stream_id,
+                        code: word(4),
+                        debug_data: payload.get(8..).unwrap_or_default().to_vec(),
+                        cut,
+                    });
+                    return;
+                }
+            };
             if stream == 0 {
-                changes.goaway |= direction == Direction::Received && kind == GOAWAY;
                 return;
             }
             if direction == Direction::Sent && kind == HEADERS && stream > *highest_opened {
@@ -216,20 +229,80 @@ pub(crate) mod tests {
     fn a_goaway_received_is_told_and_one_sent_is_not() {
         let mut t = Http2Frames::after_preface();
         let goaway = frame(GOAWAY, 0, 0, &[0, 0, 0, 3, 0, 0, 0, 0]);
-        assert!(!t.feed(Direction::Sent, &goaway, seq()).goaway);
+        assert!(t.feed(Direction::Sent, &goaway, seq()).goaway.is_none());
         // SETTINGS, PING and WINDOW_UPDATE are the connection's too (stream 0): no GOAWAY.
         let mut others = frame(0x4, 0, 0, &[]);
         others.extend(frame(0x6, 0, 0, &[0; 8]));
         others.extend(frame(0x8, 0, 0, &[0, 0, 0, 1]));
-        assert!(!t.feed(Direction::Received, &others, seq()).goaway);
+        assert!(t.feed(Direction::Received, &others, seq()).goaway.is_none());
         let mut received = frame(0x4, 0, 0, &[]);
         received.extend(&goaway);
         let told: Vec<bool> = received
             .chunks(5)
-            .map(|chunk| t.feed(Direction::Received, chunk, seq()).goaway)
+            .map(|chunk| t.feed(Direction::Received, chunk, seq()).goaway.is_some())
             .collect();
-        // The GOAWAY's header ends at byte 18, in the fourth chunk of five bytes.
-        assert_eq!(told, [false, false, false, true, false, false]);
+        // The GOAWAY's payload ends at byte 26, in the sixth chunk of five bytes.
+        assert_eq!(told, [false, false, false, false, false, true]);
+    }
+
+    #[test]
+    fn a_goaway_tells_its_fields_and_closes_the_streams_it_cut() {
+        let mut t = Http2Frames::after_preface();
+        for stream in [1, 3, 5] {
+            t.feed(Direction::Sent, &frame(HEADERS, 0x5, stream, b"x"), seq());
+        }
+        let mut payload = 1u32.to_be_bytes().to_vec();
+        payload.extend(2u32.to_be_bytes()); // INTERNAL_ERROR
+        payload.extend(vec![b'd'; 1000]);
+        let bytes = frame(GOAWAY, 0, 0, &payload);
+        let mut told = None;
+        let mut closed = 0;
+        for chunk in bytes.chunks(7) {
+            let changes = t.feed(Direction::Received, chunk, seq());
+            closed += changes.closed;
+            told = told.or(changes.goaway);
+        }
+        let goaway = told.expect("told once its payload is read");
+        assert_eq!((goaway.last_stream_id, goaway.code), (1, 2));
+        assert_eq!(
+            goaway.debug_data.len(),
+            PAYLOAD_LIMIT - 8,
+            "kept up to the limit"
+        );
+        let mut cut = goaway.cut;
+        cut.sort_unstable();
+        assert_eq!(cut, [3, 5]);
+        assert_eq!(
+            (closed, t.open_streams()),
+            (2, 1),
+            "stream 1 is still the server's"
+        );
+        // The bytes past the kept part were skipped: the next frame reads as one.
+        let next = frame(HEADERS, 0x5, 1, b"200");
+        assert_eq!(t.feed(Direction::Received, &next, seq()).closed, 1);
+    }
+
+    #[test]
+    fn the_server_settings_say_its_stream_limit_and_their_ack_does_not() {
+        let mut t = Http2Frames::after_preface();
+        let setting = |id: u16, value: u32| {
+            let mut s = id.to_be_bytes().to_vec();
+            s.extend(value.to_be_bytes());
+            s
+        };
+        let mut payload = setting(0x4, 65_535);
+        payload.extend(setting(0x3, 100));
+        payload.extend(setting(0x3, 1)); // the last value counts
+        let mut bytes = frame(0x4, 0, 0, &payload);
+        bytes.extend(frame(0x4, ACK, 0, &[]));
+        let told: Vec<_> = bytes
+            .chunks(4)
+            .filter_map(|c| t.feed(Direction::Received, c, seq()).max_concurrent_streams)
+            .collect();
+        assert_eq!(told, [1]);
+        // The client's own SETTINGS say nothing of the server's limit.
+        let sent = t.feed(Direction::Sent, &frame(0x4, 0, 0, &setting(0x3, 7)), seq());
+        assert_eq!(sent.max_concurrent_streams, None);
     }
 
     fn seq() -> impl FnMut() -> u64 {
@@ -265,7 +338,7 @@ pub(crate) mod tests {
             Changes {
                 opened: 3,
                 closed: 1,
-                goaway: false
+                ..Changes::default()
             },
             "stream 5 was reset"
         );
@@ -274,7 +347,7 @@ pub(crate) mod tests {
             Changes {
                 opened: 0,
                 closed: 2,
-                goaway: false
+                ..Changes::default()
             }
         );
         assert_eq!(open, 0);

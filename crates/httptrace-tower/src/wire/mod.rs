@@ -1,11 +1,12 @@
-//! Pure readers of bytes and heads: an HTTP/1 response head, 1xx heads, HTTP/2 frame headers,
-//! `host:port` from an authority, keep-alive from a response head. They know nothing of
-//! requests or connections.
+//! Pure readers of bytes and heads: an HTTP/1 response head, 1xx heads, HTTP/2 frames (split
+//! by `http2_frame_reader.rs`, followed per stream by `http2_frames.rs`), `host:port` from an
+//! authority, keep-alive from a response head. They know nothing of requests or connections.
 
 pub(crate) mod connection_header;
 pub(crate) mod h2_head;
 pub(crate) mod head;
 pub(crate) mod host_port;
+pub(crate) mod http2_frame_reader;
 pub(crate) mod http2_frames;
 pub(crate) mod interim;
 pub(crate) mod keep_alive;

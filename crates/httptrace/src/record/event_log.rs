@@ -8,6 +8,7 @@ use crate::info::go::{
     ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, GetConnInfo, Got1xxResponseInfo,
     GotConnInfo, HeaderField, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteRequestInfo,
 };
+use crate::info::http2::{Http2GoAwayInfo, Http2StreamOpenedInfo, Http2StreamResetInfo};
 use crate::info::ours::{
     AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, ConnClosedInfo,
 };
@@ -49,6 +50,9 @@ pub enum EventKind {
     CallStart(CallStartInfo),
     AttemptStart(AttemptStartInfo),
     CallDone(CallDoneInfo),
+    Http2StreamOpened(Http2StreamOpenedInfo),
+    Http2StreamReset(Http2StreamResetInfo),
+    Http2GoAway(Http2GoAwayInfo),
     /// The caller sends request number `n`.
     Request {
         n: u64,
@@ -90,6 +94,9 @@ impl Event {
             EventKind::CallStart(_) => "CallStart",
             EventKind::AttemptStart(_) => "AttemptStart",
             EventKind::CallDone(_) => "CallDone",
+            EventKind::Http2StreamOpened(_) => "Http2StreamOpened",
+            EventKind::Http2StreamReset(_) => "Http2StreamReset",
+            EventKind::Http2GoAway(_) => "Http2GoAway",
             EventKind::Request { .. } => "Request",
             EventKind::Response { .. } => "Response",
             EventKind::Error { .. } => "Error",
@@ -219,13 +226,14 @@ impl EventLog {
             .on_wrote_request(move |x| q(EventKind::WroteRequest(x.clone())))
     }
 
-    /// [`trace`](EventLog::trace) and the six hooks Go lacks (the ends of the bodies, the
-    /// connection's close, the call and its attempts).
+    /// [`trace`](EventLog::trace) and the nine hooks Go lacks (the ends of the bodies, the
+    /// connection's close, the call and its attempts, the HTTP/2 stream's place, its reset
+    /// and the connection's `GOAWAY`).
     pub fn trace_beyond_go(&self) -> ClientTrace {
         let l = self.clone();
         let rec = move |kind: EventKind| l.push(kind);
         let r = || rec.clone();
-        let (a, b, c, d, e, f) = (r(), r(), r(), r(), r(), r());
+        let (a, b, c, d, e, f, i) = (r(), r(), r(), r(), r(), r(), r());
         ClientTrace::new()
             .on_request_body_done(move |x| a(EventKind::RequestBodyDone(x.clone())))
             .on_response_body_done(move |x| b(EventKind::ResponseBodyDone(x.clone())))
@@ -233,6 +241,19 @@ impl EventLog {
             .on_call_start(move |x| d(EventKind::CallStart(x.clone())))
             .on_attempt_start(move |x| e(EventKind::AttemptStart(x.clone())))
             .on_call_done(move |x| f(EventKind::CallDone(x.clone())))
+            .on_http2_goaway(move |x| i(EventKind::Http2GoAway(x.clone())))
+            .compose(&self.http2_stream_trace())
             .compose(&self.trace())
+    }
+
+    /// The request's own HTTP/2 hooks Go lacks (`Http2StreamOpened`, `Http2StreamReset`),
+    /// to compose with [`trace`](EventLog::trace) where the other hooks beyond Go are not
+    /// wanted (`httpstat --timeline`). Without `Http2GoAway`: the connection's, it would keep
+    /// the log as long as the connection lives.
+    pub fn http2_stream_trace(&self) -> ClientTrace {
+        let (l, m) = (self.clone(), self.clone());
+        ClientTrace::new()
+            .on_http2_stream_opened(move |x| l.push(EventKind::Http2StreamOpened(x.clone())))
+            .on_http2_stream_reset(move |x| m.push(EventKind::Http2StreamReset(x.clone())))
     }
 }

@@ -5,7 +5,8 @@
 #[non_exhaustive]
 pub enum Phase {
     /// Waiting for a connection: until the request's own lookup or dial began, or until it
-    /// got an idle one.
+    /// got an idle one; on HTTP/2, until its stream got a place on it (the server's
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS`).
     Queue,
     /// DNS lookup.
     Dns,

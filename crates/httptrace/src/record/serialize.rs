@@ -15,6 +15,7 @@ use crate::info::go::{
     GotConnInfo, HeaderField, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteHeaderFieldInfo,
     WroteRequestInfo,
 };
+use crate::info::http2::{Http2GoAwayInfo, Http2StreamOpenedInfo, Http2StreamResetInfo};
 use crate::info::ours::{
     AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, CloseReason, ConnClosedInfo,
 };
@@ -92,6 +93,9 @@ serialize_by_fields!(
     CallStartInfo,
     AttemptStartInfo,
     CallDoneInfo,
+    Http2StreamOpenedInfo,
+    Http2StreamResetInfo,
+    Http2GoAwayInfo,
     Event,
 );
 
@@ -253,6 +257,34 @@ impl Fields for CallDoneInfo {
     }
 }
 
+impl Fields for Http2StreamOpenedInfo {
+    fn fields<M: SerializeMap>(&self, map: &mut M, _: &Redaction) -> Result<(), M::Error> {
+        map.serialize_entry("waited_us", &micros(self.waited))?;
+        map.serialize_entry("max_concurrent_streams", &self.max_concurrent_streams)
+    }
+}
+
+impl Fields for Http2StreamResetInfo {
+    fn fields<M: SerializeMap>(&self, map: &mut M, _: &Redaction) -> Result<(), M::Error> {
+        map.serialize_entry("code", &self.code.0)?;
+        map.serialize_entry("code_name", &self.code.to_string())?;
+        map.serialize_entry("sender", self.sender.as_str())?;
+        map.serialize_entry("frame", self.frame.as_str())
+    }
+}
+
+impl Fields for Http2GoAwayInfo {
+    fn fields<M: SerializeMap>(&self, map: &mut M, _: &Redaction) -> Result<(), M::Error> {
+        map.serialize_entry("conn", &self.conn.id.as_u64())?;
+        map.serialize_entry("last_stream_id", &self.last_stream_id)?;
+        map.serialize_entry("code", &self.code.0)?;
+        map.serialize_entry("code_name", &self.code.to_string())?;
+        map.serialize_entry("debug_data", &self.debug_data)?;
+        map.serialize_entry("cut_streams", &self.cut_streams)?;
+        map.serialize_entry("cut_count", &self.cut_count)
+    }
+}
+
 impl Fields for Event {
     fn fields<M: SerializeMap>(&self, map: &mut M, r: &Redaction) -> Result<(), M::Error> {
         map.serialize_entry("event", self.name())?;
@@ -274,6 +306,9 @@ impl Fields for Event {
             EventKind::CallStart(i) => i.fields(map, r),
             EventKind::AttemptStart(i) => i.fields(map, r),
             EventKind::CallDone(i) => i.fields(map, r),
+            EventKind::Http2StreamOpened(i) => i.fields(map, r),
+            EventKind::Http2StreamReset(i) => i.fields(map, r),
+            EventKind::Http2GoAway(i) => i.fields(map, r),
             EventKind::Request { n } => map.serialize_entry("n", n),
             EventKind::Response { status, proto } => {
                 map.serialize_entry("status", status)?;
@@ -335,6 +370,7 @@ impl Serialize for Marks<'_> {
             ("secure_connection_start", t.secure_connection_start),
             ("secure_connection_end", t.secure_connection_end),
             ("request_start", t.request_start),
+            ("http2_stream_start", t.http2_stream_start),
             ("request_end", t.request_end),
             (
                 "first_interim_response_start",

@@ -41,6 +41,9 @@ pub struct Timings {
     pub secure_connection_end: Option<Instant>,
     /// The request had its connection and began writing (`GotConn`).
     pub request_start: Option<Instant>,
+    /// HTTP/2: the request's stream got its place on the connection (`Http2StreamOpened`);
+    /// the wait for it since `request_start` counts as [`Phase::Queue`].
+    pub http2_stream_start: Option<Instant>,
     /// The request, body included, was written.
     pub request_end: Option<Instant>,
     /// The first 1xx response arrived.
@@ -86,6 +89,7 @@ impl std::fmt::Debug for Timings {
             .field("secure_connection_start", &self.secure_connection_start)
             .field("secure_connection_end", &self.secure_connection_end)
             .field("request_start", &self.request_start)
+            .field("http2_stream_start", &self.http2_stream_start)
             .field("request_end", &self.request_end)
             .field(
                 "first_interim_response_start",
@@ -148,6 +152,15 @@ impl Timings {
             .map(|(_, d)| d)
     }
 
+    /// Where the queue ends on a connection the request did not dial: when it had the
+    /// connection, or later, when its HTTP/2 stream got its place.
+    fn queue_end(&self) -> Option<Instant> {
+        match (self.request_start, self.http2_stream_start) {
+            (Some(got), Some(stream)) => Some(got.max(stream)),
+            (got, stream) => got.or(stream),
+        }
+    }
+
     /// Whether the response body has ended (the timings are complete).
     pub fn is_complete(&self) -> bool {
         self.response_end.is_some()
@@ -160,7 +173,7 @@ impl Timings {
     pub fn phases(&self) -> Vec<(Phase, Duration)> {
         let own_dial = self.domain_lookup_start.or(self.connect_start);
         let marks = [
-            (Phase::Queue, own_dial.or(self.request_start)),
+            (Phase::Queue, own_dial.or(self.queue_end())),
             (Phase::Dns, self.domain_lookup_end),
             (Phase::Connect, self.connect_end),
             (Phase::Tls, self.secure_connection_end),
@@ -233,6 +246,7 @@ impl TimingsRecorder {
                 secure_connection_start: None,
                 secure_connection_end: None,
                 request_start: None,
+                http2_stream_start: None,
                 request_end: None,
                 first_interim_response_start: None,
                 response_start: None,
@@ -329,6 +343,10 @@ impl TimingsRecorder {
             t.secure_connection_start = None;
             t.secure_connection_end = None;
         }
+    }
+
+    pub(crate) fn http2_stream_opened(&self) {
+        first(&mut self.record().http2_stream_start);
     }
 
     pub(crate) fn wrote_request(&self) {

@@ -12,6 +12,7 @@ use crate::info::go::{
     ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, Got1xxResponseInfo, GotConnInfo,
     PutIdleConnInfo, TlsHandshakeDoneInfo, WroteRequestInfo,
 };
+use crate::info::http2::{Http2GoAwayInfo, Http2StreamOpenedInfo, Http2StreamResetInfo};
 use crate::info::ours::{
     AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, ConnClosedInfo,
 };
@@ -88,6 +89,9 @@ static NO_HOOKS: Hooks = Hooks {
     call_start: None,
     attempt_start: None,
     call_done: None,
+    http2_stream_opened: None,
+    http2_stream_reset: None,
+    http2_goaway: None,
     got_1xx_may_veto: false,
     recorders: Recorders::NONE,
 };
@@ -116,6 +120,9 @@ pub(super) struct Hooks {
     pub(super) call_start: Hook<CallStartInfo>,
     pub(super) attempt_start: Hook<AttemptStartInfo>,
     pub(super) call_done: Hook<CallDoneInfo>,
+    pub(super) http2_stream_opened: Hook<Http2StreamOpenedInfo>,
+    pub(super) http2_stream_reset: Hook<Http2StreamResetInfo>,
+    pub(super) http2_goaway: Hook<Http2GoAwayInfo>,
     /// The `Got1xxResponse` hook may return an error (it was set with
     /// `on_got_1xx_response`, not `on_got_1xx_response_seen`).
     pub(super) got_1xx_may_veto: bool,
@@ -165,6 +172,9 @@ impl ClientTrace {
             HookKind::CallStart => h.call_start.is_some(),
             HookKind::AttemptStart => h.attempt_start.is_some(),
             HookKind::CallDone => h.call_done.is_some(),
+            HookKind::Http2StreamOpened => h.http2_stream_opened.is_some(),
+            HookKind::Http2StreamReset => h.http2_stream_reset.is_some(),
+            HookKind::Http2GoAway => h.http2_goaway.is_some(),
         }
     }
 
@@ -236,6 +246,17 @@ impl ClientTrace {
                 call_start: chain("CallStart", &n.call_start, &o.call_start),
                 attempt_start: chain("AttemptStart", &n.attempt_start, &o.attempt_start),
                 call_done: chain("CallDone", &n.call_done, &o.call_done),
+                http2_stream_opened: chain(
+                    "Http2StreamOpened",
+                    &n.http2_stream_opened,
+                    &o.http2_stream_opened,
+                ),
+                http2_stream_reset: chain(
+                    "Http2StreamReset",
+                    &n.http2_stream_reset,
+                    &o.http2_stream_reset,
+                ),
+                http2_goaway: chain("Http2GoAway", &n.http2_goaway, &o.http2_goaway),
                 got_1xx_may_veto: n.got_1xx_may_veto || o.got_1xx_may_veto,
                 recorders: n.recorders.then(&o.recorders),
             })),

@@ -7,6 +7,7 @@ use crate::info::go::{
     ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, GetConnInfo, Got1xxResponseInfo,
     GotConnInfo, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
 };
+use crate::info::http2::{Http2GoAwayInfo, Http2StreamOpenedInfo, Http2StreamResetInfo};
 use crate::info::ours::{
     AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, ConnClosedInfo,
 };
@@ -117,5 +118,18 @@ impl ClientTrace {
     /// Calls the `CallDone` hook.
     pub fn call_done(&self, info: &CallDoneInfo) {
         call("CallDone", &self.hooks().call_done, info)
+    }
+    /// Calls the `Http2StreamOpened` hook.
+    pub fn http2_stream_opened(&self, info: &Http2StreamOpenedInfo) {
+        call("Http2StreamOpened", &self.hooks().http2_stream_opened, info);
+        self.record(TimingsRecorder::http2_stream_opened)
+    }
+    /// Calls the `Http2StreamReset` hook.
+    pub fn http2_stream_reset(&self, info: &Http2StreamResetInfo) {
+        call("Http2StreamReset", &self.hooks().http2_stream_reset, info)
+    }
+    /// Calls the `Http2GoAway` hook.
+    pub fn http2_goaway(&self, info: &Http2GoAwayInfo) {
+        call("Http2GoAway", &self.hooks().http2_goaway, info)
     }
 }

@@ -48,11 +48,17 @@ pub enum HookKind {
     AttemptStart,
     /// `CallDone` (not in Go)
     CallDone,
+    /// `Http2StreamOpened` (not in Go)
+    Http2StreamOpened,
+    /// `Http2StreamReset` (not in Go)
+    Http2StreamReset,
+    /// `Http2GoAway` (not in Go)
+    Http2GoAway,
 }
 
 impl HookKind {
     /// Every hook, Go's sixteen in the order of its struct, then ours.
-    pub const ALL: [HookKind; 22] = [
+    pub const ALL: [HookKind; 25] = [
         HookKind::GetConn,
         HookKind::GotConn,
         HookKind::PutIdleConn,
@@ -75,5 +81,8 @@ impl HookKind {
         HookKind::CallStart,
         HookKind::AttemptStart,
         HookKind::CallDone,
+        HookKind::Http2StreamOpened,
+        HookKind::Http2StreamReset,
+        HookKind::Http2GoAway,
     ];
 }

@@ -9,6 +9,7 @@ use crate::info::go::{
     ConnectDoneInfo, ConnectStartInfo, DnsDoneInfo, DnsStartInfo, GetConnInfo, Got1xxResponseInfo,
     GotConnInfo, PutIdleConnInfo, TlsHandshakeDoneInfo, WroteHeaderFieldInfo, WroteRequestInfo,
 };
+use crate::info::http2::{Http2GoAwayInfo, Http2StreamOpenedInfo, Http2StreamResetInfo};
 use crate::info::ours::{
     AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, ConnClosedInfo,
 };
@@ -198,7 +199,7 @@ impl ClientTrace {
     /// It is told to the trace of the request whose connector call opened the connection
     /// (so to a layer's trace for all its connections), usually long after that request
     /// ended, from the connection's own task. The connection keeps this hook alone
-    /// ([`only_conn_closed`](Self::only_conn_closed)), and with it whatever the closure
+    /// ([`only_connection_hooks`](Self::only_connection_hooks)), and with it whatever the closure
     /// captured, for as long as it lives (on HTTP/2, hours): capture nothing of the request
     /// (its span, its buffers) here.
     pub fn on_conn_closed(mut self, f: impl Fn(&ConnClosedInfo) + Send + Sync + 'static) -> Self {
@@ -206,27 +207,74 @@ impl ClientTrace {
         self
     }
 
-    /// This trace's `ConnClosed` hook alone: what a connection keeps of the trace of the
-    /// request that dialled it, so that a pooled connection holds nothing else of that
-    /// request (its other hooks, what they captured, its timings) past the request's end.
-    /// A connector of yours that reports `ConnClosed` keeps this, not the whole trace.
+    /// This trace's connection hooks alone (`ConnClosed` and `Http2GoAway`): what a
+    /// connection keeps of the trace of the request that dialled it, so that a pooled
+    /// connection holds nothing else of that request (its other hooks, what they captured,
+    /// its timings) past the request's end. A connector of yours that reports `ConnClosed`
+    /// keeps this, not the whole trace.
     ///
     /// ```
     /// use httptrace::{ClientTrace, HookKind};
     ///
     /// let trace = ClientTrace::new().on_conn_closed(|_| {}).on_got_conn(|_| {});
-    /// let kept = trace.only_conn_closed();
+    /// let kept = trace.only_connection_hooks();
     /// assert!(kept.is_set(HookKind::ConnClosed));
     /// assert!(!kept.is_set(HookKind::GotConn));
-    /// assert!(ClientTrace::new().on_got_conn(|_| {}).only_conn_closed().is_empty());
+    /// assert!(ClientTrace::new().on_got_conn(|_| {}).only_connection_hooks().is_empty());
     /// ```
-    pub fn only_conn_closed(&self) -> ClientTrace {
-        let Some(hook) = self.hooks.as_ref().and_then(|h| h.conn_closed.clone()) else {
+    pub fn only_connection_hooks(&self) -> ClientTrace {
+        let Some(hooks) = self.hooks.as_ref() else {
             return ClientTrace::new();
         };
+        if hooks.conn_closed.is_none() && hooks.http2_goaway.is_none() {
+            return ClientTrace::new();
+        }
         let mut kept = ClientTrace::new();
-        kept.hooks_mut().conn_closed = Some(hook);
+        let kept_hooks = kept.hooks_mut();
+        kept_hooks.conn_closed = hooks.conn_closed.clone();
+        kept_hooks.http2_goaway = hooks.http2_goaway.clone();
         kept
+    }
+
+    /// The old name of [`only_connection_hooks`](Self::only_connection_hooks), which keeps
+    /// `Http2GoAway` too.
+    #[deprecated(since = "0.2.0", note = "use `only_connection_hooks`")]
+    pub fn only_conn_closed(&self) -> ClientTrace {
+        self.only_connection_hooks()
+    }
+
+    /// `Http2StreamOpened` (not in Go): the request's HTTP/2 stream got its place on the
+    /// connection; its header fields and `WroteHeaders` follow. Between `GotConn` and this,
+    /// the request waited for a free stream (the server's `SETTINGS_MAX_CONCURRENT_STREAMS`),
+    /// as Go's HTTP/2 transport does between the same two points. Not called for HTTP/1.
+    pub fn on_http2_stream_opened(
+        mut self,
+        f: impl Fn(&Http2StreamOpenedInfo) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks_mut().http2_stream_opened = arc1(f);
+        self
+    }
+
+    /// `Http2StreamReset` (not in Go): the request's HTTP/2 stream was ended early by a
+    /// `RST_STREAM` (from the server, or from the client's HTTP/2 library) or cut by the
+    /// server's `GOAWAY`, with the frame's error code; once, before the error reaches the
+    /// caller. A stream the caller cancels (the request or its body dropped) is not told:
+    /// nobody is listening any more.
+    pub fn on_http2_stream_reset(
+        mut self,
+        f: impl Fn(&Http2StreamResetInfo) + Send + Sync + 'static,
+    ) -> Self {
+        self.hooks_mut().http2_stream_reset = arc1(f);
+        self
+    }
+
+    /// `Http2GoAway` (not in Go): the server sent `GOAWAY` on an HTTP/2 connection, with its
+    /// last-stream-id, error code, debug data and the streams it cut. Told as `ConnClosed`
+    /// is, to the trace of the request that dialled the connection, from the connection's
+    /// task; the same care applies (capture nothing of the request here).
+    pub fn on_http2_goaway(mut self, f: impl Fn(&Http2GoAwayInfo) + Send + Sync + 'static) -> Self {
+        self.hooks_mut().http2_goaway = arc1(f);
+        self
     }
 
     /// `CallStart` (not in Go): a whole call begins, before its first attempt. Fired by a

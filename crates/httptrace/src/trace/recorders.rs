@@ -4,7 +4,7 @@ use super::kind::HookKind;
 use crate::record::timings::TimingsRecorder;
 
 /// The hooks a [`TimingsRecorder`] in a trace listens to.
-pub(super) const RECORDED: [HookKind; 12] = [
+pub(super) const RECORDED: [HookKind; 13] = [
     HookKind::GetConn,
     HookKind::DnsStart,
     HookKind::DnsDone,
@@ -13,6 +13,7 @@ pub(super) const RECORDED: [HookKind; 12] = [
     HookKind::TlsHandshakeStart,
     HookKind::TlsHandshakeDone,
     HookKind::GotConn,
+    HookKind::Http2StreamOpened,
     HookKind::WroteRequest,
     HookKind::Got1xxResponse,
     HookKind::Got100Continue,

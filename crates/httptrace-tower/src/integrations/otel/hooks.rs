@@ -60,6 +60,7 @@ impl RequestSpans {
         let s = || self.clone();
         let (a, b, c, d, e, f, g) = (s(), s(), s(), s(), s(), s(), s());
         let (h, i, j, k, l, m) = (s(), s(), s(), s(), s(), s());
+        let (n, o) = (s(), s());
         let closing = Closing {
             shared: self.shared.clone(),
             server: self.common[1..].to_vec(),
@@ -239,5 +240,26 @@ impl RequestSpans {
                 l.finish(&mut open, error);
             })
             .on_conn_closed(move |info| closing.closed(info))
+            // The conventions name nothing of HTTP/2's streams: events of ours on the spans.
+            .on_http2_stream_opened(move |info| {
+                let attributes = vec![
+                    KeyValue::new("http2.stream.waited_ms", info.waited.as_secs_f64() * 1000.0),
+                    KeyValue::new(
+                        "http2.max_concurrent_streams",
+                        info.max_concurrent_streams.map_or(-1, i64::from),
+                    ),
+                ];
+                let open = n.open();
+                let span = open.send.as_ref().unwrap_or(&n.request);
+                span.span().add_event("http2.stream.opened", attributes);
+            })
+            .on_http2_stream_reset(move |info| {
+                let attributes = vec![
+                    KeyValue::new("http2.error_code", info.code.to_string()),
+                    KeyValue::new("http2.frame", info.frame.as_str()),
+                    KeyValue::new("http2.sender", info.sender.as_str()),
+                ];
+                o.request.span().add_event("http2.stream.reset", attributes);
+            })
     }
 }
