@@ -146,6 +146,9 @@ where
         // The stream sequence number current as this poll begins.
         let mut seq_this_poll = 0;
         if this.capture.is_some() {
+            if let Some(state) = this.state.as_ref() {
+                state.owner_task.get_or_init(tokio::task::try_id);
+            }
             seq_this_poll = next_stream_seq();
             if *this.seq_first_poll == 0 {
                 *this.seq_first_poll = seq_this_poll;

@@ -59,11 +59,18 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
 }
 
 /// hyper's connection task polled or dropped the request body: the stream has its place on
-/// the connection (for an HTTP/1 request, nothing follows from it).
+/// the connection (for an HTTP/1 request, nothing follows from it). A body dropped by the
+/// request's own task never reached that connection task (hyper-util gave it back with an
+/// error): no signal.
 pub(crate) fn slot_taken(state: &RequestState) {
-    if state.may_be_http2 && !state.has(Milestone::StreamSlot) {
-        got_slot(state);
+    if !state.may_be_http2 || state.has(Milestone::StreamSlot) {
+        return;
     }
+    let here = tokio::task::try_id();
+    if here.is_some() && state.owner_task.get() == Some(&here) {
+        return;
+    }
+    got_slot(state);
 }
 
 fn got_slot(state: &RequestState) {

@@ -31,6 +31,9 @@ pub(crate) struct RequestState {
     /// place on the connection.
     pub(crate) may_be_http2: bool,
     pub(crate) stream_times: Mutex<StreamTimes>,
+    /// The task that polls the request's future (for a request that may be an HTTP/2
+    /// stream): a body dropped there was not taken by hyper's connection task.
+    pub(crate) owner_task: OnceLock<Option<tokio::task::Id>>,
     /// A `Got1xxResponse` hook's veto, and the request future to wake with it.
     abort: Mutex<Abort>,
     /// A veto is in `abort` (read without locking it on every poll).
@@ -172,6 +175,7 @@ impl RequestState {
             stream: Mutex::new(None),
             may_be_http2,
             stream_times: Mutex::new(StreamTimes::default()),
+            owner_task: OnceLock::new(),
             abort: Mutex::new(Abort::default()),
             vetoed: AtomicBool::new(false),
             informational: AtomicU8::new(0),
