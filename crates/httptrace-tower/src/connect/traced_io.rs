@@ -13,6 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::http1_tracker::Http1Tracker;
 use crate::state::connection::{ConnShared, ConnectionHandle};
+use crate::state::h2_tasks::Registered;
 use crate::state::handoff;
 use crate::wire::http2_frames::{Direction, Http2Frames};
 
@@ -41,6 +42,17 @@ pin_project! {
         // Whether `connected()` carries the connection's handle (see
         // `TraceConnector::http2_only_by_alpn`).
         handle_in_connected: bool,
+        // The connection's place in `h2_tasks`' registry once its protocol is known, while the
+        // I/O lives; `None` inside once looked for (a connection without a destination has
+        // none).
+        h2_registered: Option<Option<Registered>>,
+    }
+}
+
+/// Registers a connection once its I/O knows its protocol.
+fn register_h2(wire: &Wire, shared: &Arc<ConnShared>, registered: &mut Option<Option<Registered>>) {
+    if registered.is_none() && !matches!(wire, Wire::Unknown) {
+        *registered = Some(Registered::new(shared));
     }
 }
 
@@ -96,12 +108,15 @@ impl<T> TracedIo<T> {
             read_eof: false,
             error: None,
         });
+        let mut h2_registered = None;
+        register_h2(&wire, &shared, &mut h2_registered);
         TracedIo {
             inner,
             shared,
             wire,
             closing,
             handle_in_connected: negotiated_h2 || handle_everywhere,
+            h2_registered,
         }
     }
 
@@ -265,6 +280,7 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
         let this = self.project();
         this.wire
             .before_write(this.shared, *this.handle_in_connected, buf);
+        register_h2(this.wire, this.shared, this.h2_registered);
         match ready!(this.inner.poll_write(cx, buf)) {
             Ok(n) => {
                 this.wire.after_write(this.shared, [buf], n);
@@ -292,6 +308,7 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
             .map_or(&[][..], |b| &b[..]);
         this.wire
             .before_write(this.shared, *this.handle_in_connected, first);
+        register_h2(this.wire, this.shared, this.h2_registered);
         match ready!(this.inner.poll_write_vectored(cx, bufs)) {
             Ok(n) => {
                 this.wire

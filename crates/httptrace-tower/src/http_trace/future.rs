@@ -145,10 +145,10 @@ where
         }
         // The stream sequence number current as this poll begins.
         let mut seq_this_poll = 0;
+        if let Some(state) = this.state.as_ref().filter(|s| s.may_be_http2) {
+            state.owner_task.get_or_init(tokio::task::try_id);
+        }
         if this.capture.is_some() {
-            if let Some(state) = this.state.as_ref() {
-                state.owner_task.get_or_init(tokio::task::try_id);
-            }
             seq_this_poll = next_stream_seq();
             if *this.seq_first_poll == 0 {
                 *this.seq_first_poll = seq_this_poll;
@@ -219,6 +219,7 @@ where
             }
             Err(err) => {
                 let err: BoxError = err.into();
+                h2_stream::after_stream_hooks(&state);
                 h2_stream::failed(&state, &*err);
                 state.answered(None);
                 if state.has(Milestone::GotConn) && state.first(Milestone::WroteRequest) {
@@ -331,6 +332,7 @@ fn respond<B: http_body::Body>(
             }
         }
     }
+    h2_stream::after_stream_hooks(&state);
     h2_stream::responded(&state);
     if state.first(Milestone::FirstByte) {
         state.trace.got_first_response_byte();

@@ -25,7 +25,8 @@ use httptrace::{
 };
 
 use crate::connect::ConnectionHandle;
-use crate::state::connection::OpenStream;
+use crate::state::connection::{next_stream_seq, OpenStream};
+use crate::state::h2_tasks;
 use crate::state::request::{Milestone, RequestState};
 
 /// The request was handed to HTTP/2 connection `conn`, at some point after stream sequence
@@ -47,7 +48,15 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
     } else {
         Duration::ZERO
     };
-    state.stream_times().handed = Some(Instant::now());
+    let slot_task = {
+        let mut times = state.stream_times();
+        times.handed = Some(Instant::now());
+        times.slot_task
+    };
+    // The task that took the body before the capture was read serves this connection.
+    if let Some(task) = slot_task {
+        h2_tasks::learned(task, &conn.shared);
+    }
     state.trace.got_conn(&GotConnInfo::new(
         conn.info().clone(),
         reused,
@@ -62,15 +71,58 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
 /// the connection (for an HTTP/1 request, nothing follows from it). A body dropped by the
 /// request's own task never reached that connection task (hyper-util gave it back with an
 /// error): no signal.
-pub(crate) fn slot_taken(state: &RequestState) {
+pub(crate) fn slot_taken(state: &Arc<RequestState>) {
     if !state.may_be_http2 || state.has(Milestone::StreamSlot) {
         return;
     }
-    let here = tokio::task::try_id();
-    if here.is_some() && state.owner_task.get() == Some(&here) {
+    let Some(here) = tokio::task::try_id() else {
+        return got_slot(state);
+    };
+    if state.owner_task.get() == Some(&Some(here)) {
         return;
     }
+    let asked = {
+        let mut times = state.stream_times();
+        times.slot_task = Some(here);
+        times.asked
+    };
+    if state.attributed_by_task && !state.has(Milestone::GotConn) {
+        // Sent without a capture, and not named when the body was asked (see `body_asked`):
+        // the task that took the body names the connection; the streams opened before it
+        // asked the body are others'.
+        if let Some(shared) = h2_tasks::connection_of(here) {
+            let seq = match asked {
+                Some((task, seq)) if task == here => seq,
+                _ => next_stream_seq(),
+            };
+            stream_started(state, &ConnectionHandle { shared }, seq);
+        }
+    } else if let Some(conn) = state.stream_connection() {
+        h2_tasks::learned(here, &conn);
+    }
     got_slot(state);
+}
+
+/// The body is asked `size_hint` or `is_end_stream`: hyper's connection task does so right
+/// before it opens the stream (`h2_tasks.rs`), so the stream sequence number now bounds the
+/// streams opened before this one. Asked by a task known to serve an HTTP/2 connection, the
+/// request has its connection now: `GotConn`, before its HEADERS can be written (and so
+/// before any answer).
+pub(crate) fn body_asked(state: &Arc<RequestState>) {
+    if !state.attributed_by_task || state.has(Milestone::GotConn) {
+        return;
+    }
+    let Some(task) = tokio::task::try_id() else {
+        return;
+    };
+    if state.owner_task.get() == Some(&Some(task)) {
+        return;
+    }
+    let seq = next_stream_seq();
+    state.stream_times().asked = Some((task, seq));
+    if let Some(shared) = h2_tasks::connection_of(task) {
+        stream_started(state, &ConnectionHandle { shared }, seq);
+    }
 }
 
 fn got_slot(state: &RequestState) {
@@ -112,6 +164,17 @@ fn stream_opened_if_ready(state: &RequestState) {
     }
     state.first(Milestone::HeadersReported);
     wrote_request_if_body_done(state);
+    state.first(Milestone::StreamOpenedDone);
+}
+
+/// The request's own task is about to fire the response's (or the failure's) hooks: if
+/// hyper's connection task is firing the stream's (`Http2StreamOpened` to `WroteRequest`),
+/// they come first. Hooks do not block, so this waits for a few hook calls at most; on a
+/// current-thread runtime the two tasks never overlap.
+pub(crate) fn after_stream_hooks(state: &RequestState) {
+    while state.has(Milestone::StreamOpened) && !state.has(Milestone::StreamOpenedDone) {
+        std::thread::yield_now();
+    }
 }
 
 /// The response head arrived: the stream certainly had its place, whether or not the body

@@ -14,7 +14,7 @@ use pin_project_lite::pin_project;
 
 use std::cell::Cell;
 
-use crate::http_trace::h2_stream::{slot_taken, wrote_request_if_body_done};
+use crate::http_trace::h2_stream::{body_asked, slot_taken, wrote_request_if_body_done};
 use crate::state::expect_gate::{ExpectGate, Phase};
 use crate::state::handoff;
 use crate::state::request::{Milestone, RequestState};
@@ -211,8 +211,9 @@ where
         // hand-off (`handoff.rs`). An inner `HttpTrace` asks it too, to learn that the
         // request is traced already (`traced_outside`).
         offer_until_handed_over(&self.state);
-        if self.state.is_some() {
+        if let Some(BodyOf(state)) = &self.state {
             TRACED_BODY_ASKED.set(true);
+            body_asked(state);
         }
         let end = self.inner.is_end_stream();
         if end {
@@ -223,6 +224,9 @@ where
 
     fn size_hint(&self) -> SizeHint {
         offer_until_handed_over(&self.state);
+        if let Some(BodyOf(state)) = &self.state {
+            body_asked(state);
+        }
         self.inner.size_hint()
     }
 }

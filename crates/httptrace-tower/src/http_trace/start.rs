@@ -14,6 +14,7 @@ use super::request_body::{traced_outside, TracedRequestBody};
 use super::settings::Settings;
 use crate::state::call::current_call;
 use crate::state::expect_gate::{expects_continue, ExpectGate};
+use crate::state::h2_tasks::{self, Destination};
 use crate::state::learned::Learned;
 use crate::state::request::{OnTheWire, OneXx, RequestSetup, RequestState};
 use crate::state::timings_sink::current_sink;
@@ -52,7 +53,7 @@ pub(crate) fn start<B: http_body::Body, F>(
         let req = req.map(|body| TracedRequestBody::new(body, None, Some(gate.clone())));
         return ResponseFuture::gated(send(req), gate, capture);
     }
-    let watching = decide_watch(settings, &req, &trace, gate.is_some());
+    let watching = decide_watch(settings, &req, &trace, gate.is_some(), host_port.as_str());
     let state = build_state(&req, trace, timings, &watching, gate.is_some());
     host_port.get_conn(&state.trace);
     let capture = watch_without_replacing(
@@ -144,6 +145,9 @@ struct Watching<'a> {
     hyper_reads_1xx: bool,
     /// Keep hyper-util's `capture_connection` of the request.
     capture_connection: bool,
+    /// An HTTP/2 stream's connection is named by the task that takes its body, not by a
+    /// capture (`state/h2_tasks.rs`).
+    attributed_by_task: bool,
 }
 
 /// Step 2: what to watch the request for.
@@ -152,6 +156,7 @@ fn decide_watch<'a, B>(
     req: &Request<B>,
     trace: &ClientTrace,
     gated: bool,
+    destination: &str,
 ) -> Watching<'a> {
     // Only a request that may go out as an HTTP/2 stream needs watching for the hand-off, and
     // its head kept for the HEADERS fields: HTTPS (ALPN may pick h2), an HTTP/2 request, or
@@ -170,10 +175,22 @@ fn decide_watch<'a, B>(
     // the 1xx responses off the wire: no hyper callback (two allocations) per request. A
     // gated request keeps the callback, which opens its gate.
     let read_off_the_wire = hooks_1xx && !gated && handoffs.seen();
+    // Every HTTP/2 connection to the destination has its task known and none is going away:
+    // the request goes out as a stream on one of them (hyper-util shares a pooled HTTP/2
+    // connection), whose task will name it; no capture (nor will hyper-util send it
+    // elsewhere after GOAWAY, which only a capture would show), and no 1xx to watch (hyper
+    // reports none on HTTP/2).
+    let destination = if may_be_http2 && !gated {
+        h2_tasks::destination(destination)
+    } else {
+        Destination::Unknown
+    };
+    let attributed_by_task = destination != Destination::Unknown;
+    let http2 = destination == Destination::Http2;
     // An HTTP/1 request keeps its connection at hand to keep it out of the pool after a 1xx
     // hook's veto (until the layer knows its connections are traced, which close themselves
     // then), or after a withheld `Expect: 100-continue` body.
-    let keep = gated || (may_abort && !handoffs.seen());
+    let keep = gated || (may_abort && !handoffs.seen() && !http2);
     Watching {
         request_close: connection_has(req.headers(), "close"),
         may_be_http2,
@@ -183,8 +200,9 @@ fn decide_watch<'a, B>(
             may_abort,
             handed_over: hooks_1xx.then_some(handoffs),
         },
-        hyper_reads_1xx: hooks_1xx && !read_off_the_wire,
-        capture_connection: may_be_http2 || keep,
+        hyper_reads_1xx: hooks_1xx && !read_off_the_wire && !http2,
+        capture_connection: (may_be_http2 && !attributed_by_task) || keep,
+        attributed_by_task,
     }
 }
 
@@ -211,5 +229,6 @@ fn build_state<B: http_body::Body>(
         call,
         on_the_wire: OnTheWire::new(&watching.one_xx),
         may_be_http2: watching.may_be_http2,
+        attributed_by_task: watching.attributed_by_task,
     }))
 }

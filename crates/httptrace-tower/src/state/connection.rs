@@ -5,7 +5,7 @@
 //! exact reuse).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use httptrace::{
@@ -120,6 +120,10 @@ pub(crate) struct ConnShared {
     peer_max_streams: AtomicU64,
     /// `close` has a `ConnClosed` hook.
     reports_close: bool,
+    /// HTTP/2: the hyper task that takes this connection's requests (`h2_tasks.rs`).
+    pub(crate) client_task: OnceLock<tokio::task::Id>,
+    /// HTTP/2: open, in `h2_tasks.rs`' registry.
+    pub(crate) h2_registered: AtomicBool,
     close: CloseWatch,
     /// The I/O closed while a traced exchange was in flight, without an error: whether it
     /// read the server's end of stream, and the connection's lifetime then. The exchange's
@@ -150,6 +154,8 @@ impl ConnShared {
             vetoed: AtomicBool::new(false),
             goaway: AtomicBool::new(false),
             peer_max_streams: AtomicU64::new(NONE),
+            client_task: OnceLock::new(),
+            h2_registered: AtomicBool::new(false),
             reports_close: close
                 .trace
                 .as_ref()
@@ -413,6 +419,11 @@ impl OpenStream {
     /// The server's stream limit on the stream's connection.
     pub(crate) fn peer_max_streams(&self) -> Option<u32> {
         self.conn.shared.peer_max_streams()
+    }
+
+    /// The stream's connection.
+    pub(crate) fn shared(&self) -> Arc<ConnShared> {
+        self.conn.shared.clone()
     }
 }
 

@@ -30,6 +30,9 @@ pub(crate) struct RequestState {
     /// The request may go out as an HTTP/2 stream: its body tells when the stream got its
     /// place on the connection.
     pub(crate) may_be_http2: bool,
+    /// Sent without hyper-util's capture: the task that takes the body names the connection
+    /// (`state/h2_tasks.rs`).
+    pub(crate) attributed_by_task: bool,
     pub(crate) stream_times: Mutex<StreamTimes>,
     /// The task that polls the request's future (for a request that may be an HTTP/2
     /// stream): a body dropped there was not taken by hyper's connection task.
@@ -126,13 +129,22 @@ pub(crate) enum Milestone {
     StreamOpened = 2048,
     /// `Http2StreamReset`.
     StreamReset = 4096,
+    /// Not a hook: the hooks that follow `Http2StreamOpened` (fired from hyper's connection
+    /// task) have all returned.
+    StreamOpenedDone = 8192,
 }
 
-/// When an HTTP/2 stream was handed to its connection (`GotConn`) and got its place there.
+/// When an HTTP/2 stream was handed to its connection (`GotConn`) and got its place there,
+/// and who took it (`h2_stream.rs`).
 #[derive(Default)]
 pub(crate) struct StreamTimes {
     pub(crate) handed: Option<std::time::Instant>,
     pub(crate) slot: Option<std::time::Instant>,
+    /// The task that last asked the body `size_hint` or `is_end_stream` before its stream
+    /// got its place, and the stream sequence number then.
+    pub(crate) asked: Option<(tokio::task::Id, u64)>,
+    /// The task that polled or dropped the body once its stream had its place.
+    pub(crate) slot_task: Option<tokio::task::Id>,
 }
 
 /// What a request's state is made of.
@@ -148,6 +160,8 @@ pub(crate) struct RequestSetup {
     pub(crate) on_the_wire: OnTheWire,
     /// The request may go out as an HTTP/2 stream.
     pub(crate) may_be_http2: bool,
+    /// It is sent without a capture (see `RequestState::attributed_by_task`).
+    pub(crate) attributed_by_task: bool,
 }
 
 impl RequestState {
@@ -162,6 +176,7 @@ impl RequestState {
             call,
             on_the_wire,
             may_be_http2,
+            attributed_by_task,
         } = setup;
         let count = timings.is_some()
             || trace.is_set(HookKind::RequestBodyDone)
@@ -174,6 +189,7 @@ impl RequestState {
             h2_head,
             stream: Mutex::new(None),
             may_be_http2,
+            attributed_by_task,
             stream_times: Mutex::new(StreamTimes::default()),
             owner_task: OnceLock::new(),
             abort: Mutex::new(Abort::default()),
@@ -311,6 +327,12 @@ impl RequestState {
 
     pub(crate) fn hold_stream(&self, stream: OpenStream) {
         *self.stream.lock().unwrap_or_else(|e| e.into_inner()) = Some(stream);
+    }
+
+    /// The connection the request's HTTP/2 stream is held on.
+    pub(crate) fn stream_connection(&self) -> Option<Arc<ConnShared>> {
+        let stream = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        stream.as_ref().map(OpenStream::shared)
     }
 
     /// The server's stream limit on the connection the request's stream is held on.

@@ -1,0 +1,163 @@
+//! Which HTTP/2 connection a hyper client task serves, so that a stream finds its connection
+//! without hyper-util's `capture_connection` (its watch channel, extension and copy of
+//! `Connected`: eight allocations a stream).
+//!
+//! hyper runs one client task per HTTP/2 connection: it takes each request off the
+//! connection's queue, asks its body `size_hint` and `is_end_stream`, opens the stream, then
+//! polls or drops the body (`h2_stream.rs`). A body that knows its connection (a captured
+//! request) teaches this registry that task's id; later bodies, asked and dropped by the same
+//! task, learn their connection from it. A request is sent without a capture only when every
+//! HTTP/2 connection to its `host:port` is known here and none has received GOAWAY (then
+//! hyper-util may send it again elsewhere, which only the capture shows), or when every
+//! connection to it speaks HTTP/1 (ALPN said so), which the HTTP/1 hand-off names.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+
+use tokio::task::Id;
+
+use crate::state::connection::ConnShared;
+
+/// The open connections of each `host:port`, and which task serves each HTTP/2 one. Held strongly
+/// while each connection's I/O lives ([`Registered`]); never dropped under the lock (a
+/// connection's state reports its close from its drop).
+#[derive(Default)]
+struct Registry {
+    by_destination: HashMap<String, Vec<Arc<ConnShared>>>,
+    by_task: HashMap<Id, Arc<ConnShared>>,
+}
+
+fn registry() -> std::sync::MutexGuard<'static, Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+    REGISTRY
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How many tasks a thread remembers without asking the registry.
+const CACHED: usize = 8;
+
+thread_local! {
+    static CACHE: RefCell<Vec<(Id, Weak<ConnShared>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An open connection in the registry, until this is dropped (with its I/O).
+pub(crate) struct Registered(Arc<ConnShared>);
+
+impl Registered {
+    /// `conn` knows its protocol (it spoke, or ALPN chose HTTP/2); an HTTP/2 one makes
+    /// requests to its destination need a capture until its task is known.
+    pub(crate) fn new(conn: &Arc<ConnShared>) -> Option<Self> {
+        if conn.destination.is_empty() {
+            return None;
+        }
+        registry()
+            .by_destination
+            .entry(conn.destination.clone())
+            .or_default()
+            .push(conn.clone());
+        conn.h2_registered.store(true, Ordering::Release);
+        Some(Registered(conn.clone()))
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let conn = &self.0;
+        conn.h2_registered.store(false, Ordering::Release);
+        let (by_task, by_destination) = {
+            let mut registry = registry();
+            let by_task = conn
+                .client_task
+                .get()
+                .and_then(|task| registry.by_task.remove(task));
+            let mut removed = None;
+            if let Some(conns) = registry.by_destination.get_mut(&conn.destination) {
+                if let Some(at) = conns.iter().position(|c| Arc::ptr_eq(c, conn)) {
+                    removed = Some(conns.swap_remove(at));
+                }
+                if conns.is_empty() {
+                    registry.by_destination.remove(&conn.destination);
+                }
+            }
+            (by_task, removed)
+        };
+        // Dropped here, the lock released.
+        drop((by_task, by_destination));
+    }
+}
+
+/// Task `task` is `conn`'s client task (a captured request's body was taken there).
+pub(crate) fn learned(task: Id, conn: &Arc<ConnShared>) {
+    if conn.client_task.set(task).is_ok() {
+        let mut registry = registry();
+        // Only while the connection is open (registered).
+        let open = registry
+            .by_destination
+            .get(&conn.destination)
+            .is_some_and(|conns| conns.iter().any(|c| Arc::ptr_eq(c, conn)));
+        if open {
+            registry.by_task.insert(task, conn.clone());
+        }
+    }
+}
+
+/// The connection task `task` serves, if known.
+pub(crate) fn connection_of(task: Id) -> Option<Arc<ConnShared>> {
+    let cached = CACHE.with_borrow(|cache| {
+        cache
+            .iter()
+            .find(|(t, _)| *t == task)
+            .map(|(_, conn)| conn.upgrade())
+    });
+    match cached {
+        // A task id may serve again once its task ended: only an open connection counts.
+        Some(Some(conn)) if conn.h2_registered.load(Ordering::Acquire) => return Some(conn),
+        Some(Some(_)) => CACHE.with_borrow_mut(|cache| cache.retain(|(t, _)| *t != task)),
+        Some(None) => CACHE.with_borrow_mut(|cache| cache.retain(|(t, _)| *t != task)),
+        None => {}
+    }
+    let conn = registry().by_task.get(&task).cloned()?;
+    CACHE.with_borrow_mut(|cache| {
+        if cache.len() == CACHED {
+            cache.remove(0);
+        }
+        cache.push((task, Arc::downgrade(&conn)));
+    });
+    Some(conn)
+}
+
+/// What the open connections to a destination say of where its next request goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Destination {
+    /// None open, a mix, a task not known yet, or one going away: capture.
+    Unknown,
+    /// HTTP/1 connections only (ALPN said so): the request is an HTTP/1 exchange, which
+    /// the hand-off names (`handoff.rs`).
+    Http1,
+    /// HTTP/2 connections only, each with its task known and none going away.
+    Http2,
+}
+
+/// Where a request to `destination` goes (see [`Destination`]).
+pub(crate) fn destination(destination: &str) -> Destination {
+    let registry = registry();
+    let Some(conns) = registry.by_destination.get(destination) else {
+        return Destination::Unknown;
+    };
+    let http2 = conns.iter().filter(|c| c.is_http2()).count();
+    if http2 == 0 {
+        Destination::Http1
+    } else if http2 == conns.len()
+        && conns
+            .iter()
+            .all(|c| c.client_task.get().is_some() && !c.going_away())
+    {
+        Destination::Http2
+    } else {
+        Destination::Unknown
+    }
+}
