@@ -8,7 +8,7 @@
 //! first HEADERS frame and closes when both sides have sent END_STREAM, when either resets
 //! it, or when a GOAWAY's last-stream-id is below it (the server did not process it).
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 
 use crate::wire::http2_frame_reader::{
     kept_from_server, max_concurrent_streams, Found, FrameReader, SETTINGS,
@@ -59,11 +59,15 @@ pub(crate) struct Http2Frames {
     sent: FrameReader,
     received: FrameReader,
     highest_opened: u32,
-    open: HashMap<u32, OpenStream>,
+    /// The open streams by id, in the order they opened: ids and sequence numbers both
+    /// increase along it (a stream opens only above the highest id yet), so a stream is
+    /// found by binary search and the oldest is the first (no hashing per frame).
+    open: VecDeque<OpenStream>,
 }
 
 #[derive(Debug)]
 struct OpenStream {
+    id: u32,
     /// Its place among all streams opened (see `ConnShared::stream_opened`).
     seq: u64,
     sent_end: bool,
@@ -87,7 +91,7 @@ impl Http2Frames {
             sent: FrameReader::new(preface),
             received: FrameReader::new(0),
             highest_opened: 0,
-            open: HashMap::new(),
+            open: VecDeque::new(),
         }
     }
 
@@ -98,7 +102,7 @@ impl Http2Frames {
 
     /// The sequence number of the oldest stream still open.
     pub(crate) fn oldest_open(&self) -> Option<u64> {
-        self.open.values().map(|s| s.seq).min()
+        self.open.front().map(|s| s.seq)
     }
 
     /// Reads `bytes`; `open_seq` numbers each stream that opens.
@@ -139,14 +143,8 @@ impl Http2Frames {
                             .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
                     };
                     let last_stream_id = word(0) & 0x7fff_ffff;
-                    let cut: Vec<u32> = open
-                        .keys()
-                        .copied()
-                        .filter(|id| *id > last_stream_id)
-                        .collect();
-                    for id in &cut {
-                        open.remove(id);
-                    }
+                    let kept = open.partition_point(|s| s.id <= last_stream_id);
+                    let cut: Vec<u32> = open.drain(kept..).map(|s| s.id).collect();
                     changes.closed += cut.len() as u64;
                     changes.goaway = Some(GoAway {
                         last_stream_id,
@@ -162,17 +160,16 @@ impl Http2Frames {
             }
             if direction == Direction::Sent && kind == HEADERS && stream > *highest_opened {
                 *highest_opened = stream;
-                open.insert(
-                    stream,
-                    OpenStream {
-                        seq: open_seq(),
-                        sent_end: false,
-                        received_end: false,
-                    },
-                );
+                open.push_back(OpenStream {
+                    id: stream,
+                    seq: open_seq(),
+                    sent_end: false,
+                    received_end: false,
+                });
                 changes.opened += 1;
             }
-            let closed = match (kind, open.get_mut(&stream)) {
+            let at = open.binary_search_by_key(&stream, |s| s.id).ok();
+            let closed = match (kind, at.and_then(|at| open.get_mut(at))) {
                 (RST_STREAM, Some(_)) => true,
                 (DATA | HEADERS, Some(s)) if flags & END_STREAM != 0 => {
                     match direction {
@@ -183,8 +180,8 @@ impl Http2Frames {
                 }
                 _ => false,
             };
-            if closed {
-                open.remove(&stream);
+            if let Some(at) = at.filter(|_| closed) {
+                open.remove(at);
                 changes.closed += 1;
             }
         });
