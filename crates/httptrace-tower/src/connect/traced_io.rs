@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::http1_tracker::Http1Tracker;
 use crate::state::connection::{ConnShared, ConnectionHandle};
-use crate::state::h2_tasks::Registered;
+use crate::state::h2_tasks::{self, Registered};
 use crate::state::handoff;
 use crate::wire::http2_frames::{Direction, Http2Frames};
 
@@ -51,9 +51,7 @@ pin_project! {
 
 /// Registers a connection once its I/O knows its protocol.
 fn register_h2(wire: &Wire, shared: &Arc<ConnShared>, registered: &mut Option<Option<Registered>>) {
-    if registered.is_none() && !matches!(wire, Wire::Unknown) {
-        *registered = Some(Registered::new(shared));
-    }
+    Registered::once(!matches!(wire, Wire::Unknown), shared, registered);
 }
 
 /// Reports the connection's close (`ConnClosed`) when the I/O is dropped, with what the I/O
@@ -241,6 +239,8 @@ fn feed_h2(h2: &mut Http2Frames, shared: &ConnShared, direction: Direction, byte
     }
     if let Some(goaway) = changes.goaway {
         shared.goaway_received(goaway);
+        // Requests to its destination need a capture again.
+        h2_tasks::changed();
     }
 }
 

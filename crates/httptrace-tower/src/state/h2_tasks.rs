@@ -13,7 +13,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use tokio::task::Id;
@@ -42,12 +42,32 @@ const CACHED: usize = 8;
 
 thread_local! {
     static CACHE: RefCell<Vec<(Id, Weak<ConnShared>)>> = const { RefCell::new(Vec::new()) };
+    /// The last destination a request asked about on this thread, at which generation, and
+    /// the answer: a client talks to one destination most of the time.
+    static LAST: RefCell<(String, u64, Destination)> =
+        const { RefCell::new((String::new(), 0, Destination::Unknown)) };
+}
+
+/// Changes whenever what [`destination`] answers may change: a connection registered,
+/// learned, going away or closed.
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// Something [`destination`] reads changed.
+pub(crate) fn changed() {
+    GENERATION.fetch_add(1, Ordering::AcqRel);
 }
 
 /// An open connection in the registry, until this is dropped (with its I/O).
 pub(crate) struct Registered(Arc<ConnShared>);
 
 impl Registered {
+    /// Registers `conn` into `slot` the first time its protocol is `known`.
+    pub(crate) fn once(known: bool, conn: &Arc<ConnShared>, slot: &mut Option<Option<Self>>) {
+        if known && slot.is_none() {
+            *slot = Some(Self::new(conn));
+        }
+    }
+
     /// `conn` knows its protocol (it spoke, or ALPN chose HTTP/2); an HTTP/2 one makes
     /// requests to its destination need a capture until its task is known.
     pub(crate) fn new(conn: &Arc<ConnShared>) -> Option<Self> {
@@ -60,6 +80,7 @@ impl Registered {
             .or_default()
             .push(conn.clone());
         conn.h2_registered.store(true, Ordering::Release);
+        changed();
         Some(Registered(conn.clone()))
     }
 }
@@ -85,6 +106,7 @@ impl Drop for Registered {
             }
             (by_task, removed)
         };
+        changed();
         // Dropped here, the lock released.
         drop((by_task, by_destination));
     }
@@ -102,6 +124,8 @@ pub(crate) fn learned(task: Id, conn: &Arc<ConnShared>) {
         if open {
             registry.by_task.insert(task, conn.clone());
         }
+        drop(registry);
+        changed();
     }
 }
 
@@ -144,6 +168,24 @@ pub(crate) enum Destination {
 
 /// Where a request to `destination` goes (see [`Destination`]).
 pub(crate) fn destination(destination: &str) -> Destination {
+    let generation = GENERATION.load(Ordering::Acquire);
+    let cached = LAST.with_borrow(|(last, at, answer)| {
+        (*at == generation && last == destination).then_some(*answer)
+    });
+    if let Some(answer) = cached {
+        return answer;
+    }
+    let answer = ask(destination);
+    LAST.with_borrow_mut(|last| {
+        last.0.clear();
+        last.0.push_str(destination);
+        last.1 = generation;
+        last.2 = answer;
+    });
+    answer
+}
+
+fn ask(destination: &str) -> Destination {
     let registry = registry();
     let Some(conns) = registry.by_destination.get(destination) else {
         return Destination::Unknown;
