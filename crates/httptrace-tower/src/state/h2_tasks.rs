@@ -91,10 +91,14 @@ impl Drop for Registered {
         conn.h2_registered.store(false, Ordering::Release);
         let (by_task, by_destination) = {
             let mut registry = registry();
-            let by_task = conn
-                .client_task
-                .get()
-                .and_then(|task| registry.by_task.remove(task));
+            // Its task's entry, if it is still this connection's.
+            let by_task = conn.client_task.get().and_then(|task| {
+                let own = registry
+                    .by_task
+                    .get(task)
+                    .is_some_and(|c| Arc::ptr_eq(c, conn));
+                own.then(|| registry.by_task.remove(task)).flatten()
+            });
             let mut removed = None;
             if let Some(conns) = registry.by_destination.get_mut(&conn.destination) {
                 if let Some(at) = conns.iter().position(|c| Arc::ptr_eq(c, conn)) {
@@ -112,8 +116,13 @@ impl Drop for Registered {
     }
 }
 
-/// Task `task` is `conn`'s client task (a captured request's body was taken there).
+/// Task `task` is `conn`'s client task (a captured request's body was taken there). Not
+/// learned from a connection going away: hyper-util may have sent the request on another
+/// connection since the capture named this one.
 pub(crate) fn learned(task: Id, conn: &Arc<ConnShared>) {
+    if conn.going_away() || conn.client_task.get().is_some() {
+        return;
+    }
     if conn.client_task.set(task).is_ok() {
         let mut registry = registry();
         // Only while the connection is open (registered).
@@ -201,5 +210,74 @@ fn ask(destination: &str) -> Destination {
         Destination::Http2
     } else {
         Destination::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::connection::tests::watched;
+
+    fn connection_to(destination: &str, http2: bool) -> Arc<ConnShared> {
+        let (mut conn, _, _) = watched();
+        let fresh = Arc::get_mut(&mut conn).expect("fresh");
+        fresh.destination = destination.to_owned();
+        fresh.http2.store(http2, Ordering::Relaxed);
+        conn
+    }
+
+    async fn a_task_id() -> Id {
+        tokio::spawn(async {}).id()
+    }
+
+    /// A destination needs a capture until each of its HTTP/2 connections has a known task
+    /// and none goes away; HTTP/1 ones need none; a closed connection leaves nothing behind,
+    /// not even the entry of a task another connection has learned since.
+    #[tokio::test]
+    async fn a_destination_is_named_by_tasks_only_when_each_of_its_connections_is_known() {
+        let dest = "registry.test:1";
+        assert_eq!(destination(dest), Destination::Unknown, "nothing open");
+        let h1 = Registered::new(&connection_to(dest, false)).unwrap();
+        assert_eq!(destination(dest), Destination::Http1);
+        let conn = connection_to(dest, true);
+        let h2 = Registered::new(&conn).unwrap();
+        assert_eq!(destination(dest), Destination::Unknown, "a mix");
+        drop(h1);
+        assert_eq!(
+            destination(dest),
+            Destination::Unknown,
+            "its task not known"
+        );
+        let task = a_task_id().await;
+        learned(task, &conn);
+        assert_eq!(destination(dest), Destination::Http2);
+        assert!(Arc::ptr_eq(&connection_of(task).unwrap(), &conn));
+
+        // Another connection learns the same task id (a task id may serve again once its
+        // task ended): the first one's close leaves the second's entry alone.
+        let other = connection_to("registry.test:2", true);
+        let other_registered = Registered::new(&other).unwrap();
+        learned(task, &other);
+        drop(h2);
+        assert_eq!(destination(dest), Destination::Unknown, "closed");
+        assert!(Arc::ptr_eq(&connection_of(task).unwrap(), &other));
+        drop(other_registered);
+        assert!(connection_of(task).is_none(), "closed, and cached nowhere");
+    }
+
+    #[tokio::test]
+    async fn nothing_is_learned_from_a_connection_going_away() {
+        let conn = connection_to("registry.test:3", true);
+        let _registered = Registered::new(&conn).unwrap();
+        conn.goaway_received(crate::wire::http2_frames::GoAway {
+            last_stream_id: 0,
+            code: 0,
+            debug_data: Vec::new(),
+            cut: Vec::new(),
+        });
+        let task = a_task_id().await;
+        learned(task, &conn);
+        assert!(connection_of(task).is_none());
+        assert_eq!(destination("registry.test:3"), Destination::Unknown);
     }
 }
