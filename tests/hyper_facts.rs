@@ -261,3 +261,87 @@ async fn hyper_util_names_the_connection_before_the_request_future_first_waits_o
     );
     read_body(fut.await.unwrap().into_body()).await;
 }
+
+/// A request body that notes (with the task) each time hyper asks it anything, polls it, or
+/// drops it.
+struct NotedBody {
+    inner: Full<Bytes>,
+    name: &'static str,
+    journal: Journal,
+}
+
+impl http_body::Body for NotedBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        note(&this.journal, format!("{} polled", this.name));
+        Pin::new(&mut this.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        note(&self.journal, format!("{} asked", self.name));
+        http_body::Body::is_end_stream(&self.inner)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        note(&self.journal, format!("{} asked", self.name));
+        http_body::Body::size_hint(&self.inner)
+    }
+}
+
+impl Drop for NotedBody {
+    fn drop(&mut self) {
+        note(&self.journal, format!("{} dropped", self.name));
+    }
+}
+
+/// `state/h2_tasks.rs` and `h2_stream.rs`: over HTTP/2, one task per connection (hyper's
+/// client task, not the caller's) asks each request body `size_hint` and `is_end_stream`
+/// before it opens the stream, then polls the body first (it has data; a task of its own may
+/// go on with it) or drops it (it has none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hyper_asks_http2_request_bodies_in_one_task_per_connection_then_polls_or_drops_them() {
+    let server = TestServer::start().await;
+    let journal: Journal = Arc::default();
+    let client: hyper_util::client::legacy::Client<_, NotedBody> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .http2_only(true)
+            .build_http();
+    let url = server.url("127.0.0.1", "/");
+    for (name, data) in [("a", ""), ("b", ""), ("c", "data")] {
+        let body = NotedBody {
+            inner: Full::new(Bytes::from_static(data.as_bytes())),
+            name,
+            journal: journal.clone(),
+        };
+        let method = if data.is_empty() { "GET" } else { "POST" };
+        let req = http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .body(body)
+            .unwrap();
+        let res = within("the request", client.request(req)).await.unwrap();
+        read_body(res.into_body()).await;
+    }
+    let caller = tokio::task::try_id();
+    let mut notes = journal.lock().unwrap().clone();
+    // What follows a body's first poll or drop is its own business.
+    let first_poll = notes.iter().position(|(_, w)| w == "c polled").unwrap();
+    notes.truncate(first_poll + 1);
+    let tasks: std::collections::HashSet<_> = notes.iter().map(|(task, _)| *task).collect();
+    assert_eq!(tasks.len(), 1, "{notes:?}");
+    assert!(!tasks.contains(&caller), "not the caller's task");
+    let what: Vec<&str> = notes.iter().map(|(_, what)| what.as_str()).collect();
+    let first = |w: &str| what.iter().position(|x| *x == w).unwrap_or(usize::MAX);
+    for (name, then) in [("a", "dropped"), ("b", "dropped"), ("c", "polled")] {
+        assert!(
+            first(&format!("{name} asked")) < first(&format!("{name} {then}")),
+            "{name}: {what:?}"
+        );
+    }
+}
