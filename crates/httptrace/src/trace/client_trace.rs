@@ -16,6 +16,7 @@ use crate::info::http2::{Http2GoAwayInfo, Http2StreamOpenedInfo, Http2StreamRese
 use crate::info::ours::{
     AttemptStartInfo, BodyDoneInfo, CallDoneInfo, CallStartInfo, ConnClosedInfo,
 };
+use crate::record::timings::TimingsRecorder;
 
 /// A set of hooks run at the stages of an outgoing HTTP request: Go's `httptrace.ClientTrace`.
 ///
@@ -63,6 +64,10 @@ pub struct ClientTrace {
     /// `None` for a trace with no hook: making, cloning and dropping one then touches no
     /// shared memory and allocates nothing.
     pub(super) hooks: Option<Arc<Hooks>>,
+    /// A timings recorder that runs after everything in `hooks`: one request's recorder
+    /// composed under a shared trace takes this slot, so that composing it allocates no
+    /// `Hooks` of its own.
+    pub(super) last: Option<TimingsRecorder>,
 }
 
 /// The hooks of a trace with none set.
@@ -146,7 +151,7 @@ impl ClientTrace {
     /// Whether `kind`'s hook is set.
     pub fn is_set(&self, kind: HookKind) -> bool {
         let h = self.hooks();
-        if !h.recorders.is_empty() && RECORDED.contains(&kind) {
+        if (self.last.is_some() || !h.recorders.is_empty()) && RECORDED.contains(&kind) {
             return true;
         }
         match kind {
@@ -193,8 +198,16 @@ impl ClientTrace {
         if self.is_empty() {
             return older.clone();
         }
+        if older.hooks.is_none() && self.last.is_none() {
+            // `older` is a recorder alone: it goes last, beside `self`'s shared hooks.
+            return ClientTrace {
+                hooks: self.hooks.clone(),
+                last: older.last.clone(),
+            };
+        }
         let (n, o) = (self.hooks(), older.hooks());
         ClientTrace {
+            last: None,
             hooks: Some(Arc::new(Hooks {
                 get_conn: chain_get_conn(&n.get_conn, &o.get_conn),
                 got_conn: chain("GotConn", &n.got_conn, &o.got_conn),
@@ -258,14 +271,15 @@ impl ClientTrace {
                 ),
                 http2_goaway: chain("Http2GoAway", &n.http2_goaway, &o.http2_goaway),
                 got_1xx_may_veto: n.got_1xx_may_veto || o.got_1xx_may_veto,
-                recorders: n.recorders.then(&o.recorders),
+                recorders: self.all_recorders().then(&older.all_recorders()),
             })),
         }
     }
 
     /// True when no hook is set.
     pub fn is_empty(&self) -> bool {
-        self.hooks.is_none() || !HookKind::ALL.into_iter().any(|kind| self.is_set(kind))
+        self.last.is_none()
+            && (self.hooks.is_none() || !HookKind::ALL.into_iter().any(|kind| self.is_set(kind)))
     }
 }
 
