@@ -349,3 +349,114 @@ async fn an_unwatched_stream_dropped_unanswered_still_tells_its_bodys_end() {
     });
     assert_eq!(done, Some(3), "{:?}", log.names());
 }
+
+/// A server that answers each request with its `x-request-id`, notes which connection (the
+/// client's address) carried it, and sends GOAWAY (hyper's graceful shutdown) once a
+/// connection has carried `per_connection` requests.
+async fn rotating_server(
+    per_connection: usize,
+) -> (
+    std::net::SocketAddr,
+    Arc<std::sync::Mutex<HashMap<String, std::net::SocketAddr>>>,
+    Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen: Arc<std::sync::Mutex<HashMap<String, std::net::SocketAddr>>> = Arc::default();
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (seen_by_server, counted) = (seen.clone(), connections.clone());
+    tokio::spawn(async move {
+        while let Ok((stream, peer)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let seen = seen_by_server.clone();
+            tokio::spawn(async move {
+                let (enough_tx, mut enough) = tokio::sync::mpsc::unbounded_channel::<()>();
+                let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                let service = hyper::service::service_fn(move |req: http::Request<_>| {
+                    let id = req.headers()["x-request-id"].to_str().unwrap().to_owned();
+                    seen.lock().unwrap().insert(id.clone(), peer);
+                    let n = served.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    if n == per_connection {
+                        let _ = enough_tx.send(());
+                    }
+                    let _: hyper::body::Incoming = req.into_body();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(http::Response::new(
+                            http_body_util::Full::new(bytes::Bytes::from(id)),
+                        ))
+                    }
+                });
+                let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service);
+                tokio::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => return,
+                    _ = enough.recv() => {}
+                }
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            });
+        }
+    });
+    (addr, seen, connections)
+}
+
+/// Streams named by hyper's client task (`state/h2_tasks.rs`) while the server rotates its
+/// connections with GOAWAY: every answered request's `GotConn` names the connection the
+/// server saw it on, across the transitions (captures come back on each GOAWAY, tasks are
+/// learned again on each new connection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn streams_stay_attributed_exactly_while_the_server_rotates_connections_with_goaway() {
+    let (addr, seen, connections) = rotating_server(12).await;
+    let client = Arc::new(h2_prior_knowledge_client());
+    let url = format!("http://{addr}/");
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut answered = Vec::new();
+            for i in 0..20 {
+                let id = format!("{t}-{i}");
+                let log = EventLog::new();
+                let mut req = http::Request::get(&url)
+                    .version(http::Version::HTTP_2)
+                    .header("x-request-id", &id)
+                    .body(Default::default())
+                    .unwrap();
+                with_client_trace(&mut req, log.trace());
+                // A stream hyper's client fails in the GOAWAY race (RELIABILITY.md) is not
+                // what this test is about.
+                if let Ok(res) = client.request(req).await {
+                    read_body(res.into_body()).await;
+                    answered.push((id, log));
+                }
+            }
+            answered
+        }));
+    }
+    let mut answered = Vec::new();
+    for task in tasks {
+        answered.extend(within("the requests", task).await.unwrap());
+    }
+    println!("{} of 160 answered", answered.len());
+    assert!(answered.len() >= 100, "{} of 160 answered", answered.len());
+    assert!(
+        connections.load(std::sync::atomic::Ordering::Relaxed) >= 5,
+        "the server rotated its connections"
+    );
+    let seen = seen.lock().unwrap().clone();
+    for (id, log) in &answered {
+        // The last `GotConn`: a stream hyper-util sent again after GOAWAY has two.
+        let got = log
+            .events()
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                httptrace::EventKind::GotConn(i) => Some(i),
+                _ => None,
+            })
+            .last()
+            .expect("a GotConn");
+        assert_eq!(got.conn.local_addr, Some(seen[id]), "request {id}");
+    }
+}
