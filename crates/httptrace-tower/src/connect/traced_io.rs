@@ -45,12 +45,12 @@ pin_project! {
         // The connection's place in `h2_tasks`' registry once its protocol is known, while the
         // I/O lives; `None` inside once looked for (a connection without a destination has
         // none).
-        h2_registered: Option<Option<Registered>>,
+        registered: Option<Option<Registered>>,
     }
 }
 
 /// Registers a connection once its I/O knows its protocol.
-fn register_h2(wire: &Wire, shared: &Arc<ConnShared>, registered: &mut Option<Option<Registered>>) {
+fn register(wire: &Wire, shared: &Arc<ConnShared>, registered: &mut Option<Option<Registered>>) {
     Registered::once(!matches!(wire, Wire::Unknown), shared, registered);
 }
 
@@ -106,15 +106,15 @@ impl<T> TracedIo<T> {
             read_eof: false,
             error: None,
         });
-        let mut h2_registered = None;
-        register_h2(&wire, &shared, &mut h2_registered);
+        let mut registered = None;
+        register(&wire, &shared, &mut registered);
         TracedIo {
             inner,
             shared,
             wire,
             closing,
             handle_in_connected: negotiated_h2 || handle_everywhere,
-            h2_registered,
+            registered,
         }
     }
 
@@ -280,7 +280,7 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
         let this = self.project();
         this.wire
             .before_write(this.shared, *this.handle_in_connected, buf);
-        register_h2(this.wire, this.shared, this.h2_registered);
+        register(this.wire, this.shared, this.registered);
         match ready!(this.inner.poll_write(cx, buf)) {
             Ok(n) => {
                 this.wire.after_write(this.shared, [buf], n);
@@ -308,7 +308,7 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
             .map_or(&[][..], |b| &b[..]);
         this.wire
             .before_write(this.shared, *this.handle_in_connected, first);
-        register_h2(this.wire, this.shared, this.h2_registered);
+        register(this.wire, this.shared, this.registered);
         match ready!(this.inner.poll_write_vectored(cx, bufs)) {
             Ok(n) => {
                 this.wire

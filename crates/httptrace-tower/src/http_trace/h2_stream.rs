@@ -2,9 +2,10 @@
 //!
 //! An HTTP/2 connection carries many requests at once, and hyper writes them from a task that
 //! never touches the socket, so the HTTP/1 hand-off (`handoff.rs`) cannot apply. Instead the
-//! layer learns the stream's connection from hyper-util's `capture_connection`, which hyper-util
-//! fills in just before handing the request to the connection; the request's future returns
-//! `Pending` right after (ARCHITECTURE.md, "HTTP/2"). There the layer fires `GotConn`.
+//! stream learns its connection from the hyper task that takes its body, once that task is
+//! known (`body_asked`, `state/h2_tasks.rs`), or else from hyper-util's `capture_connection`,
+//! filled in just before the request is handed over, which the request's next poll reads
+//! (ARCHITECTURE.md, "HTTP/2"). Either fires `GotConn`.
 //!
 //! hyper's connection task then takes the request, opens its stream (h2 holds it while the
 //! connection carries as many streams as the server allows) and, once the stream has its
@@ -150,7 +151,10 @@ fn stream_opened_if_ready(state: &RequestState) {
                 _ => Duration::ZERO,
             }
         };
-        trace.http2_stream_opened(&Http2StreamOpenedInfo::new(waited, state.stream_limit()));
+        let limit = state
+            .stream_connection()
+            .and_then(|conn| conn.peer_max_streams());
+        trace.http2_stream_opened(&Http2StreamOpenedInfo::new(waited, limit));
     }
     if let Some(head) = state.h2_head() {
         head.report_fields(|field| trace.wrote_header_field(field));
@@ -191,30 +195,28 @@ pub(crate) fn failed(state: &RequestState, err: &(dyn std::error::Error + 'stati
     if !state.has(Milestone::Http2) || !state.trace.is_set(HookKind::Http2StreamReset) {
         return;
     }
-    let mut cause = Some(err);
-    while let Some(e) = cause {
-        if let Some(h2) = e.downcast_ref::<h2::Error>() {
-            let frame = if h2.is_reset() {
-                ResetFrame::RstStream
-            } else if h2.is_go_away() {
-                ResetFrame::GoAway
-            } else {
-                return;
-            };
-            let sender = if h2.is_remote() {
-                Http2Sender::Server
-            } else {
-                Http2Sender::Client
-            };
-            let code = Http2ErrorCode(h2.reason().map_or(0x2, u32::from));
-            if state.first(Milestone::StreamReset) {
-                state
-                    .trace
-                    .http2_stream_reset(&Http2StreamResetInfo::new(code, sender, frame));
-            }
-            return;
-        }
-        cause = e.source();
+    let Some(h2) = std::iter::successors(Some(err), |e| e.source())
+        .find_map(|e| e.downcast_ref::<h2::Error>())
+    else {
+        return;
+    };
+    let frame = if h2.is_reset() {
+        ResetFrame::RstStream
+    } else if h2.is_go_away() {
+        ResetFrame::GoAway
+    } else {
+        return;
+    };
+    let sender = if h2.is_remote() {
+        Http2Sender::Server
+    } else {
+        Http2Sender::Client
+    };
+    let code = Http2ErrorCode(h2.reason().map_or(0x2, u32::from));
+    if state.first(Milestone::StreamReset) {
+        state
+            .trace
+            .http2_stream_reset(&Http2StreamResetInfo::new(code, sender, frame));
     }
 }
 

@@ -156,7 +156,7 @@ fn decide_watch<'a, B>(
     req: &Request<B>,
     trace: &ClientTrace,
     gated: bool,
-    destination: &str,
+    host_port: &str,
 ) -> Watching<'a> {
     // Only a request that may go out as an HTTP/2 stream needs watching for the hand-off, and
     // its head kept for the HEADERS fields: HTTPS (ALPN may pick h2), an HTTP/2 request, or
@@ -181,7 +181,7 @@ fn decide_watch<'a, B>(
     // elsewhere after GOAWAY, which only a capture would show), and no 1xx to watch (hyper
     // reports none on HTTP/2).
     let destination = if may_be_http2 && !gated {
-        h2_tasks::destination(destination)
+        h2_tasks::destination(host_port)
     } else {
         Destination::Unknown
     };

@@ -122,8 +122,8 @@ pub(crate) struct ConnShared {
     reports_close: bool,
     /// HTTP/2: the hyper task that takes this connection's requests (`h2_tasks.rs`).
     pub(crate) client_task: OnceLock<tokio::task::Id>,
-    /// HTTP/2: open, in `h2_tasks.rs`' registry.
-    pub(crate) h2_registered: AtomicBool,
+    /// Open, in `h2_tasks.rs`' registry (once its protocol is known).
+    pub(crate) registered: AtomicBool,
     close: CloseWatch,
     /// The I/O closed while a traced exchange was in flight, without an error: whether it
     /// read the server's end of stream, and the connection's lifetime then. The exchange's
@@ -155,7 +155,7 @@ impl ConnShared {
             goaway: AtomicBool::new(false),
             peer_max_streams: AtomicU64::new(NONE),
             client_task: OnceLock::new(),
-            h2_registered: AtomicBool::new(false),
+            registered: AtomicBool::new(false),
             reports_close: close
                 .trace
                 .as_ref()
@@ -414,11 +414,6 @@ impl OpenStream {
     pub(crate) fn open(conn: &ConnectionHandle) -> (Self, usize) {
         let before = conn.shared.h2_traced_open.fetch_add(1, Ordering::AcqRel);
         (OpenStream { conn: conn.clone() }, before)
-    }
-
-    /// The server's stream limit on the stream's connection.
-    pub(crate) fn peer_max_streams(&self) -> Option<u32> {
-        self.conn.shared.peer_max_streams()
     }
 
     /// The stream's connection.

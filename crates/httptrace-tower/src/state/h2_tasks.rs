@@ -20,9 +20,9 @@ use tokio::task::Id;
 
 use crate::state::connection::ConnShared;
 
-/// The open connections of each `host:port`, and which task serves each HTTP/2 one. Held strongly
-/// while each connection's I/O lives ([`Registered`]); never dropped under the lock (a
-/// connection's state reports its close from its drop).
+/// The open connections of each `host:port`, and which task serves each HTTP/2 one. Held
+/// strongly while each connection's I/O lives ([`Registered`]); never dropped under the lock
+/// (a connection's state reports its close from its drop).
 #[derive(Default)]
 struct Registry {
     by_destination: HashMap<String, Vec<Arc<ConnShared>>>,
@@ -79,7 +79,7 @@ impl Registered {
             .entry(conn.destination.clone())
             .or_default()
             .push(conn.clone());
-        conn.h2_registered.store(true, Ordering::Release);
+        conn.registered.store(true, Ordering::Release);
         changed();
         Some(Registered(conn.clone()))
     }
@@ -88,7 +88,7 @@ impl Registered {
 impl Drop for Registered {
     fn drop(&mut self) {
         let conn = &self.0;
-        conn.h2_registered.store(false, Ordering::Release);
+        conn.registered.store(false, Ordering::Release);
         let (by_task, by_destination) = {
             let mut registry = registry();
             // Its task's entry, if it is still this connection's.
@@ -120,22 +120,21 @@ impl Drop for Registered {
 /// learned from a connection going away: hyper-util may have sent the request on another
 /// connection since the capture named this one.
 pub(crate) fn learned(task: Id, conn: &Arc<ConnShared>) {
-    if conn.going_away() || conn.client_task.get().is_some() {
+    if conn.going_away() || conn.client_task.set(task).is_err() {
         return;
     }
-    if conn.client_task.set(task).is_ok() {
+    let replaced = {
         let mut registry = registry();
         // Only while the connection is open (registered).
         let open = registry
             .by_destination
             .get(&conn.destination)
             .is_some_and(|conns| conns.iter().any(|c| Arc::ptr_eq(c, conn)));
-        if open {
-            registry.by_task.insert(task, conn.clone());
-        }
-        drop(registry);
-        changed();
-    }
+        open.then(|| registry.by_task.insert(task, conn.clone()))
+    };
+    changed();
+    // Dropped here, the lock released.
+    drop(replaced);
 }
 
 /// The connection task `task` serves, if known.
@@ -148,9 +147,8 @@ pub(crate) fn connection_of(task: Id) -> Option<Arc<ConnShared>> {
     });
     match cached {
         // A task id may serve again once its task ended: only an open connection counts.
-        Some(Some(conn)) if conn.h2_registered.load(Ordering::Acquire) => return Some(conn),
-        Some(Some(_)) => CACHE.with_borrow_mut(|cache| cache.retain(|(t, _)| *t != task)),
-        Some(None) => CACHE.with_borrow_mut(|cache| cache.retain(|(t, _)| *t != task)),
+        Some(Some(conn)) if conn.registered.load(Ordering::Acquire) => return Some(conn),
+        Some(_) => CACHE.with_borrow_mut(|cache| cache.retain(|(t, _)| *t != task)),
         None => {}
     }
     let conn = registry().by_task.get(&task).cloned()?;

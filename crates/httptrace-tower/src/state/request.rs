@@ -335,12 +335,6 @@ impl RequestState {
         stream.as_ref().map(OpenStream::shared)
     }
 
-    /// The server's stream limit on the connection the request's stream is held on.
-    pub(crate) fn stream_limit(&self) -> Option<u32> {
-        let stream = self.stream.lock().unwrap_or_else(|e| e.into_inner());
-        stream.as_ref().and_then(OpenStream::peer_max_streams)
-    }
-
     pub(crate) fn stream_times(&self) -> std::sync::MutexGuard<'_, StreamTimes> {
         self.stream_times.lock().unwrap_or_else(|e| e.into_inner())
     }

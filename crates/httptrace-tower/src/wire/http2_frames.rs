@@ -4,9 +4,10 @@
 //! `SETTINGS_MAX_CONCURRENT_STREAMS`) and its GOAWAY (last-stream-id, code, debug data).
 //!
 //! The 9-byte frame headers are read (RFC 9113, 4.1); payloads are skipped by length, but for
-//! those two, of which at most `PAYLOAD_LIMIT` bytes are kept (`http2_frame_reader.rs`). A client stream opens with its
-//! first HEADERS frame and closes when both sides have sent END_STREAM, when either resets
-//! it, or when a GOAWAY's last-stream-id is below it (the server did not process it).
+//! those two, of which at most `PAYLOAD_LIMIT` bytes are kept (`http2_frame_reader.rs`). A
+//! client stream opens with its first HEADERS frame and closes when both sides have sent
+//! END_STREAM, when either resets it, or when a GOAWAY's last-stream-id is below it (the
+//! server did not process it).
 
 use std::collections::VecDeque;
 
