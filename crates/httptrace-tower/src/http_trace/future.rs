@@ -1,5 +1,5 @@
-//! [`ResponseFuture`]: runs the inner client's future with the request's trace in effect, and
-//! wraps the response body.
+//! [`ResponseFuture`]: runs the inner client's future with the request's trace in effect
+//! while a connector may still run for it, and wraps the response body.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -155,7 +155,11 @@ where
             }
         }
         let inner = this.inner;
-        let polled = RequestState::in_effect(this.state, || inner.poll(cx));
+        let polled = if this.state.as_ref().is_some_and(|s| needs_lending(s)) {
+            RequestState::in_effect(this.state, || inner.poll(cx))
+        } else {
+            inner.poll(cx)
+        };
         let state = this.state.as_ref().expect("given back after the poll");
         let keep = state.may_abort_1xx() || this.gate.is_some();
         let cleartext_http2 = this.learn_http2.is_none();
@@ -230,6 +234,15 @@ where
             }
         })
     }
+}
+
+/// Whether the inner client's poll needs the request's trace and identity in effect: until
+/// the request is on its connection, and, for a request that may be an HTTP/2 stream, all
+/// along (hyper-util sends a stream cut by GOAWAY again, on a connection it may dial). An
+/// HTTP/1 request whose head went out is never sent again (hyper gives back only requests
+/// it did not start writing), so no connector runs for it any more.
+fn needs_lending(state: &RequestState) -> bool {
+    state.may_be_http2 || !state.has(Milestone::GotConn)
 }
 
 /// Once hyper-util names the request's connection: an HTTP/2 stream starts now; an HTTP/1

@@ -69,7 +69,7 @@ impl HeadScanner {
         // A line at a time: the bytes up to the next `\n` are taken in one piece.
         while at < bytes.len() {
             let rest = &bytes[at..];
-            let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
+            let Some(newline) = memchr::memchr(b'\n', rest) else {
                 self.take_line_part(rest);
                 break;
             };
@@ -120,7 +120,7 @@ impl HeadScanner {
     }
 
     fn group(&mut self, line: &[u8], emit: &mut impl FnMut(HeadEvent<'_>)) {
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
+        let Some(colon) = memchr::memchr(b':', line) else {
             return;
         };
         let (name, value) = (&line[..colon], trim(&line[colon + 1..]));
