@@ -75,22 +75,33 @@ impl FrameReader {
                 bytes = &bytes[n..];
                 continue;
             }
-            let n = (HEADER_LEN - self.have).min(bytes.len());
-            self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
-            self.have += n;
-            bytes = &bytes[n..];
-            if self.have == HEADER_LEN {
-                let h = self.header;
-                let len = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
-                let stream = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
-                self.have = 0;
-                self.skip = len;
-                found(Found::Header(h[3], h[4], stream));
-                if keep(h[3], h[4], stream) {
-                    let kept = len.min(PAYLOAD_LIMIT);
-                    self.skip = len - kept;
-                    self.keeping = Some((h[3], kept));
+            let h = match bytes.split_first_chunk::<HEADER_LEN>() {
+                // A whole header at hand (the usual case): read in place.
+                Some((h, rest)) if self.have == 0 => {
+                    bytes = rest;
+                    *h
                 }
+                // A header split across chunks: gathered.
+                _ => {
+                    let n = (HEADER_LEN - self.have).min(bytes.len());
+                    self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
+                    self.have += n;
+                    bytes = &bytes[n..];
+                    if self.have < HEADER_LEN {
+                        continue;
+                    }
+                    self.have = 0;
+                    self.header
+                }
+            };
+            let len = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
+            let stream = u32::from_be_bytes([h[5], h[6], h[7], h[8]]) & 0x7fff_ffff;
+            self.skip = len;
+            found(Found::Header(h[3], h[4], stream));
+            if keep(h[3], h[4], stream) {
+                let kept = len.min(PAYLOAD_LIMIT);
+                self.skip = len - kept;
+                self.keeping = Some((h[3], kept));
             }
         }
     }

@@ -169,7 +169,15 @@ impl Http2Frames {
                 });
                 changes.opened += 1;
             }
-            let at = open.binary_search_by_key(&stream, |s| s.id).ok();
+            let ends = match kind {
+                RST_STREAM => true,
+                DATA | HEADERS => flags & END_STREAM != 0,
+                _ => false,
+            };
+            if !ends {
+                return; // nothing changes for the stream: no need to find it
+            }
+            let at = find(open, stream);
             let closed = match (kind, at.and_then(|at| open.get_mut(at))) {
                 (RST_STREAM, Some(_)) => true,
                 (DATA | HEADERS, Some(s)) if flags & END_STREAM != 0 => {
@@ -188,6 +196,19 @@ impl Http2Frames {
         });
         changes
     }
+}
+
+/// Where stream `id` is among the open streams (sorted by id). A stream ends most often at
+/// either end of the deque (the one just opened, a GET's `END_STREAM` on its `HEADERS`; the
+/// oldest, answered first): those are looked at before searching.
+fn find(open: &VecDeque<OpenStream>, id: u32) -> Option<usize> {
+    if open.back().is_some_and(|s| s.id == id) {
+        return Some(open.len() - 1);
+    }
+    if open.front().is_some_and(|s| s.id == id) {
+        return Some(0);
+    }
+    open.binary_search_by_key(&id, |s| s.id).ok()
 }
 
 #[cfg(test)]
@@ -423,6 +444,52 @@ pub(crate) mod tests {
                 prop_assert_eq!(&a, &b);
                 prop_assert_eq!(whole.open_streams(), split.open_streams());
                 prop_assert_eq!(a.opened - a.closed, whole.open_streams() as u64);
+            }
+
+            /// Streams opened by the client and ended in any order, from either side or by a
+            /// reset: the open streams are exactly a plain model's, oldest first.
+            #[test]
+            fn the_open_streams_follow_their_ends_in_any_order(
+                steps in prop::collection::vec((0u8..4, 0usize..8, any::<bool>()), 0..60),
+            ) {
+                let mut t = Http2Frames::after_preface();
+                let mut numbering = seq();
+                // The model: id → (the client ended, the server ended).
+                let mut model = std::collections::BTreeMap::<u32, (bool, bool)>::new();
+                let mut next_id = 1;
+                for (step, pick, client) in steps {
+                    let open: Vec<u32> = model.keys().copied().collect();
+                    let (direction, bytes) = match (step, open.get(pick % open.len().max(1))) {
+                        // The client opens the next stream (also when none is open).
+                        (0, _) | (_, None) => {
+                            model.insert(next_id, (false, false));
+                            next_id += 2;
+                            (Direction::Sent, frame(HEADERS, 0x4, next_id - 2, b"h"))
+                        }
+                        (step, Some(&id)) => {
+                            let direction = if client { Direction::Sent } else { Direction::Received };
+                            let bytes = match step {
+                                1 => frame(DATA, 0, id, b"d"),
+                                2 => {
+                                    let ends = model.get_mut(&id).expect("open");
+                                    if client { ends.0 = true } else { ends.1 = true }
+                                    if *ends == (true, true) {
+                                        model.remove(&id);
+                                    }
+                                    frame(DATA, END_STREAM, id, b"d")
+                                }
+                                _ => {
+                                    model.remove(&id);
+                                    frame(RST_STREAM, 0, id, &[0, 0, 0, 8])
+                                }
+                            };
+                            (direction, bytes)
+                        }
+                    };
+                    t.feed(direction, &bytes, &mut numbering);
+                    let ids: Vec<u32> = t.open.iter().map(|s| s.id).collect();
+                    prop_assert_eq!(ids, model.keys().copied().collect::<Vec<_>>());
+                }
             }
 
             #[test]
