@@ -143,15 +143,9 @@ fn of_chain(err: &(dyn StdError + 'static)) -> &'static str {
     }
 }
 
+/// Whether a `hyper::Error` is among `err`'s causes (not `err` itself).
 fn has_hyper(err: &(dyn StdError + 'static)) -> bool {
-    let mut next = err.source();
-    while let Some(err) = next {
-        if err.is::<hyper::Error>() {
-            return true;
-        }
-        next = err.source();
-    }
-    false
+    std::iter::successors(err.source(), |&e| e.source()).any(|e| e.is::<hyper::Error>())
 }
 
 #[cfg(test)]
