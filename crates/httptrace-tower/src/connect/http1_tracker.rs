@@ -102,8 +102,15 @@ impl Http1Tracker {
             was_idle,
             idle_time,
         ));
-        self.scanner
-            .restart(req.trace.is_set(HookKind::WroteHeaderField));
+        // The head is read only for the hooks that report its fields or its end. Either way
+        // the whole request is on the wire at the flush after its body's end: hyper flushes
+        // the I/O only once its own buffer is empty.
+        let fields = req.trace.is_set(HookKind::WroteHeaderField);
+        if fields || req.expects_continue || req.trace.is_set(HookKind::WroteHeaders) {
+            self.scanner.restart(fields);
+        } else {
+            self.scanner.skip_head();
+        }
         self.watching_1xx = req.reads_1xx();
         if self.watching_1xx {
             self.interim.restart();
@@ -252,13 +259,17 @@ mod tests {
     }
 
     fn traced(log: &EventLog, reads_1xx: bool) -> Arc<RequestState> {
+        state_of(log.trace(), reads_1xx)
+    }
+
+    fn state_of(trace: httptrace::ClientTrace, reads_1xx: bool) -> Arc<RequestState> {
         let one_xx = OneXx {
             read_off_the_wire: reads_1xx,
             may_abort: false,
             handed_over: None,
         };
         Arc::new(RequestState::new(RequestSetup {
-            trace: log.trace(),
+            trace,
             h2_head: None,
             expects_continue: false,
             timings: None,
@@ -312,6 +323,32 @@ mod tests {
             tracker.after_write([&b"body"[..]], 4);
         }
         assert_eq!(conn.served.load(Ordering::Relaxed), 1);
+    }
+
+    /// A trace with no hook on the head's fields or end (a timings recorder's, say) has the
+    /// head left unread, and still hears `WroteRequest` at the flush after its body's end.
+    #[test]
+    fn a_head_nobody_reads_is_not_scanned_and_the_flush_still_ends_the_request() {
+        let conn = fresh_conn();
+        let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (got, wrote) = (heard.clone(), heard.clone());
+        let trace = httptrace::ClientTrace::new()
+            .on_got_conn(move |_| got.lock().unwrap().push("GotConn"))
+            .on_wrote_request(move |_| wrote.lock().unwrap().push("WroteRequest"));
+        let req = state_of(trace, false);
+        let mut tracker = Http1Tracker::new();
+        handoff::offer(&req);
+        write_head(&mut tracker, &conn, 0);
+        assert!(tracker.scanner.is_done(), "nothing of the head was wanted");
+        tracker.after_flush();
+        assert_eq!(
+            *heard.lock().unwrap(),
+            ["GotConn"],
+            "the body has not ended"
+        );
+        req.first(Milestone::BodyDone);
+        tracker.after_flush();
+        assert_eq!(*heard.lock().unwrap(), ["GotConn", "WroteRequest"]);
     }
 
     /// A request's 1xx responses are read across reads: the first byte does not end the

@@ -56,6 +56,11 @@ impl HeadScanner {
         self.done = false;
     }
 
+    /// Nothing of the next head is wanted: the scanner is done with it at once.
+    pub(crate) fn skip_head(&mut self) {
+        self.done = true;
+    }
+
     pub(crate) fn is_done(&self) -> bool {
         self.done
     }
