@@ -265,3 +265,33 @@ async fn a_call_that_fails_is_done_with_the_error_its_attempt_had() {
     let names = names(&log.events());
     assert!(names.contains(&"ConnectDone".to_owned()), "{names:?}");
 }
+
+/// A request the client refuses is no attempt of the call, even when no hook reads the
+/// request's `host:port` (the call's trace has only call hooks, the layer records only
+/// timings).
+#[tokio::test]
+async fn a_refused_request_is_no_attempt_when_no_hook_reads_its_destination() {
+    let story = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (started, attempted, done) = (story.clone(), story.clone(), story.clone());
+    let call_hooks = ClientTrace::new()
+        .on_call_start(move |_| started.lock().unwrap().push("CallStart".to_owned()))
+        .on_attempt_start(move |i| {
+            attempted
+                .lock()
+                .unwrap()
+                .push(format!("AttemptStart #{}", i.attempt))
+        })
+        .on_call_done(move |i| {
+            done.lock()
+                .unwrap()
+                .push(format!("CallDone attempts={}", i.attempts))
+        });
+    let client = ServiceBuilder::new()
+        .layer(CallTraceLayer::new(call_hooks))
+        .layer(HttpTraceLayer::default().record_timings())
+        .service(pool::<TracedRequestBody<Full<Bytes>>>());
+    within("the call", client.oneshot(get("ftp://127.0.0.1:2121/file")))
+        .await
+        .unwrap_err();
+    assert_eq!(*story.lock().unwrap(), ["CallStart", "CallDone attempts=0"]);
+}

@@ -53,9 +53,11 @@ pub(crate) fn start<B: http_body::Body, F>(
         let req = req.map(|body| TracedRequestBody::new(body, None, Some(gate.clone())));
         return ResponseFuture::gated(send(req), gate, capture);
     }
-    let watching = decide_watch(settings, &req, &trace, gate.is_some(), host_port.as_str());
+    let watching = decide_watch(settings, &req, &trace, gate.is_some(), host_port.as_ref());
     let state = build_state(&req, trace, timings, &watching, gate.is_some());
-    host_port.get_conn(&state.trace);
+    if let Some(host_port) = &host_port {
+        host_port.get_conn(&state.trace);
+    }
     let capture = watch_without_replacing(
         &mut req,
         Watch {
@@ -79,13 +81,13 @@ pub(crate) fn start<B: http_body::Body, F>(
 }
 
 /// Step 1: the request's trace (its own, over the one in effect, over a per-request one,
-/// over the layer's; the timings recorder last) and where `GetConn` goes. `None`: nothing to
-/// trace, or a request the client will refuse.
+/// over the layer's; the timings recorder last) and where `GetConn` goes, if anyone reads
+/// it. `None`: nothing to trace, or a request the client will refuse.
 fn combine_traces<B>(
     settings: &Settings,
     req: &Request<B>,
     gated: bool,
-) -> Option<(ClientTrace, Option<TimingsRecorder>, HostPort)> {
+) -> Option<(ClientTrace, Option<TimingsRecorder>, Option<HostPort>)> {
     let ambient = current_trace();
     let own = extensions_client_trace(req.extensions());
     // A `ServerTiming` service collects this request's timings.
@@ -107,7 +109,6 @@ fn combine_traces<B>(
     if untraced && !gated {
         return None;
     }
-    let host_port = HostPort::of(req)?;
     let mut trace = layer_trace.cloned().unwrap_or_default();
     if let Some(make) = per_request {
         trace = (make.0)().compose(&trace);
@@ -118,6 +119,21 @@ fn combine_traces<B>(
     if let Some(own) = own {
         trace = own.compose(&trace);
     }
+    // `GetConn`'s `host:port` is read by a hook (a timings recorder aside: it was made at the
+    // request's start), a `Server-Timing` sink, the HTTP/2 registry, or a traced call's
+    // attempt; only then is the request checked and the text written (and always for a
+    // gated request, which a refused one must not get). Unread, a request the client refuses
+    // goes through untold: no hook would hear of it.
+    let host_port = if gated
+        || trace.is_set(HookKind::GetConn)
+        || sink.is_some()
+        || may_be_http2(settings, req)
+        || current_call().is_some()
+    {
+        Some(HostPort::of(req)?)
+    } else {
+        None
+    };
     // The recorder's hooks run after every other's.
     let timings = (record_timings || sink.is_some()).then(TimingsRecorder::new);
     if let Some(timings) = &timings {
@@ -126,11 +142,21 @@ fn combine_traces<B>(
             timings.request(req.method().clone(), req.uri().clone());
         }
         trace = trace.compose(&timings.trace());
-        if let Some(sink) = &sink {
+        if let (Some(sink), Some(host_port)) = (&sink, &host_port) {
             sink.collect(req.method().clone(), host_port.as_str(), timings.clone());
         }
     }
     Some((trace, timings, host_port))
+}
+
+/// Only a request that may go out as an HTTP/2 stream needs watching for the hand-off, and
+/// its head kept for the HEADERS fields: HTTPS (ALPN may pick h2), an HTTP/2 request, or
+/// plain HTTP once this layer has seen cleartext HTTP/2. (A plain HTTP request is an HTTP/1
+/// exchange until then: keeping its head would copy its method, URI and fields for nothing.)
+fn may_be_http2<B>(settings: &Settings, req: &Request<B>) -> bool {
+    req.version() == Version::HTTP_2
+        || req.uri().scheme() == Some(&Scheme::HTTPS)
+        || settings.cleartext_http2.seen()
 }
 
 /// What a traced request is watched for, and how.
@@ -156,16 +182,9 @@ fn decide_watch<'a, B>(
     req: &Request<B>,
     trace: &ClientTrace,
     gated: bool,
-    host_port: &str,
+    host_port: Option<&HostPort>,
 ) -> Watching<'a> {
-    // Only a request that may go out as an HTTP/2 stream needs watching for the hand-off, and
-    // its head kept for the HEADERS fields: HTTPS (ALPN may pick h2), an HTTP/2 request, or
-    // plain HTTP once this layer has seen cleartext HTTP/2. (A plain HTTP request is an
-    // HTTP/1 exchange until then: keeping its head would copy its method, URI and fields
-    // for nothing.)
-    let may_be_http2 = req.version() == Version::HTTP_2
-        || req.uri().scheme() == Some(&Scheme::HTTPS)
-        || settings.cleartext_http2.seen();
+    let may_be_http2 = may_be_http2(settings, req);
     let hooks_1xx =
         trace.is_set(HookKind::Got1xxResponse) || trace.is_set(HookKind::Got100Continue);
     let handoffs = &settings.http1_handoffs;
@@ -180,10 +199,9 @@ fn decide_watch<'a, B>(
     // connection), whose task will name it; no capture (nor will hyper-util send it
     // elsewhere after GOAWAY, which only a capture would show), and no 1xx to watch (hyper
     // reports none on HTTP/2).
-    let destination = if may_be_http2 && !gated {
-        h2_tasks::destination(host_port)
-    } else {
-        Destination::Unknown
+    let destination = match host_port {
+        Some(host_port) if may_be_http2 && !gated => h2_tasks::destination(host_port.as_str()),
+        _ => Destination::Unknown,
     };
     let attributed_by_task = destination != Destination::Unknown;
     let http2 = destination == Destination::Http2;
