@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use http::{Response, Version};
-use httptrace::{BoxError, GotConnInfo, TraceError, WroteRequestInfo};
+use httptrace::{BoxError, GotConnInfo, HookKind, TraceError, WroteRequestInfo};
 use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
 
@@ -359,11 +359,6 @@ fn respond<B: http_body::Body>(
         // The decision not to send the body is the end of writing the request.
         state.wrote_request(&WroteRequestInfo::new(None));
     }
-    let put_idle = match (returns_to_pool(&res, request_close), withheld) {
-        (true, false) => PutIdle::Returns,
-        (true, true) => PutIdle::NotReusedBodyWithheld,
-        (false, _) => PutIdle::Never,
-    };
     // An HTTP/1 connection whose close is reported learns how this exchange ends. The
     // request's hand-off kept it then; the response's handle names it otherwise.
     let conn = match res.version() {
@@ -379,6 +374,17 @@ fn respond<B: http_body::Body>(
                 .filter(|conn| conn.shared.reports_close())
                 .cloned(),
         },
+    };
+    // Whether the connection goes back to the pool is told to a `PutIdleConn` hook and to a
+    // connection that reports its close; for nobody else are the heads looked at.
+    let put_idle = if conn.is_some() || state.trace.is_set(HookKind::PutIdleConn) {
+        match (returns_to_pool(&res, request_close), withheld) {
+            (true, false) => PutIdle::Returns,
+            (true, true) => PutIdle::NotReusedBodyWithheld,
+            (false, _) => PutIdle::Never,
+        }
+    } else {
+        PutIdle::Never
     };
     res.map(|body| TracedResponseBody::new(body, Some(state), put_idle, conn, gate))
 }
