@@ -119,7 +119,6 @@ async fn a_traced_channel_reports_its_connection_and_each_call() {
         format!("GetConn({addr})"),
         "GotFirstResponseByte".to_owned(),
         "ResponseBodyDone(7 bytes, err=false)".to_owned(),
-        "RequestBodyDone(16 bytes, err=false)".to_owned(),
     ];
     let mut expected = vec![
         "ConnectStart".to_owned(),
@@ -127,7 +126,27 @@ async fn a_traced_channel_reports_its_connection_and_each_call() {
     ];
     expected.extend(call.clone());
     expected.extend(call);
-    assert_eq!(story(&log.events()), expected);
+    // hyper's connection task drops a call's request body (which tells its end) once the
+    // stream is over, while the caller may already have started the next call: the end's
+    // only fixed place is after its own call's response.
+    let story = story(&log.events());
+    let request_body_done = "RequestBodyDone(16 bytes, err=false)";
+    let (ends, rest): (Vec<_>, Vec<_>) = story.iter().partition(|e| *e == request_body_done);
+    assert_eq!(rest, expected.iter().collect::<Vec<_>>(), "{story:?}");
+    assert_eq!(ends.len(), 2, "{story:?}");
+    let at = |name: &str| -> Vec<usize> {
+        (0..story.len())
+            .filter(|&i| story[i].starts_with(name))
+            .collect()
+    };
+    let (responses, bodies) = (at("ResponseBodyDone"), at("RequestBodyDone"));
+    assert!(
+        bodies
+            .iter()
+            .zip(&responses)
+            .all(|(body, response)| body > response),
+        "{story:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
