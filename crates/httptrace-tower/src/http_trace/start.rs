@@ -12,7 +12,7 @@ use super::future::{ResponseFuture, Traced};
 use super::get_conn::HostPort;
 use super::request_body::{traced_outside, TracedRequestBody};
 use super::settings::Settings;
-use crate::state::call::current_call;
+use crate::state::call::{current_call, CallState};
 use crate::state::expect_gate::{expects_continue, ExpectGate};
 use crate::state::h2_tasks::{self, Destination};
 use crate::state::learned::Learned;
@@ -36,7 +36,13 @@ pub(crate) fn start<B: http_body::Body, F>(
     // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
     let gate = (!body_ended && expects_continue(req.headers()))
         .then(|| Arc::new(ExpectGate::new(settings.expect_continue_timeout)));
-    let Some((trace, timings, host_port)) = combine_traces(settings, &req, gate.is_some()) else {
+    let Some(Combined {
+        trace,
+        timings,
+        host_port,
+        call,
+    }) = combine_traces(settings, &req, gate.is_some())
+    else {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     };
     if trace.is_empty() {
@@ -54,7 +60,7 @@ pub(crate) fn start<B: http_body::Body, F>(
         return ResponseFuture::gated(send(req), gate, capture);
     }
     let watching = decide_watch(settings, &req, &trace, gate.is_some(), host_port.as_ref());
-    let state = build_state(&req, trace, timings, &watching, gate.is_some());
+    let state = build_state(&req, trace, timings, call, &watching, gate.is_some());
     if let Some(host_port) = &host_port {
         host_port.get_conn(&state.trace);
     }
@@ -80,14 +86,20 @@ pub(crate) fn start<B: http_body::Body, F>(
     ResponseFuture::traced(fut, traced)
 }
 
+/// What step 1 gives the others.
+struct Combined {
+    trace: ClientTrace,
+    timings: Option<TimingsRecorder>,
+    /// `GetConn`'s `host:port`, if anyone reads it.
+    host_port: Option<HostPort>,
+    /// The traced call (`CallTraceLayer`) in effect, if any.
+    call: Option<Arc<CallState>>,
+}
+
 /// Step 1: the request's trace (its own, over the one in effect, over a per-request one,
 /// over the layer's; the timings recorder last) and where `GetConn` goes, if anyone reads
 /// it. `None`: nothing to trace, or a request the client will refuse.
-fn combine_traces<B>(
-    settings: &Settings,
-    req: &Request<B>,
-    gated: bool,
-) -> Option<(ClientTrace, Option<TimingsRecorder>, Option<HostPort>)> {
+fn combine_traces<B>(settings: &Settings, req: &Request<B>, gated: bool) -> Option<Combined> {
     let ambient = current_trace();
     let own = extensions_client_trace(req.extensions());
     // A `ServerTiming` service collects this request's timings.
@@ -124,11 +136,12 @@ fn combine_traces<B>(
     // attempt; only then is the request checked and the text written (and always for a
     // gated request, which a refused one must not get). Unread, a request the client refuses
     // goes through untold: no hook would hear of it.
+    let call = current_call();
     let host_port = if gated
+        || call.is_some()
         || trace.is_set(HookKind::GetConn)
         || sink.is_some()
         || may_be_http2(settings, req)
-        || current_call().is_some()
     {
         Some(HostPort::of(req)?)
     } else {
@@ -146,7 +159,12 @@ fn combine_traces<B>(
             sink.collect(req.method().clone(), host_port.as_str(), timings.clone());
         }
     }
-    Some((trace, timings, host_port))
+    Some(Combined {
+        trace,
+        timings,
+        host_port,
+        call,
+    })
 }
 
 /// Only a request that may go out as an HTTP/2 stream needs watching for the hand-off, and
@@ -229,13 +247,13 @@ fn build_state<B: http_body::Body>(
     req: &Request<B>,
     trace: ClientTrace,
     timings: Option<TimingsRecorder>,
+    call: Option<Arc<CallState>>,
     watching: &Watching<'_>,
     gated: bool,
 ) -> Arc<RequestState> {
     let h2_head = (watching.may_be_http2 && trace.is_set(HookKind::WroteHeaderField))
         .then(|| H2Head::of(req));
     // Inside a traced call (`CallTraceLayer`), this request is its next attempt.
-    let call = current_call();
     if let Some(call) = &call {
         call.attempt_started(&trace, req);
     }

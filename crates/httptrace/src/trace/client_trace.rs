@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::kind::HookKind;
-use super::recorders::{Recorders, RECORDED};
+use super::recorders::{records, Recorders};
 use crate::hook::{
     chain, chain_fallible, chain_field, chain_get_conn, FallibleHook, FieldHook, GetConnHook, Hook,
 };
@@ -151,7 +151,7 @@ impl ClientTrace {
     /// Whether `kind`'s hook is set.
     pub fn is_set(&self, kind: HookKind) -> bool {
         let h = self.hooks();
-        if (self.last.is_some() || !h.recorders.is_empty()) && RECORDED.contains(&kind) {
+        if (self.last.is_some() || !h.recorders.is_empty()) && records(kind) {
             return true;
         }
         match kind {

@@ -3,8 +3,26 @@
 use super::kind::HookKind;
 use crate::record::timings::TimingsRecorder;
 
+/// Whether a [`TimingsRecorder`] in a trace listens to `kind`'s hook: one bit test (asked
+/// several times per traced request).
+pub(super) fn records(kind: HookKind) -> bool {
+    const MASK: u32 = {
+        let mut mask = 0u32;
+        let mut i = 0;
+        while i < RECORDED.len() {
+            mask |= 1 << RECORDED[i] as u32;
+            i += 1;
+        }
+        mask
+    };
+    MASK & (1 << kind as u32) != 0
+}
+
+// Every hook has a bit.
+const _: () = assert!(HookKind::ALL.len() <= 32);
+
 /// The hooks a [`TimingsRecorder`] in a trace listens to.
-pub(super) const RECORDED: [HookKind; 13] = [
+const RECORDED: [HookKind; 13] = [
     HookKind::GetConn,
     HookKind::DnsStart,
     HookKind::DnsDone,
@@ -56,6 +74,31 @@ impl Recorders {
         Recorders {
             first: all.next(),
             more: all.collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ClientTrace;
+
+    /// A recorder's trace, alone or in the slot under another trace, is set exactly for the
+    /// hooks it listens to.
+    #[test]
+    fn a_recorder_sets_exactly_the_hooks_it_records() {
+        let recorder = TimingsRecorder::new();
+        let alone = recorder.trace();
+        let under = ClientTrace::new().on_put_idle_conn(|_| {}).compose(&alone);
+        for kind in HookKind::ALL {
+            let listens = RECORDED.contains(&kind);
+            assert_eq!(records(kind), listens, "{kind:?}");
+            assert_eq!(alone.is_set(kind), listens, "{kind:?}");
+            assert_eq!(
+                under.is_set(kind),
+                listens || kind == HookKind::PutIdleConn,
+                "{kind:?}"
+            );
         }
     }
 }
