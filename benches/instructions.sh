@@ -5,11 +5,12 @@
 # the difference of the counts leaves out start-up, connection set-up and exit.
 #
 #   cargo build --release --example load && benches/instructions.sh [ADDR]
+#   LOAD=/path/to/an/older/load benches/instructions.sh ADDR   # the same for another build
 #
-# Needs valgrind. A few minutes: each run is about 50 times slower under callgrind.
+# Needs valgrind. About half a minute (each run is some 50 times slower under callgrind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-load=./target/release/examples/load
+load=${LOAD:-./target/release/examples/load}
 few=1000
 many=5000
 modes=("none" "noop" "full" "timings")
