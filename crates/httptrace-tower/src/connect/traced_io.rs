@@ -15,7 +15,8 @@ use super::http1_tracker::Http1Tracker;
 use crate::state::connection::{ConnShared, ConnectionHandle};
 use crate::state::h2_tasks::{self, Registered};
 use crate::state::handoff;
-use crate::wire::http2_frames::{Direction, Http2Frames};
+use crate::wire::http2_frames::Http2Frames;
+use crate::wire::http2_streams::Direction;
 
 /// The HTTP/2 client preface; a connection whose first bytes are these speaks HTTP/2.
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";

@@ -4,33 +4,22 @@
 //! `SETTINGS_MAX_CONCURRENT_STREAMS`) and its GOAWAY (last-stream-id, code, debug data).
 //!
 //! The 9-byte frame headers are read (RFC 9113, 4.1); payloads are skipped by length, but for
-//! those two, of which at most `PAYLOAD_LIMIT` bytes are kept (`http2_frame_reader.rs`). A
-//! client stream opens with its first HEADERS frame and closes when both sides have sent
-//! END_STREAM, when either resets it, or when a GOAWAY's last-stream-id is below it (the
-//! server did not process it).
-
-use std::collections::VecDeque;
+//! those two, of which at most `PAYLOAD_LIMIT` bytes are kept (`http2_frame_reader.rs`). What
+//! they say of each client stream (opened by HEADERS; ended by END_STREAM on both sides, a
+//! reset, or a GOAWAY below it) is kept by `http2_streams.rs`.
 
 use crate::wire::http2_frame_reader::{
     kept_from_server, max_concurrent_streams, Found, FrameReader, SETTINGS,
 };
 #[cfg(test)]
 use crate::wire::http2_frame_reader::{ACK, GOAWAY, PAYLOAD_LIMIT};
+use crate::wire::http2_streams::{Direction, OpenStreams};
 
 const PREFACE_LEN: usize = 24;
 const DATA: u8 = 0x0;
 const HEADERS: u8 = 0x1;
 const RST_STREAM: u8 = 0x3;
 const END_STREAM: u8 = 0x1;
-
-/// Which way bytes went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Direction {
-    /// Written by the client.
-    Sent,
-    /// Read from the server.
-    Received,
-}
 
 /// What changed, for the connection's counters.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -59,20 +48,7 @@ pub(crate) struct GoAway {
 pub(crate) struct Http2Frames {
     sent: FrameReader,
     received: FrameReader,
-    highest_opened: u32,
-    /// The open streams by id, in the order they opened: ids and sequence numbers both
-    /// increase along it (a stream opens only above the highest id yet), so a stream is
-    /// found by binary search and the oldest is the first (no hashing per frame).
-    open: VecDeque<OpenStream>,
-}
-
-#[derive(Debug)]
-struct OpenStream {
-    id: u32,
-    /// Its place among all streams opened (see `ConnShared::stream_opened`).
-    seq: u64,
-    sent_end: bool,
-    received_end: bool,
+    open: OpenStreams,
 }
 
 impl Http2Frames {
@@ -91,8 +67,7 @@ impl Http2Frames {
         Http2Frames {
             sent: FrameReader::new(preface),
             received: FrameReader::new(0),
-            highest_opened: 0,
-            open: VecDeque::new(),
+            open: OpenStreams::default(),
         }
     }
 
@@ -103,7 +78,7 @@ impl Http2Frames {
 
     /// The sequence number of the oldest stream still open.
     pub(crate) fn oldest_open(&self) -> Option<u64> {
-        self.open.front().map(|s| s.seq)
+        self.open.oldest_open()
     }
 
     /// Reads `bytes`; `open_seq` numbers each stream that opens.
@@ -117,7 +92,6 @@ impl Http2Frames {
         let Http2Frames {
             sent,
             received,
-            highest_opened,
             open,
         } = self;
         let reader = match direction {
@@ -144,8 +118,7 @@ impl Http2Frames {
                             .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
                     };
                     let last_stream_id = word(0) & 0x7fff_ffff;
-                    let kept = open.partition_point(|s| s.id <= last_stream_id);
-                    let cut: Vec<u32> = open.drain(kept..).map(|s| s.id).collect();
+                    let cut = open.cut_above(last_stream_id);
                     changes.closed += cut.len() as u64;
                     changes.goaway = Some(GoAway {
                         last_stream_id,
@@ -159,56 +132,24 @@ impl Http2Frames {
             if stream == 0 {
                 return;
             }
-            if direction == Direction::Sent && kind == HEADERS && stream > *highest_opened {
-                *highest_opened = stream;
-                open.push_back(OpenStream {
-                    id: stream,
-                    seq: open_seq(),
-                    sent_end: false,
-                    received_end: false,
-                });
+            if direction == Direction::Sent
+                && kind == HEADERS
+                && open.headers_sent(stream, &mut open_seq)
+            {
                 changes.opened += 1;
             }
+            // Only a frame that ends its stream changes it: no other is looked up.
             let ends = match kind {
                 RST_STREAM => true,
                 DATA | HEADERS => flags & END_STREAM != 0,
                 _ => false,
             };
-            if !ends {
-                return; // nothing changes for the stream: no need to find it
-            }
-            let at = find(open, stream);
-            let closed = match (kind, at.and_then(|at| open.get_mut(at))) {
-                (RST_STREAM, Some(_)) => true,
-                (DATA | HEADERS, Some(s)) if flags & END_STREAM != 0 => {
-                    match direction {
-                        Direction::Sent => s.sent_end = true,
-                        Direction::Received => s.received_end = true,
-                    }
-                    s.sent_end && s.received_end
-                }
-                _ => false,
-            };
-            if let Some(at) = at.filter(|_| closed) {
-                open.remove(at);
+            if ends && open.ended(stream, direction, kind == RST_STREAM) {
                 changes.closed += 1;
             }
         });
         changes
     }
-}
-
-/// Where stream `id` is among the open streams (sorted by id). A stream ends most often at
-/// either end of the deque (the one just opened, a GET's `END_STREAM` on its `HEADERS`; the
-/// oldest, answered first): those are looked at before searching.
-fn find(open: &VecDeque<OpenStream>, id: u32) -> Option<usize> {
-    if open.back().is_some_and(|s| s.id == id) {
-        return Some(open.len() - 1);
-    }
-    if open.front().is_some_and(|s| s.id == id) {
-        return Some(0);
-    }
-    open.binary_search_by_key(&id, |s| s.id).ok()
 }
 
 #[cfg(test)]
@@ -444,52 +385,6 @@ pub(crate) mod tests {
                 prop_assert_eq!(&a, &b);
                 prop_assert_eq!(whole.open_streams(), split.open_streams());
                 prop_assert_eq!(a.opened - a.closed, whole.open_streams() as u64);
-            }
-
-            /// Streams opened by the client and ended in any order, from either side or by a
-            /// reset: the open streams are exactly a plain model's, oldest first.
-            #[test]
-            fn the_open_streams_follow_their_ends_in_any_order(
-                steps in prop::collection::vec((0u8..4, 0usize..8, any::<bool>()), 0..60),
-            ) {
-                let mut t = Http2Frames::after_preface();
-                let mut numbering = seq();
-                // The model: id → (the client ended, the server ended).
-                let mut model = std::collections::BTreeMap::<u32, (bool, bool)>::new();
-                let mut next_id = 1;
-                for (step, pick, client) in steps {
-                    let open: Vec<u32> = model.keys().copied().collect();
-                    let (direction, bytes) = match (step, open.get(pick % open.len().max(1))) {
-                        // The client opens the next stream (also when none is open).
-                        (0, _) | (_, None) => {
-                            model.insert(next_id, (false, false));
-                            next_id += 2;
-                            (Direction::Sent, frame(HEADERS, 0x4, next_id - 2, b"h"))
-                        }
-                        (step, Some(&id)) => {
-                            let direction = if client { Direction::Sent } else { Direction::Received };
-                            let bytes = match step {
-                                1 => frame(DATA, 0, id, b"d"),
-                                2 => {
-                                    let ends = model.get_mut(&id).expect("open");
-                                    if client { ends.0 = true } else { ends.1 = true }
-                                    if *ends == (true, true) {
-                                        model.remove(&id);
-                                    }
-                                    frame(DATA, END_STREAM, id, b"d")
-                                }
-                                _ => {
-                                    model.remove(&id);
-                                    frame(RST_STREAM, 0, id, &[0, 0, 0, 8])
-                                }
-                            };
-                            (direction, bytes)
-                        }
-                    };
-                    t.feed(direction, &bytes, &mut numbering);
-                    let ids: Vec<u32> = t.open.iter().map(|s| s.id).collect();
-                    prop_assert_eq!(ids, model.keys().copied().collect::<Vec<_>>());
-                }
             }
 
             #[test]

@@ -1,6 +1,7 @@
 //! Pure readers of bytes and heads: an HTTP/1 response head, 1xx heads, HTTP/2 frames (split
-//! by `http2_frame_reader.rs`, followed per stream by `http2_frames.rs`), `host:port` from an
-//! authority, keep-alive from a response head. They know nothing of requests or connections.
+//! by `http2_frame_reader.rs`, read by `http2_frames.rs`, their open streams kept by
+//! `http2_streams.rs`), `host:port` from an authority, keep-alive from a response head. They
+//! know nothing of requests or connections.
 
 pub(crate) mod connection_header;
 pub(crate) mod h2_head;
@@ -8,6 +9,7 @@ pub(crate) mod head;
 pub(crate) mod host_port;
 pub(crate) mod http2_frame_reader;
 pub(crate) mod http2_frames;
+pub(crate) mod http2_streams;
 pub(crate) mod interim;
 pub(crate) mod keep_alive;
 pub(crate) mod version;
