@@ -236,13 +236,15 @@ where
     }
 }
 
-/// Whether the inner client's poll needs the request's trace and identity in effect: until
-/// the request is on its connection, and, for a request that may be an HTTP/2 stream, all
-/// along (hyper-util sends a stream cut by GOAWAY again, on a connection it may dial). An
-/// HTTP/1 request whose head went out is never sent again (hyper gives back only requests
-/// it did not start writing), so no connector runs for it any more.
+/// Whether the inner client's poll needs the request's trace and identity in effect: while a
+/// connector may still run for it. hyper gives a request back to hyper-util (which sends it
+/// again, maybe on a connection it dials) only while no connection task has taken it: on
+/// HTTP/1 until its head is written (its `GotConn`), on HTTP/2 until hyper's connection task
+/// has opened its stream (`Milestone::StreamSlot`); a stream named by hyper-util's capture
+/// has its `GotConn` before that, at the pool's hand-off.
 fn needs_lending(state: &RequestState) -> bool {
-    state.may_be_http2 || !state.has(Milestone::GotConn)
+    !state.has(Milestone::GotConn)
+        || (state.has(Milestone::Http2) && !state.has(Milestone::StreamSlot))
 }
 
 /// Once hyper-util names the request's connection: an HTTP/2 stream starts now; an HTTP/1
