@@ -168,6 +168,9 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        if self.state.is_none() && self.gate.is_none() {
+            return self.project().inner.poll_frame(cx); // nobody to tell, nothing to hold
+        }
         offer_until_handed_over(&self.state);
         if let Some(BodyOf(state)) = &self.state {
             // On HTTP/2, hyper's connection task polls it once the stream has its place.

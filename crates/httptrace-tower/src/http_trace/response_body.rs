@@ -185,6 +185,9 @@ impl<B: Body> Body for TracedResponseBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let mut this = self.project();
+        if this.end.is_none() && this.gate.is_none() {
+            return this.inner.poll_frame(cx); // nobody to tell: the inner body's frames
+        }
         let frame = ready!(this.inner.as_mut().poll_frame(cx));
         if let Some(end) = this.end.as_ref() {
             end.state.count_bytes(&end.state.response_bytes, &frame);
