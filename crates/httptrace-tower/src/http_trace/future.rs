@@ -204,7 +204,7 @@ where
         let state = this.state.take().expect("polled after completion");
         let seq = *this.seq_first_poll;
         Poll::Ready(match result {
-            Ok(res) => {
+            Ok(mut res) => {
                 state.answered(Some(res.status()));
                 if res.version() == Version::HTTP_2 {
                     if let Some(flag) = this.learn_http2 {
@@ -212,14 +212,12 @@ where
                     }
                 }
                 let withheld = withheld(this.gate, &res, this.connected);
-                Ok(respond(
-                    res,
-                    state,
-                    *this.request_close,
-                    seq,
-                    withheld,
-                    this.gate.take(),
-                ))
+                let end = respond(&mut res, state, *this.request_close, seq, withheld);
+                let gate = this.gate.take();
+                // The response is moved once, here (it is large: each move is a copy).
+                Ok(res.map(|body| {
+                    TracedResponseBody::new(body, Some(end.state), end.put_idle, end.conn, gate)
+                }))
             }
             Err(err) => {
                 let err: BoxError = err.into();
@@ -318,14 +316,21 @@ fn watch_retry(state: &Arc<RequestState>, watch: &mut RetryWatch, seq: u64, clea
     watch.conn = now;
 }
 
-fn respond<B: http_body::Body>(
-    res: Response<B>,
+/// What the response's body reports its end to.
+struct BodyEnd {
+    state: Arc<RequestState>,
+    put_idle: PutIdle,
+    conn: Option<ConnectionHandle>,
+}
+
+/// The response head arrived: its hooks, its timings, and what its body's end will tell.
+fn respond<B>(
+    res: &mut Response<B>,
     state: Arc<RequestState>,
     request_close: bool,
     seq: u64,
     withheld: bool,
-    gate: Option<Arc<ExpectGate>>,
-) -> Response<TracedResponseBody<B>> {
+) -> BodyEnd {
     let handed_over = state.has(Milestone::GotConn);
     if !handed_over {
         // The request's connection was not named before its response came: report what is
@@ -352,7 +357,6 @@ fn respond<B: http_body::Body>(
     if state.first(Milestone::FirstByte) {
         state.trace.got_first_response_byte();
     }
-    let mut res = res;
     if let Some(timings) = &state.timings {
         timings.response(res.status(), protocol_name(res.version()));
         res.extensions_mut().insert(timings.clone());
@@ -380,7 +384,7 @@ fn respond<B: http_body::Body>(
     // Whether the connection goes back to the pool is told to a `PutIdleConn` hook and to a
     // connection that reports its close; for nobody else are the heads looked at.
     let put_idle = if conn.is_some() || state.trace.is_set(HookKind::PutIdleConn) {
-        match (returns_to_pool(&res, request_close), withheld) {
+        match (returns_to_pool(res, request_close), withheld) {
             (true, false) => PutIdle::Returns,
             (true, true) => PutIdle::NotReusedBodyWithheld,
             (false, _) => PutIdle::Never,
@@ -388,7 +392,11 @@ fn respond<B: http_body::Body>(
     } else {
         PutIdle::Never
     };
-    res.map(|body| TracedResponseBody::new(body, Some(state), put_idle, conn, gate))
+    BodyEnd {
+        state,
+        put_idle,
+        conn,
+    }
 }
 
 impl<F> std::fmt::Debug for ResponseFuture<F> {
