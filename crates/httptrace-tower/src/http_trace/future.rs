@@ -14,7 +14,7 @@ use pin_project_lite::pin_project;
 use crate::connect::ConnectionHandle;
 use crate::error::TooManyInformational;
 use crate::http_trace::h2_stream::{self, stream_started};
-use crate::http_trace::response_body::{PutIdle, TracedResponseBody};
+use crate::http_trace::response_body::{EndOfBody, PutIdle, TracedResponseBody};
 use crate::state::connection::next_stream_seq;
 use crate::state::expect_gate::ExpectGate;
 use crate::state::learned::Learned;
@@ -139,9 +139,9 @@ where
             }
             withheld(this.gate, &result, this.connected);
             let gate = this.gate.take();
-            return Poll::Ready(Ok(result.map(|body| {
-                TracedResponseBody::new(body, None, PutIdle::Never, None, gate)
-            })));
+            return Poll::Ready(Ok(
+                result.map(|body| TracedResponseBody::new(body, None, gate))
+            ));
         }
         // The stream sequence number current as this poll begins.
         let mut seq_this_poll = 0;
@@ -215,9 +215,7 @@ where
                 let end = respond(&mut res, state, *this.request_close, seq, withheld);
                 let gate = this.gate.take();
                 // The response is moved once, here (it is large: each move is a copy).
-                Ok(res.map(|body| {
-                    TracedResponseBody::new(body, Some(end.state), end.put_idle, end.conn, gate)
-                }))
+                Ok(res.map(|body| TracedResponseBody::new(body, Some(end), gate)))
             }
             Err(err) => {
                 let err: BoxError = err.into();
@@ -316,13 +314,6 @@ fn watch_retry(state: &Arc<RequestState>, watch: &mut RetryWatch, seq: u64, clea
     watch.conn = now;
 }
 
-/// What the response's body reports its end to.
-struct BodyEnd {
-    state: Arc<RequestState>,
-    put_idle: PutIdle,
-    conn: Option<ConnectionHandle>,
-}
-
 /// The response head arrived: its hooks, its timings, and what its body's end will tell.
 fn respond<B>(
     res: &mut Response<B>,
@@ -330,7 +321,7 @@ fn respond<B>(
     request_close: bool,
     seq: u64,
     withheld: bool,
-) -> BodyEnd {
+) -> EndOfBody {
     let handed_over = state.has(Milestone::GotConn);
     if !handed_over {
         // The request's connection was not named before its response came: report what is
@@ -392,11 +383,7 @@ fn respond<B>(
     } else {
         PutIdle::Never
     };
-    BodyEnd {
-        state,
-        put_idle,
-        conn,
-    }
+    EndOfBody::new(state, put_idle, conn)
 }
 
 impl<F> std::fmt::Debug for ResponseFuture<F> {

@@ -55,6 +55,20 @@ pub(crate) struct EndOfBody {
 }
 
 impl EndOfBody {
+    /// The end of `state`'s response body; `conn` is told how the exchange ended when its
+    /// close is reported.
+    pub(crate) fn new(
+        state: Arc<RequestState>,
+        put_idle: PutIdle,
+        conn: Option<ConnectionHandle>,
+    ) -> Self {
+        EndOfBody {
+            state,
+            put_idle,
+            conn,
+        }
+    }
+
     /// The body ended, cut short by `cut_short` if it did not reach its end. The error is
     /// only made when it is reported (a body that ended normally is dropped after).
     fn ended(&self, cut_short: Option<&'static str>) {
@@ -111,20 +125,10 @@ impl Drop for GateRelease {
 }
 
 impl<B: Body> TracedResponseBody<B> {
-    pub(crate) fn new(
-        inner: B,
-        state: Option<Arc<RequestState>>,
-        put_idle: PutIdle,
-        conn: Option<ConnectionHandle>,
-        gate: Option<Arc<ExpectGate>>,
-    ) -> Self {
+    pub(crate) fn new(inner: B, end: Option<EndOfBody>, gate: Option<Arc<ExpectGate>>) -> Self {
         let body = TracedResponseBody {
             inner,
-            end: state.map(|state| EndOfBody {
-                state,
-                put_idle,
-                conn,
-            }),
+            end,
             gate: gate.map(GateRelease),
         };
         // No body at all (HEAD, 204, Content-Length: 0): as in Go, the connection is back in
