@@ -36,16 +36,10 @@ pub(crate) fn start<B: http_body::Body, F>(
     // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
     let gate = (!body_ended && expects_continue(req.headers()))
         .then(|| Arc::new(ExpectGate::new(settings.expect_continue_timeout)));
-    let Some(Combined {
-        trace,
-        timings,
-        host_port,
-        call,
-    }) = combine_traces(settings, &req, gate.is_some())
-    else {
+    let Some(combined) = combine_traces(settings, &req, gate.is_some()) else {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     };
-    if trace.is_empty() {
+    if combined.trace.is_empty() {
         let Some(gate) = gate else {
             return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
         };
@@ -59,7 +53,14 @@ pub(crate) fn start<B: http_body::Body, F>(
         let req = req.map(|body| TracedRequestBody::new(body, None, Some(gate.clone())));
         return ResponseFuture::gated(send(req), gate, capture);
     }
-    let watching = decide_watch(settings, &req, &trace, gate.is_some(), host_port.as_ref());
+    let watching = decide_watch(settings, &req, &combined, gate.is_some());
+    let Combined {
+        trace,
+        timings,
+        host_port,
+        call,
+        ..
+    } = combined;
     let state = build_state(&req, trace, timings, call, &watching, gate.is_some());
     if let Some(host_port) = &host_port {
         host_port.get_conn(&state.trace);
@@ -94,6 +95,8 @@ struct Combined {
     host_port: Option<HostPort>,
     /// The traced call (`CallTraceLayer`) in effect, if any.
     call: Option<Arc<CallState>>,
+    /// The request may go out as an HTTP/2 stream (see `may_be_http2`).
+    may_be_http2: bool,
 }
 
 /// Step 1: the request's trace (its own, over the one in effect, over a per-request one,
@@ -137,11 +140,12 @@ fn combine_traces<B>(settings: &Settings, req: &Request<B>, gated: bool) -> Opti
     // gated request, which a refused one must not get). Unread, a request the client refuses
     // goes through untold: no hook would hear of it.
     let call = current_call();
+    let may_be_http2 = may_be_http2(settings, req);
     let host_port = if gated
         || call.is_some()
         || trace.is_set(HookKind::GetConn)
         || sink.is_some()
-        || may_be_http2(settings, req)
+        || may_be_http2
     {
         Some(HostPort::of(req)?)
     } else {
@@ -164,6 +168,7 @@ fn combine_traces<B>(settings: &Settings, req: &Request<B>, gated: bool) -> Opti
         timings,
         host_port,
         call,
+        may_be_http2,
     })
 }
 
@@ -194,15 +199,14 @@ struct Watching<'a> {
     attributed_by_task: bool,
 }
 
-/// Step 2: what to watch the request for.
+/// Step 2: what to watch the request for, given its combined traces.
 fn decide_watch<'a, B>(
     settings: &'a Settings,
     req: &Request<B>,
-    trace: &ClientTrace,
+    combined: &Combined,
     gated: bool,
-    host_port: Option<&HostPort>,
 ) -> Watching<'a> {
-    let may_be_http2 = may_be_http2(settings, req);
+    let (trace, may_be_http2) = (&combined.trace, combined.may_be_http2);
     let hooks_1xx =
         trace.is_set(HookKind::Got1xxResponse) || trace.is_set(HookKind::Got100Continue);
     let handoffs = &settings.http1_handoffs;
@@ -217,7 +221,7 @@ fn decide_watch<'a, B>(
     // connection), whose task will name it; no capture (nor will hyper-util send it
     // elsewhere after GOAWAY, which only a capture would show), and no 1xx to watch (hyper
     // reports none on HTTP/2).
-    let destination = match host_port {
+    let destination = match &combined.host_port {
         Some(host_port) if may_be_http2 && !gated => h2_tasks::destination(host_port.as_str()),
         _ => Destination::Unknown,
     };
