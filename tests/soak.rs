@@ -76,7 +76,7 @@ async fn twenty_thousand_requests_each_with_a_well_formed_log() {
                     }
                 }
                 counts[kind] += 1;
-                settle(&log).await;
+                settle(&log, Dials::Tcp).await;
                 let events = log.take();
                 assert_well_formed(&events);
                 let put: Vec<bool> = events

@@ -178,7 +178,7 @@ async fn http2_and_https_requests_leave_no_span_and_no_connection_state_behind()
                 .instrument(span)
                 .await;
                 counts[kind] += 1;
-                settle(&log).await;
+                settle(&log, Dials::Tls).await;
                 let events = log.take();
                 // The call's own events: a connection's close comes later, to whichever
                 // request dialled it.

@@ -353,17 +353,42 @@ pub async fn misbehaving_server(
     (addr, task)
 }
 
+/// What a dial in [`settle`]'s log goes through after its TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dials {
+    /// Plain TCP: a connection's `ConnectDone` ends its dial.
+    Tcp,
+    /// TLS over TCP: a connection's `ConnectDone` is followed by its handshake.
+    Tls,
+}
+
 /// Waits until every dial and lookup in `log` has its end: a dial that lost the race to an
 /// idle connection finishes in the background, after its request (as in Go), and reports late.
-pub async fn settle(log: &httptrace::EventLog) {
-    let balanced = || {
-        let n = log.names();
-        let count = |x: &str| n.iter().filter(|m| **m == x).count();
+///
+/// Counting starts and ends is not enough: a lookup's `DNSDone` and its first `ConnectStart`,
+/// and a connection's `ConnectDone` and its `TLSHandshakeStart`, fire in one poll of the dial
+/// on another thread, and a log read between them looks balanced. So a settled log also has
+/// a `ConnectStart` for every lookup that found addresses and, over TLS, a
+/// `TLSHandshakeStart` for every connection made.
+pub async fn settle(log: &httptrace::EventLog, dials: Dials) {
+    let settled = || {
+        let events = log.events();
+        let count = |x: &str| events.iter().filter(|e| e.name() == x).count();
+        let found = events
+            .iter()
+            .filter(|e| matches!(&e.kind, EventKind::DnsDone(d) if d.err.is_none()))
+            .count();
+        let connected = events
+            .iter()
+            .filter(|e| matches!(&e.kind, EventKind::ConnectDone(d) if d.err.is_none()))
+            .count();
         count("DNSStart") == count("DNSDone")
             && count("ConnectStart") == count("ConnectDone")
             && count("TLSHandshakeStart") == count("TLSHandshakeDone")
+            && found <= count("ConnectStart")
+            && (dials == Dials::Tcp || connected == count("TLSHandshakeStart"))
     };
-    eventually("background dials to finish", balanced).await;
+    eventually("background dials to finish", settled).await;
 }
 
 /// A GET by host name over a fresh plain HTTP/1.1 connection, as Go's sixteen hooks
