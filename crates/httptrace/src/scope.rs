@@ -40,7 +40,12 @@ fn take_back(key: Key) -> Option<InEffect> {
     CURRENT.with(|c| {
         let mut stack = c.borrow_mut();
         let at = stack.iter().rposition(|(k, _)| *k == key)?;
-        let above: Vec<_> = stack.drain(at + 1..).collect();
+        // Almost always the top: nothing above it to take, no `Vec` to build.
+        let above: Vec<_> = if at + 1 < stack.len() {
+            stack.drain(at + 1..).collect()
+        } else {
+            Vec::new()
+        };
         let (_, what) = stack.pop()?;
         drop(stack);
         drop(above); // their drops may run user code: not under the borrow
