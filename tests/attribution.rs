@@ -50,15 +50,9 @@ async fn concurrent_requests_over_shared_connections_each_get_only_their_own_eve
     assert_eq!(logs.len(), TASKS * PER_TASK);
 
     // Dials that lost to the pool finish in the background: wait for their last hooks.
-    let balanced = |log: &EventLog| {
-        let n = log.names();
-        let count = |x: &str| n.iter().filter(|m| **m == x).count();
-        count("DNSStart") == count("DNSDone") && count("ConnectStart") == count("ConnectDone")
-    };
-    eventually("background dials to finish", || {
-        logs.iter().all(|(_, log)| balanced(log))
-    })
-    .await;
+    for (_, log) in &logs {
+        settle(log, Dials::Tcp).await;
+    }
 
     let seen: HashMap<String, Seen> = server
         .seen()
