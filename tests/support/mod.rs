@@ -376,7 +376,7 @@ pub async fn settle(log: &httptrace::EventLog, dials: Dials) {
         let count = |x: &str| events.iter().filter(|e| e.name() == x).count();
         let found = events
             .iter()
-            .filter(|e| matches!(&e.kind, EventKind::DnsDone(d) if d.err.is_none()))
+            .filter(|e| matches!(&e.kind, EventKind::DnsDone(d) if !d.addrs.is_empty()))
             .count();
         let connected = events
             .iter()
