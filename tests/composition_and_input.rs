@@ -177,7 +177,7 @@ async fn panicking_hooks_do_not_take_the_request_or_the_connection_down() {
         .on_got_conn(|_| panic!("bug in a GotConn hook"))
         .on_wrote_headers(|| panic!("bug in a WroteHeaders hook"))
         .on_put_idle_conn(|_| panic!("bug in a PutIdleConn hook"));
-    let client = client(TestResolver::new(), log.trace());
+    let (client, dials) = held_client(TestResolver::new(), log.trace());
     let before = hook_panics();
 
     let mut req = get(&server.url("127.0.0.1", "/"));
@@ -190,11 +190,15 @@ async fn panicking_hooks_do_not_take_the_request_or_the_connection_down() {
     assert_eq!(hook_panics() - before, 3);
     // The layer's own trace, composed after the panicking one, saw everything.
     assert_eq!(names(&log.take()), go_fresh_http1_get_by_ip());
-    // The connection was not harmed: the next request (and a concurrent one) reuse it.
-    let res = client
-        .request(get(&server.url("127.0.0.1", "/")))
-        .await
-        .unwrap();
+    // The connection was not harmed: with new dials held, the next request can only be
+    // served by it.
+    dials.hold();
+    let res = within(
+        "the pooled connection",
+        client.request(get(&server.url("127.0.0.1", "/"))),
+    )
+    .await
+    .unwrap();
     read_body(res.into_body()).await;
     assert!(got_conn(&log.take()).reused);
     assert_eq!(server.connection_count(), 1);

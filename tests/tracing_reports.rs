@@ -76,7 +76,7 @@ async fn a_panicking_hook_is_reported_once_through_tracing() {
     recorder();
     let server = TestServer::start().await;
     let log = EventLog::new();
-    let client = client(TestResolver::new(), log.trace());
+    let (client, dials) = held_client(TestResolver::new(), log.trace());
 
     let mut req = get(&server.url("127.0.0.1", "/"));
     with_client_trace(
@@ -93,19 +93,25 @@ async fn a_panicking_hook_is_reported_once_through_tracing() {
     assert!(e.contains(&"hook=WroteHeaders".to_owned()), "{e:?}");
     assert!(e.contains(&"panic=boom in a hook".to_owned()), "{e:?}");
 
-    // The connection carries on too, and other requests hear nothing of it.
+    // The connection carries on too, and other requests hear nothing of it: with new dials
+    // held, only the pooled connection can serve the next request.
     let first = log.take();
     assert_eq!(
         names(&first).last().unwrap(),
         "PutIdleConn",
         "the layer's trace saw it all"
     );
-    let res = client
-        .request(get(&server.url("127.0.0.1", "/")))
-        .await
-        .unwrap();
+    dials.hold();
+    let res = within(
+        "the pooled connection",
+        client.request(get(&server.url("127.0.0.1", "/"))),
+    )
+    .await
+    .unwrap();
     read_body(res.into_body()).await;
-    assert!(got_conn(&log.take()).reused);
+    let next = log.take();
+    assert_eq!(got_conn(&next).conn.id, got_conn(&first).conn.id);
+    assert!(got_conn(&next).reused);
     assert_eq!(recorded_with("hook=").len(), 1);
 }
 

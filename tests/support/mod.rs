@@ -5,6 +5,7 @@
 pub mod count_drops;
 pub mod expect_server;
 pub mod h2_raw;
+pub mod hold_dials;
 pub mod resolver;
 pub mod secrets;
 pub mod server;
@@ -23,6 +24,7 @@ use hyper_util::rt::TokioExecutor;
 
 pub use count_drops::CountDrops;
 pub use expect_server::ExpectServer;
+pub use hold_dials::{DialHold, HoldDials};
 pub use resolver::TestResolver;
 pub use secrets::{assert_no_secret, secret_request, secret_server, secret_url, SECRETS};
 pub use server::{redirect_chain, Seen, TestServer, TlsSeen};
@@ -57,6 +59,22 @@ where
 {
     let client = Client::builder(TokioExecutor::new()).build(TraceConnector::new(dialer));
     HttpTrace::new(client, trace)
+}
+
+/// [`TestClient`]'s stack with its dials held on demand ([`HoldDials`]).
+pub type HeldClient = HttpTrace<
+    Client<
+        TraceConnector<HoldDials<TraceHttpConnector<TraceResolver<TestResolver>>>>,
+        TracedRequestBody<Full<Bytes>>,
+    >,
+>;
+
+/// [`client`], with a handle that holds its new dials: after holding them, a request is
+/// served by a pooled connection or not at all.
+pub fn held_client(resolver: TestResolver, trace: ClientTrace) -> (HeldClient, DialHold) {
+    let (dialer, hold) = HoldDials::new(dialer(resolver));
+    let client = Client::builder(TokioExecutor::new()).build(TraceConnector::new(dialer));
+    (HttpTrace::new(client, trace), hold)
 }
 
 /// hyper-util's pool over our connector stack, with no layer: for tests that put their own
