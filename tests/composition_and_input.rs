@@ -192,15 +192,8 @@ async fn panicking_hooks_do_not_take_the_request_or_the_connection_down() {
     assert_eq!(names(&log.take()), go_fresh_http1_get_by_ip());
     // The connection was not harmed: with new dials held, the next request can only be
     // served by it.
-    dials.hold();
-    let res = within(
-        "the pooled connection",
-        client.request(get(&server.url("127.0.0.1", "/"))),
-    )
-    .await
-    .unwrap();
-    read_body(res.into_body()).await;
-    assert!(got_conn(&log.take()).reused);
+    let next = get_from_the_pool(&client, &dials, &server.url("127.0.0.1", "/"), &log).await;
+    assert!(got_conn(&next).reused);
     assert_eq!(server.connection_count(), 1);
 }
 

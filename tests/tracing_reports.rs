@@ -101,15 +101,7 @@ async fn a_panicking_hook_is_reported_once_through_tracing() {
         "PutIdleConn",
         "the layer's trace saw it all"
     );
-    dials.hold();
-    let res = within(
-        "the pooled connection",
-        client.request(get(&server.url("127.0.0.1", "/"))),
-    )
-    .await
-    .unwrap();
-    read_body(res.into_body()).await;
-    let next = log.take();
+    let next = get_from_the_pool(&client, &dials, &server.url("127.0.0.1", "/"), &log).await;
     assert_eq!(got_conn(&next).conn.id, got_conn(&first).conn.id);
     assert!(got_conn(&next).reused);
     assert_eq!(recorded_with("hook=").len(), 1);

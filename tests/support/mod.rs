@@ -77,6 +77,22 @@ pub fn held_client(resolver: TestResolver, trace: ClientTrace) -> (HeldClient, D
     (HttpTrace::new(client, trace), hold)
 }
 
+/// A GET for `url` with `client`'s new dials held: only a pooled connection can serve it (or
+/// it times out). Returns what `log` recorded since it was last taken.
+pub async fn get_from_the_pool(
+    client: &HeldClient,
+    dials: &DialHold,
+    url: &str,
+    log: &httptrace::EventLog,
+) -> Vec<Event> {
+    dials.hold();
+    let res = within("the pooled connection", client.request(get(url)))
+        .await
+        .unwrap();
+    read_body(res.into_body()).await;
+    log.take()
+}
+
 /// hyper-util's pool over our connector stack, with no layer: for tests that put their own
 /// stack over it.
 pub fn pool<B>() -> Client<TestConnector, B>
