@@ -95,20 +95,23 @@ fn assert_same(go: &[Map<String, Value>], ours: &[Map<String, Value>], differ: &
 async fn fresh_then_reused_matches_go() {
     let server = TestServer::start().await;
     let log = EventLog::new();
-    let client = client(
+    let (client, dials) = held_client(
         TestResolver::new().with("localhost", &["127.0.0.1"]),
         log.trace(),
     );
     for n in 0..2 {
         log.request(n);
-        let res = client
-            .request(get(&server.url("localhost", "/")))
-            .await
-            .unwrap();
+        let res = within(
+            "the request",
+            client.request(get(&server.url("localhost", "/"))),
+        )
+        .await
+        .unwrap();
         let status = res.status().as_u16();
         read_body(res.into_body()).await;
         log.response(status, "HTTP/1.1");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        // The second request can only be served by the pooled connection.
+        dials.hold();
     }
     let go = comparable(go_log("fresh-then-reused"), None);
     assert_same(&go, &comparable(our_log(&log), Some(server.port())), &[]);

@@ -15,7 +15,7 @@ use support::*;
 async fn fresh_connection_then_reused_reports_idle_time() {
     let server = TestServer::start().await;
     let log = EventLog::new();
-    let client = client(
+    let (client, dials) = held_client(
         TestResolver::new().with("localhost", &["127.0.0.1"]),
         log.trace(),
     );
@@ -71,13 +71,9 @@ async fn fresh_connection_then_reused_reports_idle_time() {
     };
     assert!(put.err.is_none());
 
+    // Idle for at least 50 ms; then only the pooled connection can serve the next request.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let res = client
-        .request(get(&server.url("localhost", "/")))
-        .await
-        .unwrap();
-    read_body(res.into_body()).await;
-    let second = log.take();
+    let second = get_from_the_pool(&client, &dials, &server.url("localhost", "/"), &log).await;
     assert_eq!(names(&second), GO_REUSED_HTTP1_GET);
     let again = got_conn(&second);
     assert!(again.reused && again.was_idle);
