@@ -10,11 +10,30 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use support::*;
 
-/// An upstream server, and the axum service calling it at `upstream_path` on 127.0.0.1: the
-/// upstream, the service's URL for `path`, and the service's task.
+/// An upstream server, and the axum service calling it at `upstream_path` on 127.0.0.1 with
+/// the default `Server-Timing` layer: the upstream, the service's URL for `path`, and the
+/// service's task.
 async fn start(
     upstream_path: &str,
     path: &str,
+) -> (
+    TestServer,
+    String,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    start_with(
+        upstream_path,
+        path,
+        httptrace_tower::ServerTimingLayer::new(),
+    )
+    .await
+}
+
+/// [`start`] with the `Server-Timing` layer given.
+async fn start_with(
+    upstream_path: &str,
+    path: &str,
+    server_timing: httptrace_tower::ServerTimingLayer,
 ) -> (
     TestServer,
     String,
@@ -24,20 +43,47 @@ async fn start(
     let upstream_url = upstream.url("127.0.0.1", upstream_path);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let service = format!("http://{}{path}", listener.local_addr().unwrap());
-    let app = httptrace_suite::integrations::axum::router(&upstream_url);
+    let app = httptrace_suite::integrations::axum::router_with(&upstream_url, server_timing);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     (upstream, service, server)
 }
 
 /// GET `service` with a plain client; the response, which must be a 200.
 async fn call(service: &str) -> http::Response<hyper::body::Incoming> {
+    call_with(service, &[]).await
+}
+
+/// GET `service` with the header fields given; the response, which must be a 200.
+async fn call_with(
+    service: &str,
+    fields: &[(&'static str, &'static str)],
+) -> http::Response<hyper::body::Incoming> {
     let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
         .build_http::<Empty<Bytes>>();
-    let res = within("the call to axum", client.get(service.parse().unwrap()))
+    let mut req = http::Request::get(service).body(Empty::new()).unwrap();
+    for (name, value) in fields {
+        req.headers_mut().insert(*name, value.parse().unwrap());
+    }
+    let res = within("the call to axum", client.request(req))
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
     res
+}
+
+/// The `Server-Timing` metrics of `res`: each name with its parameters, in order.
+fn server_timing(
+    res: &http::Response<hyper::body::Incoming>,
+) -> (String, Vec<(String, Vec<String>)>) {
+    let value = res.headers()["server-timing"].to_str().unwrap().to_owned();
+    let metrics = value
+        .split(", ")
+        .map(|m| {
+            let mut parts = m.split(';').map(str::to_owned);
+            (parts.next().unwrap(), parts.collect())
+        })
+        .collect();
+    (value, metrics)
 }
 
 /// Asks the axum service for `/inventory`; its JSON answer.
@@ -103,45 +149,24 @@ async fn a_handler_reports_its_outbound_calls_hooks_and_timings() {
     server.abort();
 }
 
-/// The router's `ServerTimingLayer` answers with where the handler's outbound calls spent
-/// their time: each call's total and phases, named by method and `host:port` only.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_answer_tells_the_handlers_outbound_timings_in_server_timing() {
-    let (upstream, service, server) = start("/stock?X-Amz-Signature=secret", "/checkout").await;
-    let res = call(&service).await;
-    let value = res.headers()["server-timing"].to_str().unwrap().to_owned();
-    assert!(
-        !value.contains("secret") && !value.contains("stock"),
-        "{value}"
-    );
-    // metric name -> its parameters, in order.
-    let metrics: Vec<(String, Vec<String>)> = value
-        .split(", ")
-        .map(|m| {
-            let mut parts = m.split(';').map(str::to_owned);
-            (parts.next().unwrap(), parts.collect())
-        })
-        .collect();
-    let names: Vec<&str> = metrics.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "up1",
-            "up1-queue",
-            "up1-connect",
-            "up1-send",
-            "up1-wait",
-            "up1-receive",
-            "up2",
-            "up2-queue",
-            "up2-send",
-            "up2-wait",
-            "up2-receive"
-        ],
-        "a fresh connection, then the same one reused: {value}"
-    );
-    let desc = format!("desc=\"GET 127.0.0.1:{}\"", upstream.port());
-    for (name, params) in &metrics {
+/// The metric names a fresh connection's call, then the same connection reused, give.
+const TWO_CALLS: [&str; 11] = [
+    "up1",
+    "up1-queue",
+    "up1-connect",
+    "up1-send",
+    "up1-wait",
+    "up1-receive",
+    "up2",
+    "up2-queue",
+    "up2-send",
+    "up2-wait",
+    "up2-receive",
+];
+
+/// Every duration is milliseconds with three decimals.
+fn assert_durations(value: &str, metrics: &[(String, Vec<String>)]) {
+    for (name, params) in metrics {
         let dur = params[0]
             .strip_prefix("dur=")
             .unwrap_or_else(|| panic!("{name}: {value}"));
@@ -150,9 +175,73 @@ async fn the_answer_tells_the_handlers_outbound_timings_in_server_timing() {
             ms >= 0.0 && dur.split('.').nth(1).unwrap().len() == 3,
             "{name}: {value}"
         );
+    }
+}
+
+/// By default the router's `ServerTimingLayer` answers with where the handler's outbound
+/// calls spent their time, by durations and generic names only: nothing says where the
+/// calls went (no host, address, port, path or query), and the handler's own metric comes
+/// first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_tells_the_handlers_outbound_timings_and_nothing_of_where_they_went() {
+    let (upstream, service, server) = start("/stock?X-Amz-Signature=secret", "/checkout").await;
+    let res = call(&service).await;
+    let (value, metrics) = server_timing(&res);
+    for leak in [
+        "secret",
+        "stock",
+        "127.0.0.1",
+        &upstream.port().to_string(),
+        "GET",
+        "desc=\"G",
+    ] {
+        assert!(!value.contains(leak), "{leak} in {value}");
+    }
+    let names: Vec<&str> = metrics.iter().map(|(n, _)| n.as_str()).collect();
+    let mut expected = vec!["checkout"];
+    expected.extend(TWO_CALLS);
+    assert_eq!(names, expected, "{value}");
+    assert_eq!(metrics[0].1[1], "desc=\"the whole checkout\"", "{value}");
+    for (name, params) in &metrics[1..] {
+        assert_eq!(params.len(), 1, "{name} has a duration only: {value}");
+    }
+    assert_durations(&value, &metrics);
+    server.abort();
+}
+
+/// With `describe_calls` each call's total names its method and `host:port` (still no path
+/// or query), and `only_when` gives the header only to the requests it accepts: the others
+/// get none, their handler's own metric included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn described_calls_go_only_to_the_requests_the_predicate_accepts() {
+    let layer = httptrace_tower::ServerTimingLayer::new()
+        .describe_calls()
+        .only_when(|head| head.headers.contains_key("x-internal-debug"));
+    let (upstream, service, server) = start_with("/stock?sig=secret", "/checkout", layer).await;
+
+    let res = call_with(&service, &[("x-internal-debug", "1")]).await;
+    let (value, metrics) = server_timing(&res);
+    assert!(
+        !value.contains("secret") && !value.contains("stock"),
+        "{value}"
+    );
+    let names: Vec<&str> = metrics.iter().map(|(n, _)| n.as_str()).collect();
+    let mut expected = vec!["checkout"];
+    expected.extend(TWO_CALLS);
+    assert_eq!(names, expected, "{value}");
+    let desc = format!("desc=\"GET 127.0.0.1:{}\"", upstream.port());
+    for (name, params) in &metrics[1..] {
         if !name.contains('-') {
             assert_eq!(params[1], desc, "{value}");
         }
     }
+    assert_durations(&value, &metrics);
+
+    let res = call(&service).await;
+    assert!(
+        res.headers().get("server-timing").is_none(),
+        "{:?}",
+        res.headers()
+    );
     server.abort();
 }

@@ -3,7 +3,8 @@
 //!
 //! Every answer carries a `Server-Timing` header with the timings of the outbound calls its
 //! handler made ([`httptrace_tower::ServerTimingLayer`]): a browser's developer tools show
-//! where the handler's time went. `GET /checkout` calls upstream twice and answers `ok`.
+//! where the handler's time went. `GET /checkout` calls upstream twice, adds a metric of its
+//! own (`checkout`, its whole time) and answers `ok`.
 //!
 //! `GET /inventory` calls the upstream URL the service was built with. The answer is JSON:
 //! `{"upstream_status": 200, "events": [...], "timings": {...}}`, the events in the format of
@@ -11,16 +12,18 @@
 //! [`httptrace::Timings::to_json`].
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use httptrace::{with_client_trace, ClientTrace, EventLog, TimingsRecorder};
-use httptrace_tower::TracedClient;
+use httptrace_tower::server_timing::{Metric, ServerTimingMetrics};
+use httptrace_tower::{ServerTimingLayer, TracedClient};
 use serde_json::{json, Value};
 
 /// What every handler shares: the traced client and where it calls.
@@ -33,6 +36,11 @@ struct Upstream {
 /// The service: `GET /inventory` calls `upstream_url` through a traced client that records
 /// timings, with an event log attached to that one call.
 pub fn router(upstream_url: &str) -> Router {
+    router_with(upstream_url, ServerTimingLayer::new())
+}
+
+/// [`router`] with the `Server-Timing` layer given.
+pub fn router_with(upstream_url: &str, server_timing: ServerTimingLayer) -> Router {
     let client = httptrace_tower::http_client(ClientTrace::new()).record_timings();
     Router::new()
         .route("/inventory", get(inventory))
@@ -41,7 +49,7 @@ pub fn router(upstream_url: &str) -> Router {
             client,
             url: upstream_url.into(),
         })
-        .layer(httptrace_tower::ServerTimingLayer::new())
+        .layer(server_timing)
 }
 
 async fn inventory(State(upstream): State<Upstream>) -> Response {
@@ -75,8 +83,12 @@ async fn inventory(State(upstream): State<Upstream>) -> Response {
     .into_response()
 }
 
-/// Calls upstream twice, one after the other, and reads both bodies.
-async fn checkout(State(upstream): State<Upstream>) -> Response {
+/// Calls upstream twice, one after the other, reads both bodies, and tells its own time.
+async fn checkout(
+    State(upstream): State<Upstream>,
+    Extension(metrics): Extension<ServerTimingMetrics>,
+) -> Response {
+    let started = Instant::now();
     for _ in 0..2 {
         let req = match http::Request::get(&*upstream.url).body(Empty::new()) {
             Ok(req) => req,
@@ -94,6 +106,13 @@ async fn checkout(State(upstream): State<Upstream>) -> Response {
         if let Err(e) = read {
             return (StatusCode::BAD_GATEWAY, e).into_response();
         }
+    }
+    if let Ok(metric) = Metric::new("checkout") {
+        metrics.add(
+            metric
+                .duration(started.elapsed())
+                .description("the whole checkout"),
+        );
     }
     "ok".into_response()
 }

@@ -137,4 +137,4 @@ pub use integrations::tracing_events::TracingEvents;
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use rustls;
-pub use server_timing::{ServerTiming, ServerTimingLayer};
+pub use server_timing::{ServerTiming, ServerTimingLayer, ServerTimingMetrics};

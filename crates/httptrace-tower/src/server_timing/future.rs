@@ -10,22 +10,38 @@ use http::Response;
 use pin_project_lite::pin_project;
 
 use super::header::server_timing;
+use super::options::CallDescriptions;
 use crate::state::timings_sink::TimingsSink;
 
 pin_project! {
     /// The future of [`ServerTiming`](super::ServerTiming): the handler's, with the sink in
-    /// effect while it runs; its response gets the `Server-Timing` header.
+    /// effect while it runs; its response gets the `Server-Timing` header (unless the
+    /// layer's predicate withheld it).
     #[must_use = "futures do nothing unless polled"]
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        sink: Arc<TimingsSink>,
+        sink: Option<Arc<TimingsSink>>,
+        descriptions: CallDescriptions,
     }
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, sink: Arc<TimingsSink>) -> Self {
-        ResponseFuture { inner, sink }
+    pub(crate) fn new(inner: F, sink: Arc<TimingsSink>, descriptions: CallDescriptions) -> Self {
+        ResponseFuture {
+            inner,
+            sink: Some(sink),
+            descriptions,
+        }
+    }
+
+    /// The handler's future alone: its answer gets no header.
+    pub(crate) fn withheld(inner: F) -> Self {
+        ResponseFuture {
+            inner,
+            sink: None,
+            descriptions: CallDescriptions::None,
+        }
     }
 }
 
@@ -37,13 +53,16 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let Some(sink) = this.sink else {
+            return this.inner.poll(cx);
+        };
         let result = {
-            let _entered = this.sink.enter();
+            let _entered = sink.enter();
             ready!(this.inner.poll(cx))
         };
-        let calls = this.sink.take();
+        let calls = sink.take();
         Poll::Ready(result.map(|mut res| {
-            if let Some(value) = server_timing(&calls) {
+            if let Some(value) = server_timing(&calls, *this.descriptions) {
                 res.headers_mut()
                     .append(HeaderName::from_static("server-timing"), value);
             }

@@ -6,17 +6,31 @@
 //! handler sends through an [`HttpTrace`](crate::HttpTrace) (an `http_client`, a
 //! `TracedClient`, any stack with the layer) record their [`Timings`](httptrace::Timings),
 //! as `record_timings` would; the response then carries, per outbound request numbered from
-//! 1 in the order they started:
+//! 1 in the order they started, its total and its phases ([`httptrace::Phase`]), `dur` in
+//! milliseconds, on one line:
 //!
 //! ```text
-//! server-timing: up1;dur=4.210;desc="GET inventory.internal:8080", up1-queue;dur=0.004,
-//!     up1-dns;dur=0.350, up1-connect;dur=0.160, up1-send;dur=0.050, up1-wait;dur=3.500,
-//!     up1-receive;dur=0.146
+//! server-timing: up1;dur=4.210, up1-queue;dur=0.004, up1-dns;dur=0.350,
+//!     up1-connect;dur=0.160, up1-send;dur=0.050, up1-wait;dur=3.500, up1-receive;dur=0.146
 //! ```
-//! (one line: `dur` in milliseconds, the phases of [`httptrace::Phase`]; `desc` names the
-//! method and `host:port`, never the path, query or credentials). A request whose body had
-//! not ended when the response left has its phases so far and no total. At most 32 outbound
-//! requests are listed; more are counted in one `up-more;desc="N more calls"`.
+//! A request whose body had not ended when the response left has its phases so far and no
+//! total. At most 32 outbound requests are listed; more are counted in one
+//! `up-more;desc="N more calls"`.
+//!
+//! **Every client and browser that gets the answer reads the header.** By default it tells
+//! them durations and generic names only: no host, address, port, path or query. Two options
+//! change that, for answers that go where more may be read:
+//! - [`ServerTimingLayer::describe_calls`] adds `desc="GET inventory.internal:8080"` to each
+//!   call's total (the method and `host:port`, never the path, query or credentials);
+//! - [`ServerTimingLayer::only_when`] gives the header only to requests a predicate accepts
+//!   (a header an internal proxy sets, a peer on a trusted network); the others get none,
+//!   and nothing is recorded for them.
+//!
+//! Browsers show a cross-origin answer's `Server-Timing` to the page only with
+//! `Timing-Allow-Origin`, which this layer does not set.
+//!
+//! The handler adds metrics of its own through the [`ServerTimingMetrics`] in the request's
+//! extensions; they come first in the header.
 //!
 //! The outbound requests are found from the thread that polls the handler (as
 //! [`CallTraceLayer`](crate::CallTraceLayer)'s are), so a request sent from a task the
@@ -38,8 +52,11 @@
 mod future;
 mod header;
 mod layer;
+mod metrics;
+mod options;
 mod service;
 
 pub use future::ResponseFuture;
 pub use layer::ServerTimingLayer;
+pub use metrics::{InvalidMetricName, Metric, ServerTimingMetrics};
 pub use service::ServerTiming;

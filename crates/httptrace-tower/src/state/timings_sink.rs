@@ -1,8 +1,10 @@
 //! The timings sink in effect on this thread: where a [`ServerTiming`](crate::ServerTiming)
-//! service collects the timings of the outbound requests its handler sends.
+//! service collects the timings of the outbound requests its handler sends, and the metrics
+//! the handler adds itself.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http::Method;
 use httptrace::TimingsRecorder;
@@ -17,9 +19,17 @@ pub(crate) struct Collected {
     pub(crate) recorder: TimingsRecorder,
 }
 
-/// The most outbound requests one answer reports: past it they are counted, not kept, so
-/// a handler that makes thousands of calls neither grows the sink nor the header without
-/// bound.
+/// A metric the handler added: a checked token name, its duration and description.
+pub(crate) struct OwnMetric {
+    pub(crate) name: String,
+    pub(crate) duration: Option<Duration>,
+    /// Printable ASCII only, not yet quoted.
+    pub(crate) description: Option<String>,
+}
+
+/// The most outbound requests one answer reports, and the most metrics a handler adds:
+/// past it they are counted, not kept, so a handler that makes thousands of calls neither
+/// grows the sink nor the header without bound.
 pub(crate) const MAX_CALLS: usize = 32;
 
 /// What a sink collected.
@@ -29,6 +39,10 @@ pub(crate) struct Calls {
     pub(crate) kept: Vec<Collected>,
     /// How many more there were.
     pub(crate) more: usize,
+    /// The first [`MAX_CALLS`] metrics the handler added, in order.
+    pub(crate) own: Vec<OwnMetric>,
+    /// How many more the handler added.
+    pub(crate) more_own: usize,
 }
 
 /// The outbound requests of one inbound request.
@@ -38,8 +52,12 @@ pub(crate) struct TimingsSink {
 }
 
 impl TimingsSink {
+    fn calls(&self) -> std::sync::MutexGuard<'_, Calls> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub(crate) fn collect(&self, method: Method, host_port: &str, recorder: TimingsRecorder) {
-        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        let mut calls = self.calls();
         if calls.kept.len() == MAX_CALLS {
             calls.more += 1;
             return;
@@ -51,9 +69,19 @@ impl TimingsSink {
         });
     }
 
+    /// Keeps a metric of the handler's own.
+    pub(crate) fn add_own(&self, metric: OwnMetric) {
+        let mut calls = self.calls();
+        if calls.own.len() == MAX_CALLS {
+            calls.more_own += 1;
+            return;
+        }
+        calls.own.push(metric);
+    }
+
     /// What was collected; the sink keeps nothing.
     pub(crate) fn take(&self) -> Calls {
-        std::mem::take(&mut *self.calls.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut *self.calls())
     }
 
     /// The sink is in effect on this thread until the drop.
