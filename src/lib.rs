@@ -8,7 +8,7 @@ mod hits;
 pub use hits::Hits;
 
 /// A trace with every one of the 16 hooks set, each counting one of `hits` (a relaxed atomic
-/// increment): the `full` mode of `examples/load.rs`, and what `tests/allocations.rs` counts.
+/// increment): the `full` mode of `examples/load.rs`, and what `tests/own_process/allocations.rs` counts.
 pub fn every_hook_counting(hits: &'static Hits) -> ClientTrace {
     let hit = move || hits.hit();
     every_hook_but_1xx_counting(hits)
@@ -20,7 +20,7 @@ pub fn every_hook_counting(hits: &'static Hits) -> ClientTrace {
 }
 
 /// [`every_hook_counting`] without the two 1xx hooks (`Got100Continue`, `Got1xxResponse`):
-/// what a trace that cannot veto a 1xx costs (`tests/allocations.rs`).
+/// what a trace that cannot veto a 1xx costs (`tests/own_process/allocations.rs`).
 pub fn every_hook_but_1xx_counting(hits: &'static Hits) -> ClientTrace {
     let hit = move || hits.hit();
     ClientTrace::new()

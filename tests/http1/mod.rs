@@ -1,0 +1,3 @@
+//! HTTP/1.1 exchanges, hook by hook.
+
+mod sequences;

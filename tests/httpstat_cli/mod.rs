@@ -1,0 +1,4 @@
+//! The `httpstat` tool, run as users run it.
+
+mod flags;
+mod runs;

@@ -1,0 +1,7 @@
+//! reqwest, tonic, axum, OpenTelemetry and `tracing`, each real, each behind its feature.
+
+mod axum_handler;
+mod otel;
+mod reqwest_client;
+mod tonic_channel;
+mod tracing_events;

@@ -1,0 +1,213 @@
+//! reqwest (feature `reqwest`): a real reqwest client wrapped by `reqwest_middleware`, against
+//! a real server on loopback; call sites unchanged; exactly the hooks `ReqwestTrace`'s table
+//! promises, in order, with their fields, and complete timings.
+#![cfg(feature = "reqwest")]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use httptrace::{ClientTrace, EventKind, EventLog, Phase, TimingsRecorder};
+use httptrace_tower::ReqwestTrace;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest_middleware::ClientWithMiddleware;
+use support::*;
+
+/// Resolves every name to 127.0.0.1: no public DNS in tests.
+struct Loopback;
+
+impl Resolve for Loopback {
+    fn resolve(&self, _: Name) -> Resolving {
+        let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        Box::pin(async move { Ok(Box::new(std::iter::once(addr)) as Addrs) })
+    }
+}
+
+fn story(log: &EventLog) -> Vec<String> {
+    log.events()
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::GetConn(i) => format!("GetConn({})", i.host_port),
+            EventKind::DnsStart(i) => format!("DNSStart({})", i.host),
+            EventKind::DnsDone(i) => format!("DNSDone({:?}, err={})", i.addrs, i.err.is_some()),
+            EventKind::GotConn(i) => format!(
+                "GotConn(reused={}, was_idle={}, idle={:?}, remote={})",
+                i.reused,
+                i.was_idle,
+                i.idle_time,
+                i.conn.remote_addr.unwrap()
+            ),
+            EventKind::PutIdleConn(i) => format!(
+                "PutIdleConn(err={:?})",
+                i.err.as_ref().map(ToString::to_string)
+            ),
+            EventKind::ResponseBodyDone(i) => {
+                format!(
+                    "ResponseBodyDone(bytes={}, err={:?})",
+                    i.bytes,
+                    i.err.as_ref().map(ToString::to_string)
+                )
+            }
+            _ => e.name().to_owned(),
+        })
+        .collect()
+}
+
+/// A client over `Loopback`, traced by `trace` and recording timings; no proxy from the
+/// environment.
+fn traced_client(trace: ClientTrace) -> ClientWithMiddleware {
+    ReqwestTrace::new(trace)
+        .record_timings()
+        .resolver(Loopback)
+        .client(reqwest::Client::builder().no_proxy())
+        .unwrap()
+        .build()
+}
+
+/// hyper-util returns an HTTP/1 connection to its pool from a task of its own, after the
+/// body's end; reqwest shows no event for it, so the next request gives that task time to
+/// run (RELIABILITY.md, "Clock waits").
+async fn let_the_pool_take_it_back() {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_middleware_client_reports_every_hook_reqwest_allows_fresh_then_reused() {
+    let server = TestServer::start().await;
+    let layer_log = EventLog::new();
+    let client = traced_client(layer_log.trace());
+    let url = server.url("api.test", "/");
+    let remote = format!("127.0.0.1:{}", server.port());
+
+    let mut ids = Vec::new();
+    for n in 0..2 {
+        // The call site is reqwest's own; a per-request trace rides in the extensions.
+        let log = EventLog::new();
+        let res = within(
+            "the request",
+            client
+                .get(&url)
+                .with_extension(log.trace_beyond_go())
+                .send(),
+        )
+        .await
+        .unwrap();
+        let recorder = res.extensions().get::<TimingsRecorder>().cloned().unwrap();
+        assert!(
+            !recorder.timings().is_complete(),
+            "the body is still unread"
+        );
+        assert_eq!(res.url().as_str(), url, "the response keeps its URL");
+        assert_eq!(res.text().await.unwrap(), "ok");
+
+        let mut expected = vec![format!("GetConn(api.test:{})", server.port())];
+        if n == 0 {
+            expected.push("DNSStart(api.test)".to_owned());
+            expected.push("DNSDone([127.0.0.1], err=false)".to_owned());
+        }
+        let reused = n > 0;
+        expected.extend([
+            format!("GotConn(reused={reused}, was_idle={reused}, idle=0ns, remote={remote})"),
+            "GotFirstResponseByte".to_owned(),
+            "PutIdleConn(err=None)".to_owned(),
+            "ResponseBodyDone(bytes=2, err=None)".to_owned(),
+        ]);
+        assert_eq!(story(&log), expected, "request {n}");
+        ids.push(got_conn(&log.events()).conn.id);
+
+        let t = recorder.timings();
+        assert!(t.is_complete(), "the body's end completes the timings");
+        assert_eq!(t.reused, reused);
+        assert_eq!(t.remote_addr, Some(remote.parse().unwrap()));
+        assert_eq!(t.protocol.as_deref(), Some("HTTP/1.1"));
+        assert_eq!(t.response_body_bytes, Some(2));
+        assert_eq!(t.response_error, None);
+        assert_eq!(
+            t.request_start, None,
+            "reqwest hides when the connection was had"
+        );
+        let phases: Vec<Phase> = t.phases().into_iter().map(|(p, _)| p).collect();
+        let expected_phases = if reused {
+            vec![Phase::Wait, Phase::Receive]
+        } else {
+            vec![Phase::Queue, Phase::Dns, Phase::Wait, Phase::Receive]
+        };
+        assert_eq!(phases, expected_phases, "request {n}");
+        let sum: Duration = t.phases().iter().map(|(_, d)| *d).sum();
+        assert_eq!(Some(sum), t.total(), "the phases add up to the total");
+        let_the_pool_take_it_back().await;
+    }
+    assert_eq!(ids[0], ids[1], "the same connection, known by the same id");
+    assert_eq!(server.connection_count(), 1);
+    // The middleware's own trace heard both requests, as the per-request traces did.
+    let layer_names = names(&layer_log.events());
+    assert_eq!(
+        layer_names.iter().filter(|n| *n == "GetConn").count(),
+        2,
+        "{layer_names:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_dropped_unread_is_reported_and_the_connection_not_returned() {
+    let server = TestServer::start().await;
+    let log = EventLog::new();
+    let client = traced_client(log.trace_beyond_go());
+    let res = within(
+        "the request",
+        client.get(server.url("api.test", "/big")).send(),
+    )
+    .await
+    .unwrap();
+    let recorder = res.extensions().get::<TimingsRecorder>().cloned().unwrap();
+    drop(res);
+    let events = log.events();
+    let tail: Vec<String> = story(&log).into_iter().rev().take(2).rev().collect();
+    let why = "response body dropped before its end: the connection is closed, not returned \
+               to the pool";
+    assert_eq!(
+        tail,
+        [
+            format!("PutIdleConn(err=Some({why:?}))"),
+            format!("ResponseBodyDone(bytes=0, err=Some({why:?}))"),
+        ],
+        "{events:?}"
+    );
+    let t = recorder.timings();
+    assert_eq!(t.response_error.as_deref(), Some(why));
+    assert!(t.is_complete());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trace_in_effect_where_a_request_is_sent_hears_it_and_an_untraced_client_adds_nothing()
+{
+    let server = TestServer::start().await;
+    // Nothing asked of the middleware: a request sent outside any trace is passed on as is.
+    let client = ReqwestTrace::new(ClientTrace::new())
+        .resolver(Loopback)
+        .client(reqwest::Client::builder().no_proxy())
+        .unwrap()
+        .build();
+    let url = server.url("api.test", "/");
+    let res = client.get(&url).send().await.unwrap();
+    assert!(res.extensions().get::<TimingsRecorder>().is_none());
+    assert_eq!(res.text().await.unwrap(), "ok");
+    let_the_pool_take_it_back().await;
+
+    let ambient = EventLog::new();
+    let res = ambient
+        .trace_beyond_go()
+        .scope(client.get(&url).send())
+        .await
+        .unwrap();
+    assert_eq!(res.text().await.unwrap(), "ok");
+    assert_eq!(
+        names(&ambient.events()),
+        [
+            "GetConn",
+            "GotConn",
+            "GotFirstResponseByte",
+            "PutIdleConn",
+            "ResponseBodyDone"
+        ]
+    );
+}

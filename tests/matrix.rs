@@ -1,0 +1,81 @@
+//! Deployment matrices (`support::matrix`): the same assertions over protocols, runtime
+//! flavours, clients and runtimes per process, and situations.
+
+use std::time::Duration;
+
+use support::matrix::{Flavour, Matrix, Protocol, Shape, Situation};
+
+/// Every request's log is well formed, its `GotConn` names the connection the server saw it
+/// on (so no connection is named by two clients), and a request that follows another on the
+/// same client reuses that connection unless the pool's idle timeout passed between them.
+#[test]
+fn every_cell_names_the_connection_the_server_saw() {
+    Matrix::new()
+        .protocols([
+            Protocol::Http1,
+            Protocol::Http2ByAlpn,
+            Protocol::Http2PriorKnowledge,
+        ])
+        .flavours([Flavour::CurrentThread, Flavour::MultiThread])
+        .shapes([Shape::OneClient, Shape::TwoClients])
+        .situations([
+            Situation::Fresh,
+            Situation::Reused,
+            Situation::AfterIdleTimeout,
+        ])
+        .run(|cell, exchanges| {
+            for x in exchanges {
+                support::assert_well_formed(&x.events);
+                assert_eq!(
+                    x.got_conn_local_addr(),
+                    Some(x.server.peer),
+                    "{cell:?}, client {} step {}",
+                    x.client,
+                    x.step
+                );
+            }
+            for client in 0..2 {
+                let mine: Vec<_> = exchanges.iter().filter(|x| x.client == client).collect();
+                let [first, second] = mine.as_slice() else {
+                    continue;
+                };
+                let same = first.server.peer == second.server.peer;
+                let expected = cell.situation == Situation::Reused;
+                assert_eq!(
+                    same,
+                    expected,
+                    "{cell:?}, client {client}: reused? {:?} then {:?}",
+                    support::names(&first.events),
+                    support::names(&second.events),
+                );
+            }
+        });
+}
+
+/// A reused connection's idle time counts from the end of its last exchange, not from when
+/// it was made: the first exchange took the server 200 ms, which the second request's idle
+/// time must not include. The same on HTTP/1.1 (from the last response byte) and HTTP/2
+/// (from the last stream's end).
+#[test]
+fn a_reused_connections_idle_time_counts_from_the_last_exchanges_end() {
+    Matrix::new()
+        .shapes([Shape::OneClient, Shape::TwoClients])
+        .situations([Situation::Reused])
+        .run(|cell, exchanges| {
+            for pair in exchanges.chunks(2) {
+                let [first, second] = pair else {
+                    panic!("{cell:?}: two requests per client");
+                };
+                let (fresh, got) = (first.got_conn().unwrap(), second.got_conn().unwrap());
+                assert!(!fresh.reused, "{cell:?}: {fresh:?}");
+                assert!(got.reused && got.was_idle, "{cell:?}: {got:?}");
+                let since_connected =
+                    second.at("GotConn").unwrap() - first.at("ConnectDone").unwrap();
+                assert!(
+                    got.idle_time + Duration::from_millis(200) <= since_connected,
+                    "{cell:?}: idle {:?}, connected {since_connected:?} before",
+                    got.idle_time
+                );
+            }
+        });
+}

@@ -1,0 +1,5 @@
+//! What the ready-made recorders keep and write: timings, JSON, redaction.
+
+mod redaction;
+mod serialize;
+mod timings;
