@@ -85,8 +85,9 @@ pub enum Situation {
 /// How many requests [`Situation::Concurrent`] sends at once.
 pub const CONCURRENT: usize = 16;
 
-/// The pool's idle timeout in every cell: longer than the server's 200 ms, as hyper-util
-/// counts an HTTP/2 connection's idle time from when it entered the pool, busy or not.
+/// The pool's idle timeout in every cell: longer than the server's 200 ms (with 200 ms, a
+/// second HTTP/2 request after a first that took the server 200 ms found no pooled
+/// connection: hyper-util seems to count idle time from when a connection entered the pool).
 pub const IDLE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// One cell of a matrix.
