@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use httptrace::ClientTrace;
-use httptrace_tower::{HttpTrace, TraceConnector, TracedRequestBody};
+use httptrace_tower::{HttpTrace, TraceConnector, TraceExecutor, TracedRequestBody};
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -226,10 +226,10 @@ async fn no_trace_allocates_what_the_plain_client_does() {
 /// handle in each response and in the copy of the connection's `Connected` that hyper-util's
 /// pool makes for each stream. Traced, on a warm connection: the request's state only (issue
 /// #19's target: full at most plain + 4, so noop + 2). The stream's connection is named by the
-/// hyper task that takes the request (`state/h2_tasks.rs`), not by `capture_connection`,
-/// which cost eight more (its watch channel, its place in the request's extensions, its copy
-/// of `Connected`, that copy's extras); only a connection's first streams still pay them,
-/// until its task is known.
+/// hyper task that takes the request, spawned through a `TraceExecutor` (`state/serving.rs`),
+/// not by `capture_connection`, which costs eight more (its watch channel, its place in the
+/// request's extensions, its copy of `Connected`, that copy's extras); only the layer's first
+/// streams pay them, until it knows that its client spawns through a `TraceExecutor`.
 const HTTP2_NOOP_BUDGET: f64 = 2.0;
 const HTTP2_GOT_CONN_BUDGET: f64 = 1.0;
 const HTTP2_FULL_BUDGET: f64 = 2.0;
@@ -245,7 +245,7 @@ async fn an_http2_stream_allocates_the_handle_untraced_and_its_state_traced() {
     let none = per_client_request(&plain, &url).await;
     let traced = |trace| {
         let connector = TraceConnector::new(dialer(TestResolver::new()));
-        let pool = Client::builder(TokioExecutor::new())
+        let pool = Client::builder(TraceExecutor::new(TokioExecutor::new()))
             .http2_only(true)
             .build(connector);
         HttpTrace::new(pool, trace)
@@ -295,7 +295,7 @@ async fn a_traced_https_request_over_http1_pays_for_its_state_only() {
         );
         let connector = TraceConnector::new(tls).http2_only_by_alpn();
         HttpTrace::new(
-            Client::builder(TokioExecutor::new()).build(connector),
+            Client::builder(TraceExecutor::new(TokioExecutor::new())).build(connector),
             trace,
         )
     };

@@ -9,7 +9,7 @@ use hyper_util::client::legacy::connect::Connect;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::connect::{TraceConnector, TraceHttpConnector};
+use crate::connect::{TraceConnector, TraceExecutor, TraceHttpConnector};
 use crate::http_trace::request_body::TracedRequestBody;
 use crate::http_trace::service::HttpTrace;
 use crate::http_trace::start::start;
@@ -98,8 +98,8 @@ where
         .set_nodelay(true)
         .set_connect_timeout(timeouts.connect);
     let connector = TraceConnector::new(dialer).http2_only_by_alpn();
-    let client = Client::builder(TokioExecutor::new()).build(connector);
-    HttpTrace::new(client, trace)
+    let client = Client::builder(TraceExecutor::new(TokioExecutor::new())).build(connector);
+    HttpTrace::new(client, trace).linked()
 }
 
 /// A hyper-util `Client` for `http://` and `https://`, verifying servers with the platform's
@@ -170,9 +170,10 @@ where
     tls.set_handshake_timeout(timeouts.tls_handshake);
     let connector = TraceConnector::new(tls).http2_only_by_alpn();
     Ok(HttpTrace::new(
-        Client::builder(TokioExecutor::new()).build(connector),
+        Client::builder(TraceExecutor::new(TokioExecutor::new())).build(connector),
         trace,
-    ))
+    )
+    .linked())
 }
 
 impl<C, B> HttpTrace<Client<C, TracedRequestBody<B>>>

@@ -26,7 +26,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use httptrace::{with_client_trace, ClientTrace, Event, EventKind, EventLog, GotConnInfo};
 use httptrace_tower::connect::TraceTlsConnector;
-use httptrace_tower::{HttpTrace, TraceConnector, TracedRequestBody};
+use httptrace_tower::{HttpTrace, TraceConnector, TraceExecutor, TracedRequestBody};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
@@ -99,7 +99,8 @@ pub struct Cell {
     pub situation: Situation,
 }
 
-/// One request of a cell: its log and what the server saw of it.
+/// One request of a cell: its log and what the server saw of it. The clients are built as
+/// `http_client` and `https_client` build theirs: spawning through a `TraceExecutor`.
 #[derive(Debug)]
 pub struct Exchange {
     /// Which client sent it (0 or 1).
@@ -273,7 +274,7 @@ fn new_client(protocol: Protocol, pki: &TestPki) -> (MatrixClient, DialHold) {
     let (dialer, hold) = HoldDials::new(dialer);
     let tls = TraceTlsConnector::new(dialer, pki.client_config(&[b"h2", b"http/1.1"]));
     let connector = TraceConnector::new(tls);
-    let mut builder = Client::builder(TokioExecutor::new());
+    let mut builder = Client::builder(TraceExecutor::new(TokioExecutor::new()));
     builder
         .pool_idle_timeout(IDLE_TIMEOUT)
         .pool_timer(TokioTimer::new());

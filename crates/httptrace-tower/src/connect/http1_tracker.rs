@@ -276,7 +276,7 @@ mod tests {
             call: None,
             on_the_wire: OnTheWire::new(&one_xx),
             may_be_http2: false,
-            attributed_by_task: false,
+            learn_linked: None,
         }))
     }
 

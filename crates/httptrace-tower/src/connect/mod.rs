@@ -12,6 +12,7 @@ mod client_tls;
 mod connect_error;
 mod connector;
 mod dialer;
+mod executor;
 mod http1_tracker;
 #[cfg(feature = "rustls")]
 mod maybe_tls;
@@ -27,6 +28,7 @@ pub use client_tls::{crypto_provider, ClientTls};
 pub use connect_error::ConnectError;
 pub use connector::{TraceConnector, TraceConnectorFuture, TracedConnection};
 pub use dialer::{TraceHttpConnector, TraceHttpConnectorFuture};
+pub use executor::{ServingFuture, TraceExecutor};
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use maybe_tls::MaybeTlsStream;

@@ -13,8 +13,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::http1_tracker::Http1Tracker;
 use crate::state::connection::{ConnShared, ConnectionHandle};
-use crate::state::h2_tasks::{self, Registered};
 use crate::state::handoff;
+use crate::state::serving;
 use crate::wire::http2_frames::Http2Frames;
 use crate::wire::http2_streams::Direction;
 
@@ -43,16 +43,11 @@ pin_project! {
         // Whether `connected()` carries the connection's handle (see
         // `TraceConnector::http2_only_by_alpn`).
         handle_in_connected: bool,
-        // The connection's place in `h2_tasks`' registry once its protocol is known, while the
-        // I/O lives; `None` inside once looked for (a connection without a destination has
-        // none).
-        registered: Option<Option<Registered>>,
+        // Until its first read, each write says the connection is being made in this poll
+        // (`state/serving.rs`): hyper's HTTP/2 handshake writes the preface, then hyper and
+        // hyper-util spawn the connection's tasks.
+        announcing: bool,
     }
-}
-
-/// Registers a connection once its I/O knows its protocol.
-fn register(wire: &Wire, shared: &Arc<ConnShared>, registered: &mut Option<Option<Registered>>) {
-    Registered::once(!matches!(wire, Wire::Unknown), shared, registered);
 }
 
 /// Reports the connection's close (`ConnClosed`) when the I/O is dropped, with what the I/O
@@ -107,15 +102,14 @@ impl<T> TracedIo<T> {
             read_eof: false,
             error: None,
         });
-        let mut registered = None;
-        register(&wire, &shared, &mut registered);
+        serving::made(&shared);
         TracedIo {
             inner,
             shared,
             wire,
             closing,
             handle_in_connected: negotiated_h2 || handle_everywhere,
-            registered,
+            announcing: true,
         }
     }
 
@@ -240,8 +234,6 @@ fn feed_h2(h2: &mut Http2Frames, shared: &ConnShared, direction: Direction, byte
     }
     if let Some(goaway) = changes.goaway {
         shared.goaway_received(goaway);
-        // Requests to its destination need a capture again.
-        h2_tasks::changed();
     }
 }
 
@@ -264,6 +256,9 @@ impl<T: AsyncRead> AsyncRead for TracedIo<T> {
             return Poll::Ready(Err(err));
         }
         let read = &buf.filled()[before..];
+        if !read.is_empty() {
+            *this.announcing = false;
+        }
         if let Some(closing) = this.closing.as_mut().filter(|_| read.is_empty() && room) {
             closing.read_eof = true;
         }
@@ -281,7 +276,9 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
         let this = self.project();
         this.wire
             .before_write(this.shared, *this.handle_in_connected, buf);
-        register(this.wire, this.shared, this.registered);
+        if *this.announcing {
+            serving::made(this.shared);
+        }
         match ready!(this.inner.poll_write(cx, buf)) {
             Ok(n) => {
                 this.wire.after_write(this.shared, [buf], n);
@@ -309,7 +306,9 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
             .map_or(&[][..], |b| &b[..]);
         this.wire
             .before_write(this.shared, *this.handle_in_connected, first);
-        register(this.wire, this.shared, this.registered);
+        if *this.announcing {
+            serving::made(this.shared);
+        }
         match ready!(this.inner.poll_write_vectored(cx, bufs)) {
             Ok(n) => {
                 this.wire
@@ -332,6 +331,9 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let this = self.project();
+        if *this.announcing {
+            serving::made(this.shared);
+        }
         match ready!(this.inner.poll_flush(cx)) {
             Ok(()) => {
                 this.wire.after_flush();

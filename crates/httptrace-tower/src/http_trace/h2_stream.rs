@@ -2,10 +2,11 @@
 //!
 //! An HTTP/2 connection carries many requests at once, and hyper writes them from a task that
 //! never touches the socket, so the HTTP/1 hand-off (`handoff.rs`) cannot apply. Instead the
-//! stream learns its connection from the hyper task that takes its body, once that task is
-//! known (`body_asked`, `state/h2_tasks.rs`), or else from hyper-util's `capture_connection`,
-//! filled in just before the request is handed over, which the request's next poll reads
-//! (ARCHITECTURE.md, "HTTP/2"). Either fires `GotConn`.
+//! stream learns its connection from the hyper task that takes its body: spawned through a
+//! [`TraceExecutor`](crate::TraceExecutor), that task has its connection in effect
+//! (`body_asked`, `state/serving.rs`); on another executor, the stream learns it from
+//! hyper-util's `capture_connection`, filled in just before the request is handed over,
+//! which the request's next poll reads (ARCHITECTURE.md, "HTTP/2"). Either fires `GotConn`.
 //!
 //! hyper's connection task then takes the request, opens its stream (h2 holds it while the
 //! connection carries as many streams as the server allows) and, once the stream has its
@@ -26,9 +27,9 @@ use httptrace::{
 };
 
 use crate::connect::ConnectionHandle;
-use crate::state::connection::{next_stream_seq, OpenStream};
-use crate::state::h2_tasks;
+use crate::state::connection::{next_stream_seq, ConnShared, OpenStream};
 use crate::state::request::{Milestone, RequestState};
+use crate::state::serving;
 
 /// The request was handed to HTTP/2 connection `conn`, at some point after stream sequence
 /// number `seq` was current: streams opened before `seq` are others', never its own.
@@ -49,15 +50,7 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
     } else {
         Duration::ZERO
     };
-    let slot_task = {
-        let mut times = state.stream_times();
-        times.handed = Some(Instant::now());
-        times.slot_task
-    };
-    // The task that took the body before the capture was read serves this connection.
-    if let Some(task) = slot_task {
-        h2_tasks::learned(task, &conn.shared);
-    }
+    state.stream_times().handed = Some(Instant::now());
     state.trace.got_conn(&GotConnInfo::new(
         conn.info().clone(),
         reused,
@@ -73,57 +66,64 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
 /// request's own task never reached that connection task (hyper-util gave it back with an
 /// error): no signal.
 pub(crate) fn slot_taken(state: &Arc<RequestState>) {
-    if !state.may_be_http2 || state.has(Milestone::StreamSlot) {
+    if state.has(Milestone::StreamSlot) {
         return;
     }
-    let Some(here) = tokio::task::try_id() else {
-        return got_slot(state);
-    };
-    if state.owner_task.get() == Some(&Some(here)) {
+    let serving = serving::connection().filter(|conn| conn.is_http2());
+    if !state.may_be_http2 && serving.is_none() {
         return;
     }
-    let asked = {
-        let mut times = state.stream_times();
-        times.slot_task = Some(here);
-        times.asked
-    };
-    if state.attributed_by_task && !state.has(Milestone::GotConn) {
-        // Sent without a capture, and not named when the body was asked (see `body_asked`):
-        // the task that took the body names the connection; the streams opened before it
-        // asked the body are others'.
-        if let Some(shared) = h2_tasks::connection_of(here) {
-            let seq = match asked {
-                Some((task, seq)) if task == here => seq,
-                _ => next_stream_seq(),
-            };
-            stream_started(state, &ConnectionHandle { shared }, seq);
+    if let Some(here) = tokio::task::try_id() {
+        if state.owner_task.get() == Some(&Some(here)) {
+            return;
         }
-    } else if let Some(conn) = state.stream_connection() {
-        h2_tasks::learned(here, &conn);
+    }
+    if let Some(conn) = serving.filter(|_| !state.has(Milestone::GotConn)) {
+        // Not named when the body was asked: the streams opened before it was asked are
+        // others'.
+        let seq = state.stream_times().asked.unwrap_or_else(next_stream_seq);
+        stream_started(state, &ConnectionHandle { shared: conn }, seq);
     }
     got_slot(state);
 }
 
-/// The body is asked `size_hint` or `is_end_stream`: hyper's connection task does so right
-/// before it opens the stream (`h2_tasks.rs`), so the stream sequence number now bounds the
-/// streams opened before this one. Asked by a task known to serve an HTTP/2 connection, the
-/// request has its connection now: `GotConn`, before its HEADERS can be written (and so
-/// before any answer).
+/// The body is asked `size_hint` or `is_end_stream`: hyper's HTTP/2 connection task does so
+/// right before it opens the stream, so the stream sequence number now bounds the streams
+/// opened before this one. Asked by a task that serves an HTTP/2 connection
+/// (`state/serving.rs`), the request has its connection now: `GotConn`, before its HEADERS
+/// can be written (and so before any answer). Asked there again after its first connection
+/// received GOAWAY, hyper-util is sending it again on another: a second `GetConn` and
+/// `GotConn`, as Go reports a retry.
 pub(crate) fn body_asked(state: &Arc<RequestState>) {
-    if !state.attributed_by_task || state.has(Milestone::GotConn) {
-        return;
-    }
-    let Some(task) = tokio::task::try_id() else {
+    let Some(conn) = serving::connection() else {
         return;
     };
-    if state.owner_task.get() == Some(&Some(task)) {
+    // A connection's task asks: the client spawns them through a `TraceExecutor`.
+    if let Some(linked) = &state.learn_linked {
+        linked.see();
+    }
+    if !conn.is_http2() {
         return;
     }
-    let seq = next_stream_seq();
-    state.stream_times().asked = Some((task, seq));
-    if let Some(shared) = h2_tasks::connection_of(task) {
-        stream_started(state, &ConnectionHandle { shared }, seq);
+    if !state.has(Milestone::GotConn) {
+        let seq = next_stream_seq();
+        state.stream_times().asked = Some(seq);
+        stream_started(state, &ConnectionHandle { shared: conn }, seq);
+    } else if let Some(before) = state.stream_connection() {
+        if sent_again(state, &before, &conn) {
+            state.retried();
+            state
+                .trace
+                .get_conn(&httptrace::GetConnInfo::new(&conn.destination));
+            stream_started(state, &ConnectionHandle { shared: conn }, next_stream_seq());
+        }
     }
+}
+
+/// The stream handed to `before` is now asked for by `now`'s task: `before` received GOAWAY
+/// before opening it, and hyper-util sends it again.
+fn sent_again(state: &RequestState, before: &Arc<ConnShared>, now: &Arc<ConnShared>) -> bool {
+    !Arc::ptr_eq(before, now) && before.going_away() && !state.has(Milestone::FirstByte)
 }
 
 fn got_slot(state: &RequestState) {

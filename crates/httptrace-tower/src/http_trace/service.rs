@@ -44,6 +44,7 @@ impl<S> HttpTrace<S> {
                 expect_continue_timeout: DEFAULT_TIMEOUT,
                 cleartext_http2: Learned::default(),
                 http1_handoffs: Learned::default(),
+                linked: Learned::default(),
                 record_timings: false,
                 per_request: None,
                 sampling: None,
@@ -135,6 +136,13 @@ impl<S> HttpTrace<S> {
 
     pub(crate) fn trace_per_request_shared(mut self, make: PerRequest) -> Self {
         self.settings.per_request = Some(make);
+        self
+    }
+
+    /// The client under this layer runs its connection tasks under a `TraceExecutor` (the
+    /// ready-made clients know it; a custom stack's layer learns it from its first stream).
+    pub(crate) fn linked(self) -> Self {
+        self.settings.linked.see();
         self
     }
 

@@ -15,6 +15,9 @@ pub(crate) struct Settings {
     pub(super) expect_continue_timeout: Duration,
     pub(super) cleartext_http2: Learned,
     pub(super) http1_handoffs: Learned,
+    /// The client's connection tasks run under a `TraceExecutor`: they name each HTTP/2
+    /// stream's connection (`state/serving.rs`), and no request needs a capture for that.
+    pub(super) linked: Learned,
     pub(super) record_timings: bool,
     pub(super) per_request: Option<PerRequest>,
     /// `None`: every request.

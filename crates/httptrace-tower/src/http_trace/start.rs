@@ -14,7 +14,6 @@ use super::request_body::{traced_outside, TracedRequestBody};
 use super::settings::Settings;
 use crate::state::call::{current_call, CallState};
 use crate::state::expect_gate::{expects_continue, ExpectGate};
-use crate::state::h2_tasks::{self, Destination};
 use crate::state::learned::Learned;
 use crate::state::request::{OnTheWire, OneXx, RequestSetup, RequestState};
 use crate::state::timings_sink::current_sink;
@@ -135,17 +134,12 @@ fn combine_traces<B>(settings: &Settings, req: &Request<B>, gated: bool) -> Opti
         trace = own.compose(&trace);
     }
     // `GetConn`'s `host:port` is read by a hook (a timings recorder aside: it was made at the
-    // request's start), a `Server-Timing` sink, the HTTP/2 registry, or a traced call's
-    // attempt; only then is the request checked and the text written (and always for a
+    // request's start), a `Server-Timing` sink, or a traced call's attempt; only then is the request checked and the text written (and always for a
     // gated request, which a refused one must not get). Unread, a request the client refuses
     // goes through untold: no hook would hear of it.
     let call = current_call();
     let may_be_http2 = may_be_http2(settings, req);
-    let host_port = if gated
-        || call.is_some()
-        || trace.is_set(HookKind::GetConn)
-        || sink.is_some()
-        || may_be_http2
+    let host_port = if gated || call.is_some() || trace.is_set(HookKind::GetConn) || sink.is_some()
     {
         Some(HostPort::of(req)?)
     } else {
@@ -194,9 +188,8 @@ struct Watching<'a> {
     hyper_reads_1xx: bool,
     /// Keep hyper-util's `capture_connection` of the request.
     capture_connection: bool,
-    /// An HTTP/2 stream's connection is named by the task that takes its body, not by a
-    /// capture (`state/h2_tasks.rs`).
-    attributed_by_task: bool,
+    /// The layer's flag to set if a `TraceExecutor`'s task names the request's connection.
+    learn_linked: Option<Learned>,
 }
 
 /// Step 2: what to watch the request for, given its combined traces.
@@ -212,25 +205,21 @@ fn decide_watch<'a, B>(
     let handoffs = &settings.http1_handoffs;
     // A request that watches 1xx responses fails past the limit, as one a hook vetoes.
     let may_abort = hooks_1xx;
-    // Once the layer has seen its requests handed to traced HTTP/1 connections, those read
-    // the 1xx responses off the wire: no hyper callback (two allocations) per request. A
-    // gated request keeps the callback, which opens its gate.
-    let read_off_the_wire = hooks_1xx && !gated && handoffs.seen();
-    // Every HTTP/2 connection to the destination has its task known and none is going away:
-    // the request goes out as a stream on one of them (hyper-util shares a pooled HTTP/2
-    // connection), whose task will name it; no capture (nor will hyper-util send it
-    // elsewhere after GOAWAY, which only a capture would show), and no 1xx to watch (hyper
-    // reports none on HTTP/2).
-    let destination = match &combined.host_port {
-        Some(host_port) if may_be_http2 && !gated => h2_tasks::destination(host_port.as_str()),
-        _ => Destination::Unknown,
-    };
-    let attributed_by_task = destination != Destination::Unknown;
-    let http2 = destination == Destination::Http2;
+    // The client's connection tasks run under a `TraceExecutor`: the HTTP/2 task that takes
+    // the request names its connection (`state/serving.rs`), a retry after GOAWAY included;
+    // no capture. Until the layer knows (a custom stack's first request), a request that may
+    // be a stream is captured. Only connections `TraceConnector` made name themselves there,
+    // so a linked layer's connections are traced, as one that has seen a hand-off.
+    let linked = settings.linked.seen();
+    let traced_connections = handoffs.seen() || linked;
+    // Once the layer knows its requests go to traced connections, those read the 1xx
+    // responses off the wire: no hyper callback (two allocations) per request. A gated
+    // request keeps the callback, which opens its gate.
+    let read_off_the_wire = hooks_1xx && !gated && traced_connections;
     // An HTTP/1 request keeps its connection at hand to keep it out of the pool after a 1xx
     // hook's veto (until the layer knows its connections are traced, which close themselves
     // then), or after a withheld `Expect: 100-continue` body.
-    let keep = gated || (may_abort && !handoffs.seen() && !http2);
+    let keep = gated || (may_abort && !traced_connections);
     Watching {
         request_close: connection_has(req.headers(), "close"),
         may_be_http2,
@@ -240,9 +229,9 @@ fn decide_watch<'a, B>(
             may_abort,
             handed_over: hooks_1xx.then_some(handoffs),
         },
-        hyper_reads_1xx: hooks_1xx && !read_off_the_wire && !http2,
-        capture_connection: (may_be_http2 && !attributed_by_task) || keep,
-        attributed_by_task,
+        hyper_reads_1xx: hooks_1xx && !read_off_the_wire,
+        capture_connection: (may_be_http2 && !linked) || keep,
+        learn_linked: (!linked).then(|| settings.linked.clone()),
     }
 }
 
@@ -269,6 +258,6 @@ fn build_state<B: http_body::Body>(
         call,
         on_the_wire: OnTheWire::new(&watching.one_xx),
         may_be_http2: watching.may_be_http2,
-        attributed_by_task: watching.attributed_by_task,
+        learn_linked: watching.learn_linked.clone(),
     }))
 }

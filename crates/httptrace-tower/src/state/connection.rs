@@ -5,7 +5,7 @@
 //! exact reuse).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use httptrace::{
@@ -120,10 +120,6 @@ pub(crate) struct ConnShared {
     peer_max_streams: AtomicU64,
     /// `close` has a `ConnClosed` hook.
     reports_close: bool,
-    /// HTTP/2: the hyper task that takes this connection's requests (`h2_tasks.rs`).
-    pub(crate) client_task: OnceLock<tokio::task::Id>,
-    /// Open, in `h2_tasks.rs`' registry (once its protocol is known).
-    pub(crate) registered: AtomicBool,
     close: CloseWatch,
     /// The I/O closed while a traced exchange was in flight, without an error: whether it
     /// read the server's end of stream, and the connection's lifetime then. The exchange's
@@ -154,8 +150,6 @@ impl ConnShared {
             vetoed: AtomicBool::new(false),
             goaway: AtomicBool::new(false),
             peer_max_streams: AtomicU64::new(NONE),
-            client_task: OnceLock::new(),
-            registered: AtomicBool::new(false),
             reports_close: close
                 .trace
                 .as_ref()

@@ -5,11 +5,11 @@
 pub(crate) mod call;
 pub(crate) mod connection;
 pub(crate) mod expect_gate;
-pub(crate) mod h2_tasks;
 pub(crate) mod handoff;
 pub(crate) mod ids;
 pub(crate) mod in_effect;
 pub(crate) mod informational;
 pub(crate) mod learned;
 pub(crate) mod request;
+pub(crate) mod serving;
 pub(crate) mod timings_sink;

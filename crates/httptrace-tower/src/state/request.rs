@@ -30,9 +30,9 @@ pub(crate) struct RequestState {
     /// The request may go out as an HTTP/2 stream: its body tells when the stream got its
     /// place on the connection.
     pub(crate) may_be_http2: bool,
-    /// Sent without hyper-util's capture: the task that takes the body names the connection
-    /// (`state/h2_tasks.rs`).
-    pub(crate) attributed_by_task: bool,
+    /// The layer's flag to set once a connection task spawned through a `TraceExecutor`
+    /// names this request's connection (`state/serving.rs`); `None` once the layer knows.
+    pub(crate) learn_linked: Option<Learned>,
     pub(crate) stream_times: Mutex<StreamTimes>,
     /// The task that polls the request's future (for a request that may be an HTTP/2
     /// stream): a body dropped there was not taken by hyper's connection task.
@@ -140,11 +140,9 @@ pub(crate) enum Milestone {
 pub(crate) struct StreamTimes {
     pub(crate) handed: Option<std::time::Instant>,
     pub(crate) slot: Option<std::time::Instant>,
-    /// The task that last asked the body `size_hint` or `is_end_stream` before its stream
-    /// got its place, and the stream sequence number then.
-    pub(crate) asked: Option<(tokio::task::Id, u64)>,
-    /// The task that polled or dropped the body once its stream had its place.
-    pub(crate) slot_task: Option<tokio::task::Id>,
+    /// The stream sequence number when a connection's task last asked the body `size_hint`
+    /// or `is_end_stream` before its stream got its place.
+    pub(crate) asked: Option<u64>,
 }
 
 /// What a request's state is made of.
@@ -160,8 +158,8 @@ pub(crate) struct RequestSetup {
     pub(crate) on_the_wire: OnTheWire,
     /// The request may go out as an HTTP/2 stream.
     pub(crate) may_be_http2: bool,
-    /// It is sent without a capture (see `RequestState::attributed_by_task`).
-    pub(crate) attributed_by_task: bool,
+    /// See `RequestState::learn_linked`.
+    pub(crate) learn_linked: Option<Learned>,
 }
 
 impl RequestState {
@@ -176,7 +174,7 @@ impl RequestState {
             call,
             on_the_wire,
             may_be_http2,
-            attributed_by_task,
+            learn_linked,
         } = setup;
         let count = timings.is_some()
             || trace.is_set(HookKind::RequestBodyDone)
@@ -189,7 +187,7 @@ impl RequestState {
             h2_head,
             stream: Mutex::new(None),
             may_be_http2,
-            attributed_by_task,
+            learn_linked,
             stream_times: Mutex::new(StreamTimes::default()),
             owner_task: OnceLock::new(),
             abort: Mutex::new(Abort::default()),
