@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use httptrace::{ClientTrace, Event};
 use httptrace_tower::{
-    HttpTrace, TraceConnector, TraceHttpConnector, TraceResolver, TracedRequestBody,
+    HttpTrace, TraceConnector, TraceExecutor, TraceHttpConnector, TraceResolver, TracedRequestBody,
 };
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -141,6 +141,17 @@ pub fn tls_client(
 pub fn h2_prior_knowledge_client() -> TestClient {
     HttpTrace::new(
         Client::builder(TokioExecutor::new())
+            .http2_only(true)
+            .build(TraceConnector::new(dialer(TestResolver::new()))),
+        ClientTrace::new(),
+    )
+}
+
+/// [`h2_prior_knowledge_client`] spawning through a `TraceExecutor`, as the ready-made
+/// clients do: its connection tasks name each stream's connection.
+pub fn h2_prior_knowledge_client_linked() -> TestClient {
+    HttpTrace::new(
+        Client::builder(TraceExecutor::new(TokioExecutor::new()))
             .http2_only(true)
             .build(TraceConnector::new(dialer(TestResolver::new()))),
         ClientTrace::new(),
