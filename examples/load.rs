@@ -21,7 +21,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use httptrace::ClientTrace;
-use httptrace_tower::{HttpTrace, TraceConnector, TraceHttpConnector, TracedRequestBody};
+use httptrace_tower::{
+    HttpTrace, TraceConnector, TraceExecutor, TraceHttpConnector, TracedRequestBody,
+};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -131,12 +133,16 @@ impl Clients {
 
 async fn run(o: Options, url: String) -> Result<(), String> {
     let url: http::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
-    let mut builder = Client::builder(TokioExecutor::new());
-    builder
-        .http2_only(o.http2)
-        .pool_max_idle_per_host(usize::MAX);
+    let configured = |mut builder: hyper_util::client::legacy::Builder| {
+        builder
+            .http2_only(o.http2)
+            .pool_max_idle_per_host(usize::MAX);
+        builder
+    };
     let clients = Arc::new(match o.mode {
-        Mode::None => Clients::Plain(builder.build_http()),
+        Mode::None => {
+            Clients::Plain(configured(Client::builder(TokioExecutor::new())).build_http())
+        }
         Mode::Noop | Mode::Full | Mode::Timings => {
             let trace = if o.mode == Mode::Full {
                 httptrace_suite::every_hook_counting(&HOOKS)
@@ -151,6 +157,8 @@ async fn run(o: Options, url: String) -> Result<(), String> {
             } else {
                 connector.http2_only_by_alpn()
             };
+            // As the ready-made clients: connection tasks spawned through a `TraceExecutor`.
+            let builder = configured(Client::builder(TraceExecutor::new(TokioExecutor::new())));
             let mut client = HttpTrace::new(builder.build(connector), trace);
             if o.mode == Mode::Timings {
                 client = client.record_timings();

@@ -16,4 +16,5 @@ mod informational;
 mod integrations;
 mod matrix;
 mod records;
+mod stats;
 mod tls;

@@ -11,17 +11,18 @@
 //!   connector cannot tell a prior-knowledge HTTP/2 connection from an HTTP/1 one);
 //! - the traced modes are measured over the connector told `http2_only_by_alpn`, and
 //!   counted over the plain client:
-//! - a trace with every hook but the two 1xx ones costs 1: the request's shared state (the
+//! - a trace with every hook but the two 1xx ones costs 2: the request's shared state (the
 //!   hand-off to the connection rides in the request body, not in an extension, which
-//!   `http::Extensions` would box with its map and the map's table);
-//! - a trace with all 16 hooks costs the same 1: once the layer has seen its requests handed
+//!   `http::Extensions` would box with its map and the map's table), and the box of the
+//!   traced future's parts (so that an untraced request's future holds none of them);
+//! - a trace with all 16 hooks costs the same 2: once the layer has seen its requests handed
 //!   to traced connections, those read the 1xx responses off the wire (no hyper callback, its
 //!   closure and extension) and close a vetoed connection themselves (no `capture_connection`,
 //!   its watch channel, extension and copy of `Connected`). It was 11 when written, with
 //!   issue #6's target at 4;
-//! - an HTTP/2 stream and an HTTPS request over HTTP/1.1 cost the same 1 on a warm
+//! - an HTTP/2 stream and an HTTPS request over HTTP/1.1 cost the same 2 on a warm
 //!   connection (issue #19's target: 4), their connection named without `capture_connection`
-//!   (see the budgets below).
+//!   by the connection's task, spawned through a `TraceExecutor` (see the budgets below).
 
 extern crate httptrace_test_support as support;
 
@@ -68,23 +69,26 @@ const ROUNDS: u64 = 1000;
 /// The count is global: one test measures at a time.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// See the module docs.
-const NO_1XX_TRACE_BUDGET: f64 = 1.0;
+/// See the module docs; one more since the traced request's future keeps its parts in a box
+/// of their own, so that an untraced request's future holds none of them.
+const NO_1XX_TRACE_BUDGET: f64 = 2.0;
 
 /// Every hook with a 1xx hook that cannot veto: as without 1xx hooks (they are read off the
-/// wire; hyper's informational callback cost two, and the extension map two more).
-const SEEN_1XX_TRACE_BUDGET: f64 = 1.0;
+/// wire; hyper's informational callback cost two, and the extension map two more), the
+/// future's box included.
+const SEEN_1XX_TRACE_BUDGET: f64 = 2.0;
 
 /// `record_timings` with no other hook: the traced request (1), the recorder's record (1),
 /// the recorder's place in the response's extensions (1); the trace it sits in allocates
 /// nothing (the recorder takes the trace's slot for one, beside its shared hooks). It was 22
 /// when the recorder was a closure per hook, 11 while its 1xx mark needed hyper's
 /// informational callback (and the protocol's name and the list of recorders were copies,
-/// and the hand-off rode in the request's extensions), 4 until issue #19.
-const TIMINGS_BUDGET: f64 = 3.0;
+/// and the hand-off rode in the request's extensions), 4 until issue #19, 3 until the
+/// traced future's parts went into a box of their own (1).
+const TIMINGS_BUDGET: f64 = 4.0;
 
-/// See the module docs (issue #6's target is 4).
-const FULL_TRACE_BUDGET: f64 = 1.0;
+/// See the module docs (issue #6's target is 4), the future's box included.
+const FULL_TRACE_BUDGET: f64 = 2.0;
 
 /// Allocations per request over `ROUNDS` requests on a warm keep-alive connection, counting
 /// everything in the process (client and server alike: the server is the same in every mode).
@@ -231,7 +235,7 @@ async fn no_trace_allocates_what_the_plain_client_does() {
 /// request's extensions, its copy of `Connected`, that copy's extras); only the layer's first
 /// streams pay them, until it knows that its client spawns through a `TraceExecutor`.
 const HTTP2_NOOP_BUDGET: f64 = 2.0;
-const HTTP2_GOT_CONN_BUDGET: f64 = 1.0;
+const HTTP2_GOT_CONN_BUDGET: f64 = 2.0;
 const HTTP2_FULL_BUDGET: f64 = 2.0;
 
 #[tokio::test]

@@ -98,8 +98,9 @@ where
         .set_nodelay(true)
         .set_connect_timeout(timeouts.connect);
     let connector = TraceConnector::new(dialer).http2_only_by_alpn();
+    let stats = connector.stats();
     let client = Client::builder(TraceExecutor::new(TokioExecutor::new())).build(connector);
-    HttpTrace::new(client, trace).linked()
+    HttpTrace::new(client, trace).linked().with_stats(stats)
 }
 
 /// A hyper-util `Client` for `http://` and `https://`, verifying servers with the platform's
@@ -169,11 +170,13 @@ where
     let mut tls = crate::connect::TraceTlsConnector::new(dialer, config);
     tls.set_handshake_timeout(timeouts.tls_handshake);
     let connector = TraceConnector::new(tls).http2_only_by_alpn();
+    let stats = connector.stats();
     Ok(HttpTrace::new(
         Client::builder(TraceExecutor::new(TokioExecutor::new())).build(connector),
         trace,
     )
-    .linked())
+    .linked()
+    .with_stats(stats))
 }
 
 impl<C, B> HttpTrace<Client<C, TracedRequestBody<B>>>

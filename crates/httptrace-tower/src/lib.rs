@@ -111,8 +111,9 @@ pub use client::{https_client, https_client_with, HttpsConnectorStack};
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use connect::{crypto_provider, ClientTls, MaybeTlsStream, TraceTlsConnector};
 pub use connect::{
-    live_connection_states, ConnectError, ConnectionHandle, TraceConnector, TraceExecutor,
-    TraceHttpConnector, TraceResolver, TracedConnection, TracedIo,
+    live_connection_states, ClosedBy, ConnectError, ConnectionHandle, ConnectionStats,
+    DestinationStats, TraceConnector, TraceExecutor, TraceHttpConnector, TraceResolver,
+    TracedConnection, TracedIo,
 };
 pub use error::{Error, TooManyInformational, MAX_INFORMATIONAL};
 pub use http_trace::{

@@ -82,6 +82,10 @@ pub enum Situation {
     Concurrent,
 }
 
+/// How many cells run at once: each waits on its server more than it computes, but many at
+/// once on two cores would starve the threads whose timing they look at.
+pub const AT_ONCE: usize = 8;
+
 /// How many requests [`Situation::Concurrent`] sends at once.
 pub const CONCURRENT: usize = 16;
 
@@ -211,22 +215,25 @@ impl Matrix {
         cells
     }
 
-    /// Runs the cells at once, each on a thread with a server and runtimes of its own, then
-    /// gives `check` each cell's exchanges in the order each client sent them (client 0's
-    /// first). Call from a plain `#[test]`: it makes its own runtimes.
+    /// Runs the cells, [`AT_ONCE`] at a time, each on a thread with a server and runtimes of
+    /// its own, then gives `check` each cell's exchanges in the order each client sent them
+    /// (client 0's first). Call from a plain `#[test]`: it makes its own runtimes.
     pub fn run(&self, check: impl Fn(&Cell, &[Exchange])) {
         let pki = Arc::new(TestPki::new("matrix"));
         let cells = self.cells();
-        let results: Vec<Vec<Exchange>> = std::thread::scope(|s| {
-            let threads: Vec<_> = cells
-                .iter()
-                .map(|cell| {
-                    let pki = &pki;
-                    s.spawn(move || run_cell(cell, pki))
-                })
-                .collect();
-            threads.into_iter().map(|t| t.join().unwrap()).collect()
-        });
+        let mut results: Vec<Vec<Exchange>> = Vec::new();
+        for batch in cells.chunks(AT_ONCE) {
+            std::thread::scope(|s| {
+                let threads: Vec<_> = batch
+                    .iter()
+                    .map(|cell| {
+                        let pki = &pki;
+                        s.spawn(move || run_cell(cell, pki))
+                    })
+                    .collect();
+                results.extend(threads.into_iter().map(|t| t.join().unwrap()));
+            });
+        }
         for (cell, exchanges) in cells.iter().zip(results) {
             check(cell, &exchanges);
         }

@@ -14,8 +14,9 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::traced_io::{Negotiated, TracedIo};
-use crate::state::connection::{CloseWatch, ConnShared, ConnectionHandle};
+use crate::state::connection::{CloseWatch, ConnShared, ConnectionHandle, StatsEntry};
 use crate::state::ids::{current_request, RequestId};
+use crate::state::stats::{ConnectionStats, Counters};
 
 /// A connector (`Service<Uri>`, as hyper-util's `Client` takes) whose connections report to
 /// the request they carry: `GotConn` with reuse and idle time, the header fields as written,
@@ -37,6 +38,8 @@ pub struct TraceConnector<C> {
     /// Alive while any clone of this connector is: a connection closing after it is gone
     /// closes because its client went away (`CloseReason::PoolShutdown`).
     alive: Arc<()>,
+    /// The client's connection counters, shared by the clones.
+    stats: ConnectionStats,
     /// Every connection's `Connected` carries its handle, not only those that negotiated h2.
     handle_everywhere: bool,
 }
@@ -48,6 +51,7 @@ impl<C> TraceConnector<C> {
         TraceConnector {
             inner,
             alive: Arc::new(()),
+            stats: ConnectionStats::default(),
             handle_everywhere: true,
         }
     }
@@ -79,6 +83,12 @@ impl<C> TraceConnector<C> {
     pub fn http2_only_by_alpn(mut self) -> Self {
         self.handle_everywhere = false;
         self
+    }
+
+    /// This connector's (and its clones') connection counters per destination: its
+    /// client's, shared with no other client.
+    pub fn stats(&self) -> ConnectionStats {
+        self.stats.clone()
     }
 
     /// The wrapped connector.
@@ -115,12 +125,19 @@ where
         let dialed_by = current_request();
         let mut destination = String::new();
         let _ = crate::wire::host_port::write_host_port(&mut destination, &dst);
+        let dial = self.stats.dialing(&destination).map(|counters| Dial {
+            stats: self.stats.clone(),
+            destination: destination.clone(),
+            counters,
+            made: false,
+        });
         let inner = self.inner.call(dst);
         TraceConnectorFuture {
             inner,
             trace,
             dialed_by,
             destination,
+            dial,
             connector: Arc::downgrade(&self.alive),
             handle_everywhere: self.handle_everywhere,
         }
@@ -137,6 +154,8 @@ pin_project! {
         dialed_by: Option<RequestId>,
         // `GetConn`'s `host:port` for this destination.
         destination: String,
+        // Counted as a dial under way in the client's stats until it ends.
+        dial: Option<Dial>,
         connector: Weak<()>,
         handle_everywhere: bool,
     }
@@ -161,7 +180,15 @@ where
         let this = self.project();
         let io = {
             let _entered = this.trace.as_ref().map(ClientTrace::enter);
-            ready!(this.inner.poll(cx))?
+            ready!(this.inner.poll(cx))
+        };
+        let dial = this.dial.take();
+        let io = match io {
+            Ok(io) => io,
+            Err(err) => {
+                drop(dial); // failed
+                return Poll::Ready(Err(err));
+            }
         };
         let connected = io.connected();
         let mut extras = Extensions::new();
@@ -186,6 +213,7 @@ where
         // Fresh: nobody else holds it yet.
         if let Some(fresh) = Arc::get_mut(&mut shared) {
             fresh.destination = std::mem::take(this.destination);
+            fresh.stats = dial.map(Dial::made);
         }
         let negotiated = Negotiated {
             http2: connected.is_negotiated_h2(),
@@ -195,6 +223,32 @@ where
         Poll::Ready(Ok(TracedConnection {
             io: TokioIo::new(traced),
         }))
+    }
+}
+
+/// A dial counted in its client's stats: failed if dropped before it made a connection.
+struct Dial {
+    stats: ConnectionStats,
+    destination: String,
+    counters: Arc<Counters>,
+    made: bool,
+}
+
+impl Dial {
+    /// The dial made a connection, now open and counted where the entry says.
+    fn made(mut self) -> StatsEntry {
+        self.made = true;
+        StatsEntry {
+            stats: self.stats.clone(),
+            counters: self.counters.clone(),
+        }
+    }
+}
+
+impl Drop for Dial {
+    fn drop(&mut self) {
+        self.stats
+            .dialed(&self.destination, &self.counters, self.made);
     }
 }
 

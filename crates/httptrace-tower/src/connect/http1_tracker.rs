@@ -68,6 +68,7 @@ impl Http1Tracker {
             self.read_since_write = false;
             self.exchange_bound = false;
             self.exchanges_before = conn.served.fetch_add(1, Ordering::Relaxed);
+            conn.count_request(self.exchanges_before > 0);
             conn.set_exchange(ExchangeEnd::Unknown);
             self.watching_1xx = false;
         }

@@ -22,6 +22,7 @@ mod tls;
 mod traced_io;
 
 pub use crate::state::connection::{live_connection_states, ConnectionHandle};
+pub use crate::state::stats::{ClosedBy, ConnectionStats, DestinationStats};
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use client_tls::{crypto_provider, ClientTls};

@@ -2,7 +2,6 @@
 
 use std::io::IoSlice;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
@@ -92,12 +91,12 @@ impl<T> TracedIo<T> {
             handle_everywhere,
         } = negotiated;
         let wire = if negotiated_h2 {
-            shared.http2.store(true, Ordering::Relaxed);
+            shared.speaks_http2();
             Wire::Http2(Http2Frames::from_preface())
         } else {
             Wire::Unknown
         };
-        let closing = shared.reports_close().then(|| Closing {
+        let closing = (shared.reports_close() || shared.stats.is_some()).then(|| Closing {
             shared: Some(shared.clone()),
             read_eof: false,
             error: None,
@@ -133,7 +132,9 @@ impl<T> TracedIo<T> {
     /// Unwraps the stream; its close is then not reported.
     pub fn into_inner(mut self) -> T {
         if let Some(closing) = self.closing.as_mut() {
-            closing.shared = None;
+            if closing.shared.take().is_some() {
+                self.shared.released();
+            }
         }
         self.inner
     }
@@ -149,7 +150,7 @@ impl Wire {
                 if !handle_in_connected {
                     warn_prior_knowledge_without_handle();
                 }
-                shared.http2.store(true, Ordering::Relaxed);
+                shared.speaks_http2();
                 Wire::Http2(Http2Frames::from_preface())
             } else {
                 Wire::Http1(Http1Tracker::new())
@@ -228,6 +229,7 @@ fn feed_h2(h2: &mut Http2Frames, shared: &ConnShared, direction: Direction, byte
     let changes = h2.feed(direction, bytes, || shared.stream_opened());
     if changes.opened > 0 || changes.closed > 0 {
         shared.set_oldest_open(h2.oldest_open());
+        shared.count_streams(h2.open_streams());
     }
     if let Some(max) = changes.max_concurrent_streams {
         shared.set_peer_max_streams(max);
@@ -368,6 +370,7 @@ impl<T: Connection> Connection for TracedIo<T> {
 #[cfg(test)]
 mod tests {
     use std::future::poll_fn;
+    use std::sync::atomic::Ordering;
 
     use std::time::Instant;
 

@@ -25,27 +25,59 @@ use crate::wire::version::protocol_name;
 pin_project! {
     /// The future of [`HttpTrace`](crate::HttpTrace).
     #[must_use = "futures do nothing unless polled"]
-    pub struct ResponseFuture<F> {
+    pub struct ResponseFuture<F: Future> {
         #[pin]
-        inner: F,
-        state: Option<Arc<RequestState>>,
-        request_close: bool,
-        // `Expect: 100-continue`: the gate holding the request body.
-        gate: Option<Arc<ExpectGate>>,
-        // Watched until it names the request's connection (HTTP/2 streams start there).
-        capture: Option<CaptureConnection>,
-        // The connection hyper-util handed the request to, kept to poison it when the request
-        // must not leave it reusable (a veto, a withheld body).
-        connected: Option<CaptureConnection>,
-        // The HTTP/2 stream sequence number current when the first poll began, 0 before it
-        // (see `h2_stream::stream_started`; the sequence starts at 1).
-        seq_first_poll: u64,
-        // Not watched for an HTTP/2 hand-off: the layer's flag to set if it went out as one.
-        learn_http2: Option<Learned>,
-        // An HTTP/2 stream's capture and connection, watched while that connection has
-        // received GOAWAY: hyper-util may send the stream again on another.
-        retry_watch: Option<RetryWatch>,
+        kind: Kind<F>,
     }
+}
+
+pin_project! {
+    /// An untraced request holds its inner future alone; a traced one, its state boxed.
+    #[project = KindProj]
+    enum Kind<F: Future> {
+        Untraced {
+            #[pin]
+            inner: F,
+        },
+        // No trace, but an `Expect: 100-continue` gate to drive.
+        Gated {
+            #[pin]
+            inner: F,
+            gate: Option<Arc<ExpectGate>>,
+            // The connection hyper-util handed the request to, to poison if the body is
+            // withheld.
+            connected: Option<CaptureConnection>,
+        },
+        Traced {
+            #[pin]
+            inner: F,
+            traced: Box<TracedParts<F::Output>>,
+        },
+    }
+}
+
+/// What a traced request's future keeps beside the inner future.
+struct TracedParts<O> {
+    state: Option<Arc<RequestState>>,
+    request_close: bool,
+    // `Expect: 100-continue`: the gate holding the request body.
+    gate: Option<Arc<ExpectGate>>,
+    // Watched until it names the request's connection (HTTP/2 streams start there).
+    capture: Option<CaptureConnection>,
+    // The connection hyper-util handed the request to, kept to poison it when the request
+    // must not leave it reusable (a veto, a withheld body).
+    connected: Option<CaptureConnection>,
+    // The HTTP/2 stream sequence number current when the first poll began, 0 before it
+    // (see `h2_stream::stream_started`; the sequence starts at 1).
+    seq_first_poll: u64,
+    // Not watched for an HTTP/2 hand-off: the layer's flag to set if it went out as one.
+    learn_http2: Option<Learned>,
+    // An HTTP/2 stream's capture and connection, watched while that connection has
+    // received GOAWAY: hyper-util may send the stream again on another.
+    retry_watch: Option<RetryWatch>,
+    // The inner future's output, held while hyper's connection task fires the stream's
+    // hooks (`h2_stream::stream_hooks_done`): the response's come after them.
+    parked: Option<O>,
 }
 
 /// The capture of a request whose HTTP/2 stream was handed to `conn`.
@@ -64,37 +96,41 @@ pub(crate) struct Traced {
     pub(crate) learn_http2: Option<Learned>,
 }
 
-impl<F> ResponseFuture<F> {
+impl<F: Future> ResponseFuture<F> {
     pub(crate) fn untraced(inner: F) -> Self {
         ResponseFuture {
-            inner,
-            state: None,
-            request_close: false,
-            gate: None,
-            capture: None,
-            connected: None,
-            seq_first_poll: 0,
-            learn_http2: None,
-            retry_watch: None,
+            kind: Kind::Untraced { inner },
         }
     }
 
     /// No trace, but an `Expect: 100-continue` gate to drive.
     pub(crate) fn gated(inner: F, gate: Arc<ExpectGate>, capture: CaptureConnection) -> Self {
-        let mut fut = Self::untraced(inner);
-        fut.gate = Some(gate);
-        fut.connected = Some(capture);
-        fut
+        ResponseFuture {
+            kind: Kind::Gated {
+                inner,
+                gate: Some(gate),
+                connected: Some(capture),
+            },
+        }
     }
 
     pub(crate) fn traced(inner: F, traced: Traced) -> Self {
-        let mut fut = Self::untraced(inner);
-        fut.state = Some(traced.state);
-        fut.request_close = traced.request_close;
-        fut.gate = traced.gate;
-        fut.capture = traced.capture;
-        fut.learn_http2 = traced.learn_http2;
-        fut
+        ResponseFuture {
+            kind: Kind::Traced {
+                inner,
+                traced: Box::new(TracedParts {
+                    state: Some(traced.state),
+                    request_close: traced.request_close,
+                    gate: traced.gate,
+                    capture: traced.capture,
+                    connected: None,
+                    seq_first_poll: 0,
+                    learn_http2: traced.learn_http2,
+                    retry_watch: None,
+                    parked: None,
+                }),
+            },
+        }
     }
 }
 
@@ -130,106 +166,142 @@ where
     type Output = Result<Response<TracedResponseBody<B>>, crate::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        if this.state.is_none() {
-            let result =
-                ready!(this.inner.poll(cx)).map_err(|e| crate::Error::Service(e.into()))?;
-            if this.gate.is_none() {
-                return Poll::Ready(Ok(result.map(TracedResponseBody::untraced)));
+        match self.project().kind.project() {
+            KindProj::Untraced { inner } => {
+                let res = ready!(inner.poll(cx)).map_err(|e| crate::Error::Service(e.into()))?;
+                Poll::Ready(Ok(res.map(TracedResponseBody::untraced)))
             }
-            withheld(this.gate, &result, this.connected);
-            let gate = this.gate.take();
-            return Poll::Ready(Ok(
-                result.map(|body| TracedResponseBody::new(body, None, gate))
-            ));
-        }
-        // The stream sequence number current as this poll begins.
-        let mut seq_this_poll = 0;
-        if let Some(state) = this.state.as_ref().filter(|s| s.may_be_http2) {
-            state.owner_task.get_or_init(tokio::task::try_id);
-        }
-        if this.capture.is_some() {
-            seq_this_poll = next_stream_seq();
-            if *this.seq_first_poll == 0 {
-                *this.seq_first_poll = seq_this_poll;
+            KindProj::Gated {
+                inner,
+                gate,
+                connected,
+            } => {
+                let res = ready!(inner.poll(cx)).map_err(|e| crate::Error::Service(e.into()))?;
+                withheld(gate, &res, connected);
+                let gate = gate.take();
+                Poll::Ready(Ok(res.map(|body| TracedResponseBody::new(body, None, gate))))
             }
+            KindProj::Traced { inner, traced } => poll_traced(inner, traced, cx),
         }
-        let inner = this.inner;
-        let polled = if this.state.as_ref().is_some_and(|s| needs_lending(s)) {
-            RequestState::in_effect(this.state, || inner.poll(cx))
-        } else {
-            inner.poll(cx)
+    }
+}
+
+fn poll_traced<F, B, E>(
+    inner: Pin<&mut F>,
+    this: &mut TracedParts<F::Output>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<Response<TracedResponseBody<B>>, crate::Error>>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    E: Into<BoxError>,
+    B: http_body::Body,
+{
+    if let Some(parked) = this.parked.take() {
+        return finish(this, parked, cx);
+    }
+    // The stream sequence number current as this poll begins.
+    let mut seq_this_poll = 0;
+    if let Some(state) = this.state.as_ref().filter(|s| s.may_be_http2) {
+        state.owner_task.get_or_init(tokio::task::try_id);
+    }
+    if this.capture.is_some() {
+        seq_this_poll = next_stream_seq();
+        if this.seq_first_poll == 0 {
+            this.seq_first_poll = seq_this_poll;
+        }
+    }
+    let polled = if this.state.as_ref().is_some_and(|s| needs_lending(s)) {
+        RequestState::in_effect(&mut this.state, || inner.poll(cx))
+    } else {
+        inner.poll(cx)
+    };
+    let state = this.state.as_ref().expect("given back after the poll");
+    let keep = state.may_abort_1xx() || this.gate.is_some();
+    let cleartext_http2 = this.learn_http2.is_none();
+    if let Some(watch) = &mut this.retry_watch {
+        watch_retry(state, watch, this.seq_first_poll, cleartext_http2);
+    }
+    watch_handoff(
+        state,
+        &mut this.capture,
+        keep.then_some(&mut this.connected),
+        &mut this.retry_watch,
+        seq_this_poll,
+        cleartext_http2,
+    );
+    // Checked after polling: a 1xx always comes before its final response, so a veto
+    // made while the response was arriving is seen here, before the response is given.
+    let may_abort = state.may_abort_1xx();
+    if let Some(veto) = may_abort.then(|| state.take_veto(cx.waker())).flatten() {
+        let state = this.state.take().expect("polled after completion");
+        let err = match veto.downcast::<TooManyInformational>() {
+            Ok(too_many) => crate::Error::TooManyInformational(*too_many),
+            Err(veto) => crate::Error::Aborted(veto),
         };
-        let state = this.state.as_ref().expect("given back after the poll");
-        let keep = state.may_abort_1xx() || this.gate.is_some();
-        let cleartext_http2 = this.learn_http2.is_none();
-        if let Some(watch) = this.retry_watch {
-            watch_retry(state, watch, *this.seq_first_poll, cleartext_http2);
-        }
-        watch_handoff(
-            state,
-            this.capture,
-            keep.then_some(this.connected),
-            this.retry_watch,
-            seq_this_poll,
-            cleartext_http2,
-        );
-        // Checked after polling: a 1xx always comes before its final response, so a veto
-        // made while the response was arriving is seen here, before the response is given.
-        let may_abort = state.may_abort_1xx();
-        if let Some(veto) = may_abort.then(|| state.take_veto(cx.waker())).flatten() {
-            let state = this.state.take().expect("polled after completion");
-            let err = match veto.downcast::<TooManyInformational>() {
-                Ok(too_many) => crate::Error::TooManyInformational(*too_many),
-                Err(veto) => crate::Error::Aborted(veto),
+        if state.has(Milestone::GotConn) && state.first(Milestone::WroteRequest) {
+            let why = match &err {
+                crate::Error::Aborted(veto) => {
+                    format!("request aborted by a Got1xxResponse hook: {veto}")
+                }
+                other => format!("request aborted: {other}"),
             };
+            state.wrote_request(&WroteRequestInfo::new(Some(TraceError::msg(why))));
+        }
+        state.end_stream();
+        state.answered(None);
+        // As Go, the connection is not reused after a veto (whatever the server sends next
+        // belongs to the abandoned exchange); the response is dropped unread.
+        poison(&this.connected);
+        drop(polled);
+        return Poll::Ready(Err(err));
+    }
+    let result = ready!(polled);
+    finish(this, result, cx)
+}
+
+/// The inner future's output, once hyper's connection task is not firing the stream's
+/// hooks (else it is parked, and the task wakes this one when they are done).
+fn finish<B, E>(
+    this: &mut TracedParts<Result<Response<B>, E>>,
+    result: Result<Response<B>, E>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<Response<TracedResponseBody<B>>, crate::Error>>
+where
+    E: Into<BoxError>,
+    B: http_body::Body,
+{
+    let state = this.state.as_ref().expect("polled after completion");
+    if !h2_stream::stream_hooks_done(state, cx.waker()) {
+        this.parked = Some(result);
+        return Poll::Pending;
+    }
+    let state = this.state.take().expect("polled after completion");
+    let seq = this.seq_first_poll;
+    Poll::Ready(match result {
+        Ok(mut res) => {
+            state.answered(Some(res.status()));
+            if res.version() == Version::HTTP_2 {
+                if let Some(flag) = &this.learn_http2 {
+                    flag.see();
+                }
+            }
+            let withheld = withheld(&this.gate, &res, &this.connected);
+            let end = respond(&mut res, state, this.request_close, seq, withheld);
+            let gate = this.gate.take();
+            // The response is moved once, here (it is large: each move is a copy).
+            Ok(res.map(|body| TracedResponseBody::new(body, Some(end), gate)))
+        }
+        Err(err) => {
+            let err: BoxError = err.into();
+            h2_stream::failed(&state, &*err);
+            state.answered(None);
             if state.has(Milestone::GotConn) && state.first(Milestone::WroteRequest) {
-                let why = match &err {
-                    crate::Error::Aborted(veto) => {
-                        format!("request aborted by a Got1xxResponse hook: {veto}")
-                    }
-                    other => format!("request aborted: {other}"),
-                };
-                state.wrote_request(&WroteRequestInfo::new(Some(TraceError::msg(why))));
+                state.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&*err))));
             }
             state.end_stream();
-            state.answered(None);
-            // As Go, the connection is not reused after a veto (whatever the server sends next
-            // belongs to the abandoned exchange); the response is dropped unread.
-            poison(this.connected);
-            drop(polled);
-            return Poll::Ready(Err(err));
+            Err(crate::Error::Service(err))
         }
-        let result = ready!(polled);
-        let state = this.state.take().expect("polled after completion");
-        let seq = *this.seq_first_poll;
-        Poll::Ready(match result {
-            Ok(mut res) => {
-                state.answered(Some(res.status()));
-                if res.version() == Version::HTTP_2 {
-                    if let Some(flag) = this.learn_http2 {
-                        flag.see();
-                    }
-                }
-                let withheld = withheld(this.gate, &res, this.connected);
-                let end = respond(&mut res, state, *this.request_close, seq, withheld);
-                let gate = this.gate.take();
-                // The response is moved once, here (it is large: each move is a copy).
-                Ok(res.map(|body| TracedResponseBody::new(body, Some(end), gate)))
-            }
-            Err(err) => {
-                let err: BoxError = err.into();
-                h2_stream::after_stream_hooks(&state);
-                h2_stream::failed(&state, &*err);
-                state.answered(None);
-                if state.has(Milestone::GotConn) && state.first(Milestone::WroteRequest) {
-                    state.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&*err))));
-                }
-                state.end_stream();
-                Err(crate::Error::Service(err))
-            }
-        })
-    }
+    })
 }
 
 /// Whether the inner client's poll needs the request's trace and identity in effect: while a
@@ -343,7 +415,6 @@ fn respond<B>(
             }
         }
     }
-    h2_stream::after_stream_hooks(&state);
     h2_stream::responded(&state);
     if state.first(Milestone::FirstByte) {
         state.trace.got_first_response_byte();
@@ -386,11 +457,16 @@ fn respond<B>(
     EndOfBody::new(state, put_idle, conn)
 }
 
-impl<F> std::fmt::Debug for ResponseFuture<F> {
+impl<F: Future> std::fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (traced, expect_continue) = match &self.kind {
+            Kind::Untraced { .. } => (false, false),
+            Kind::Gated { gate, .. } => (false, gate.is_some()),
+            Kind::Traced { traced, .. } => (traced.state.is_some(), traced.gate.is_some()),
+        };
         f.debug_struct("ResponseFuture")
-            .field("traced", &self.state.is_some())
-            .field("expect_continue", &self.gate)
+            .field("traced", &traced)
+            .field("expect_continue", &expect_continue)
             .finish()
     }
 }

@@ -19,6 +19,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use httptrace::{
@@ -169,16 +170,26 @@ fn stream_opened_if_ready(state: &RequestState) {
     state.first(Milestone::HeadersReported);
     wrote_request_if_body_done(state);
     state.first(Milestone::StreamOpenedDone);
+    // The request's own task may be waiting to fire the response's hooks.
+    let waiting = state.stream_times().waiting.take();
+    if let Some(waker) = waiting {
+        waker.wake();
+    }
 }
 
-/// The request's own task is about to fire the response's (or the failure's) hooks: if
-/// hyper's connection task is firing the stream's (`Http2StreamOpened` to `WroteRequest`),
-/// they come first. Hooks do not block, so this waits for a few hook calls at most; on a
-/// current-thread runtime the two tasks never overlap.
-pub(crate) fn after_stream_hooks(state: &RequestState) {
-    while state.has(Milestone::StreamOpened) && !state.has(Milestone::StreamOpenedDone) {
-        std::thread::yield_now();
+/// Whether the request's own task may fire the response's (or the failure's) hooks now:
+/// not while hyper's connection task is firing the stream's (`Http2StreamOpened` to
+/// `WroteRequest`), which come first. Then `waker` is woken once they are done.
+pub(crate) fn stream_hooks_done(state: &RequestState, waker: &Waker) -> bool {
+    let done = |state: &RequestState| {
+        !state.has(Milestone::StreamOpened) || state.has(Milestone::StreamOpenedDone)
+    };
+    if done(state) {
+        return true;
     }
+    state.stream_times().waiting = Some(waker.clone());
+    // Done between the first look and the waker's registration: no wake will come.
+    done(state)
 }
 
 /// The response head arrived: the stream certainly had its place, whether or not the body

@@ -12,6 +12,7 @@ use crate::http_trace::future::ResponseFuture;
 use crate::http_trace::request_body::TracedRequestBody;
 use crate::state::expect_gate::DEFAULT_TIMEOUT;
 use crate::state::learned::Learned;
+use crate::state::stats::ConnectionStats;
 
 use super::sampling::{RequestHead, Sampling};
 use super::settings::{PerRequest, Settings};
@@ -45,6 +46,7 @@ impl<S> HttpTrace<S> {
                 cleartext_http2: Learned::default(),
                 http1_handoffs: Learned::default(),
                 linked: Learned::default(),
+                stats: None,
                 record_timings: false,
                 per_request: None,
                 sampling: None,
@@ -144,6 +146,31 @@ impl<S> HttpTrace<S> {
     pub(crate) fn linked(self) -> Self {
         self.settings.linked.see();
         self
+    }
+
+    /// Keeps the client's connection counters, for [`stats`](Self::stats).
+    pub(crate) fn with_stats(mut self, stats: ConnectionStats) -> Self {
+        self.settings.stats = Some(stats);
+        self
+    }
+
+    /// The connection counters of the client under this layer, per destination: given by
+    /// the ready-made clients ([`http_client`](crate::http_client), `https_client`); for a
+    /// stack of your own, [`TraceConnector::stats`](crate::TraceConnector::stats) before
+    /// the connector goes into the client.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let client = httptrace_tower::http_client::<http_body_util::Empty<bytes::Bytes>>(
+    ///     httptrace::ClientTrace::new(),
+    /// );
+    /// for dest in client.stats().map(|s| s.snapshot()).unwrap_or_default() {
+    ///     println!("{}: {} open, reuse {:?}", dest.destination, dest.open, dest.reuse_ratio());
+    /// }
+    /// # }
+    /// ```
+    pub fn stats(&self) -> Option<&ConnectionStats> {
+        self.settings.stats.as_ref()
     }
 
     pub(crate) fn settings(&self) -> &Settings {

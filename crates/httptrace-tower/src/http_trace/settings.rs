@@ -7,6 +7,7 @@ use httptrace::ClientTrace;
 
 use super::sampling::Sampling;
 use crate::state::learned::Learned;
+use crate::state::stats::ConnectionStats;
 
 /// What `start` needs of the layer, for every request.
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub(crate) struct Settings {
     /// The client's connection tasks run under a `TraceExecutor`: they name each HTTP/2
     /// stream's connection (`state/serving.rs`), and no request needs a capture for that.
     pub(super) linked: Learned,
+    /// The connector's counters, when the layer was built with its client.
+    pub(super) stats: Option<ConnectionStats>,
     pub(super) record_timings: bool,
     pub(super) per_request: Option<PerRequest>,
     /// `None`: every request.

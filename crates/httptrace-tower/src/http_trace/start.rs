@@ -22,7 +22,7 @@ use crate::wire::h2_head::H2Head;
 
 /// Prepares `req` for the inner service and, if it is traced, fires `GetConn`; `send` hands
 /// it on. Shared by `HttpTrace`'s `Service::call` and the `request` of a traced client.
-pub(crate) fn start<B: http_body::Body, F>(
+pub(crate) fn start<B: http_body::Body, F: std::future::Future>(
     settings: &Settings,
     mut req: Request<B>,
     send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,

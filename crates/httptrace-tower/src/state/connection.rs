@@ -14,6 +14,7 @@ use httptrace::{
 };
 
 use crate::state::ids::RequestId;
+use crate::state::stats::{ConnectionStats, Counters};
 use crate::wire::http2_frames::GoAway;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -125,6 +126,16 @@ pub(crate) struct ConnShared {
     /// read the server's end of stream, and the connection's lifetime then. The exchange's
     /// end (or this state's drop) reports it.
     close_pending: Mutex<Option<(bool, Duration)>>,
+    /// The connector's counters for the connection's destination.
+    pub(crate) stats: Option<StatsEntry>,
+    /// HTTP/2 streams open, as the frames say.
+    h2_streams_open: AtomicUsize,
+}
+
+/// Where a connection counts itself: its client's stats, its destination's counters.
+pub(crate) struct StatsEntry {
+    pub(crate) stats: ConnectionStats,
+    pub(crate) counters: Arc<Counters>,
 }
 
 impl ConnShared {
@@ -156,6 +167,8 @@ impl ConnShared {
                 .is_some_and(|t| t.is_set(HookKind::ConnClosed)),
             close,
             close_pending: Mutex::new(None),
+            stats: None,
+            h2_streams_open: AtomicUsize::new(0),
         })
     }
 
@@ -238,6 +251,19 @@ impl ConnShared {
     /// exchange's end to say why.
     pub(crate) fn closed(&self, read_eof: bool, error: Option<TraceError>) {
         if !self.reports_close() {
+            if self.stats.is_some() {
+                let streams_open = self.oldest_open_seq.load(Ordering::Acquire) != NONE;
+                let reason = match error {
+                    Some(err) => Some(CloseReason::Error(err)),
+                    None if read_eof => Some(CloseReason::ServerClosed),
+                    None if self.close.connector.strong_count() == 0 => {
+                        Some(CloseReason::PoolShutdown)
+                    }
+                    None if streams_open => Some(CloseReason::Abandoned),
+                    None => None,
+                };
+                self.count_close(reason.as_ref());
+            }
             return;
         }
         let reason = if let Some(err) = error {
@@ -271,6 +297,7 @@ impl ConnShared {
     }
 
     fn report_close(&self, reason: CloseReason, lifetime: Duration) {
+        self.count_close(Some(&reason));
         if let Some(trace) = &self.close.trace {
             trace.conn_closed(&ConnClosedInfo::new(
                 self.info.clone(),
@@ -285,10 +312,63 @@ impl ConnShared {
         self.http2.load(Ordering::Relaxed)
     }
 
+    /// The connection speaks HTTP/2 (ALPN chose it, or the client wrote the preface): said
+    /// once.
+    pub(crate) fn speaks_http2(&self) {
+        self.http2.store(true, Ordering::Relaxed);
+        if let Some(entry) = &self.stats {
+            entry.counters.speaks_http2();
+        }
+    }
+
+    /// The connection carries a request; `reused` if it carried one before.
+    pub(crate) fn count_request(&self, reused: bool) {
+        if let Some(entry) = &self.stats {
+            entry.counters.request(reused);
+        }
+    }
+
+    /// The frames say `open` HTTP/2 streams are open now.
+    pub(crate) fn count_streams(&self, open: usize) {
+        let before = self.h2_streams_open.swap(open, Ordering::Relaxed);
+        if let Some(entry) = &self.stats {
+            if before != open {
+                entry.counters.streams(before, open);
+            }
+        }
+    }
+
+    /// The connection's I/O was unwrapped: no longer counted open.
+    pub(crate) fn released(&self) {
+        if let Some(entry) = &self.stats {
+            if self.is_http2() {
+                entry
+                    .counters
+                    .http2_closed(self.h2_streams_open.swap(0, Ordering::Relaxed));
+            }
+            entry.stats.released(&self.destination, &entry.counters);
+        }
+    }
+
+    /// The connection closed, for `reason` if known: its destination's counters say so.
+    fn count_close(&self, reason: Option<&CloseReason>) {
+        if let Some(entry) = &self.stats {
+            if self.is_http2() {
+                entry
+                    .counters
+                    .http2_closed(self.h2_streams_open.swap(0, Ordering::Relaxed));
+            }
+            entry
+                .stats
+                .closed(&self.destination, &entry.counters, reason);
+        }
+    }
+
     /// A stream opened on the wire; returns its sequence number.
     pub(crate) fn stream_opened(&self) -> u64 {
         let seq = STREAM_SEQ.fetch_add(1, Ordering::AcqRel);
-        self.served.fetch_add(1, Ordering::Relaxed);
+        let before = self.served.fetch_add(1, Ordering::Relaxed);
+        self.count_request(before > 0);
         let _ =
             self.first_stream_seq
                 .compare_exchange(NONE, seq, Ordering::AcqRel, Ordering::Acquire);

@@ -12,4 +12,5 @@ pub(crate) mod informational;
 pub(crate) mod learned;
 pub(crate) mod request;
 pub(crate) mod serving;
+pub(crate) mod stats;
 pub(crate) mod timings_sink;

@@ -143,6 +143,9 @@ pub(crate) struct StreamTimes {
     /// The stream sequence number when a connection's task last asked the body `size_hint`
     /// or `is_end_stream` before its stream got its place.
     pub(crate) asked: Option<u64>,
+    /// The request's own task, waiting for the stream's hooks to be done
+    /// (`h2_stream::stream_hooks_done`).
+    pub(crate) waiting: Option<std::task::Waker>,
 }
 
 /// What a request's state is made of.

@@ -71,7 +71,7 @@ impl Http2Frames {
         }
     }
 
-    #[cfg(test)]
+    /// How many of the client's streams are open.
     pub(crate) fn open_streams(&self) -> usize {
         self.open.len()
     }

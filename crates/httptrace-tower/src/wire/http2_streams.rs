@@ -82,7 +82,6 @@ impl OpenStreams {
     }
 
     /// How many are open.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.open.len()
     }
