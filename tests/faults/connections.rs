@@ -348,3 +348,54 @@ async fn a_stalled_address_gets_only_its_share_of_the_connect_timeout() {
     let stalled = at("ConnectDone") - at("ConnectStart");
     assert!(stalled < Duration::from_millis(400), "{stalled:?}");
 }
+
+/// The client (and so its pool) dropped while a response body is still being read: at the
+/// body's end the connection has no pool to go back to, so `PutIdleConn` carries an error,
+/// as Go's does when its pool was closed; the connection's close says the pool shut down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_ends_after_its_pool_was_dropped_is_not_put_idle() {
+    use http_body_util::BodyExt;
+
+    let server = TestServer::start().await;
+    let log = httptrace::EventLog::new();
+    let client = client(TestResolver::new(), log.trace_beyond_go());
+    let res = within(
+        "the request",
+        client.request(get(&server.url("127.0.0.1", "/big"))),
+    )
+    .await
+    .unwrap();
+    let mut body = res.into_body();
+    let first = within("the first frame", body.frame())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(first.is_data());
+    drop(client);
+    read_body(body).await;
+    eventually("the connection closed", || {
+        names(&log.events()).contains(&"ConnClosed".to_owned())
+    })
+    .await;
+    let events = log.take();
+    assert_well_formed(&events);
+    let put_idle = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            httptrace::EventKind::PutIdleConn(info) => Some(info.err.clone()),
+            _ => None,
+        })
+        .expect("PutIdleConn");
+    assert_eq!(
+        put_idle.map(|e| e.to_string()).as_deref(),
+        Some("pool closed: the client was dropped before the response body ended")
+    );
+    let closed = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            httptrace::EventKind::ConnClosed(info) => Some(info.reason.as_str()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(closed, "pool shutdown");
+}

@@ -279,6 +279,25 @@ async fn repeat_with_concurrency_sums_up_what_each_request_reports() {
     assert_eq!(s["reused"], reused);
     assert_eq!(s["fresh"], 50 - reused);
     assert!((1..=4).contains(&(50 - reused)), "at most four connections");
+    // The client's own counters (`ConnectionStats`) agree with what the hooks told.
+    let dest = format!("127.0.0.1:{}", server.port());
+    let connections = s["connections"].as_array().unwrap();
+    assert_eq!(connections.len(), 1, "{s}");
+    let c = &connections[0];
+    assert_eq!(c["destination"], dest.as_str());
+    assert_eq!(
+        (c["requests"].as_u64(), c["reused"].as_u64()),
+        (Some(50), Some(reused as u64))
+    );
+    // A dial may lose its race to a connection coming back to the pool: it is still made.
+    assert!(
+        c["dials_made"].as_u64().unwrap() >= 50 - reused as u64,
+        "{c}"
+    );
+    assert_eq!(
+        (c["dials_failed"].as_u64(), c["http2_open"].as_u64()),
+        (Some(0), Some(0))
+    );
     let total = &s["phases"]["total"];
     // The summary works in microseconds' precision: within one of each figure.
     let close = |a: f64, b: f64| (a - b).abs() < 0.0011;
@@ -301,6 +320,9 @@ async fn repeat_with_concurrency_sums_up_what_each_request_reports() {
     assert!(stdout.contains("6 requests: 6 ok, 0 failed"), "{stdout}");
     assert!(stdout.contains("median"), "{stdout}");
     assert_eq!(stdout.matches('│').count(), 10, "ten buckets: {stdout}");
+    assert!(stdout.contains("Connections at the end"), "{stdout}");
+    assert!(stdout.contains(&format!("  {dest}: ")), "{stdout}");
+    assert!(stdout.contains(", 6 requests, "), "{stdout}");
 }
 
 #[test]

@@ -130,7 +130,11 @@ async fn send(events: TracingEvents, url: &str) -> (Vec<Seen>, Result<(), String
     let _default = tracing::subscriber::set_default(collector.clone());
     let client = events.layer().layer(pool());
     let span = tracing::info_span!("upstream");
-    let fut = client.oneshot(request_with_secrets(url)).instrument(span);
+    // A clone is sent: the client and its pool outlive the response, which goes back to it.
+    let fut = client
+        .clone()
+        .oneshot(request_with_secrets(url))
+        .instrument(span);
     let result = match within("the request", fut).await {
         Ok(res) => {
             read_body(res.into_body()).await;
@@ -138,6 +142,7 @@ async fn send(events: TracingEvents, url: &str) -> (Vec<Seen>, Result<(), String
         }
         Err(err) => Err(err.to_string()),
     };
+    drop(client);
     let seen = collector.events.lock().unwrap().clone();
     let ours = seen
         .into_iter()

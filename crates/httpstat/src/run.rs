@@ -205,7 +205,8 @@ pub(crate) async fn run(mut o: Options) -> Result<(), String> {
         exchanges.push(ex);
     }
     drop(done);
-    let summary = Summary::of(&exchanges);
+    let connections = client.stats().map(|s| s.snapshot()).unwrap_or_default();
+    let summary = Summary::of(&exchanges).with_connections(connections);
     if o.output == Output::Json {
         say!("{}", summary.json());
     } else if o.many && o.output == Output::Waterfall {

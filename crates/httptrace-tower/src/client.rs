@@ -100,7 +100,9 @@ where
     let connector = TraceConnector::new(dialer).http2_only_by_alpn();
     let stats = connector.stats();
     let client = Client::builder(TraceExecutor::new(TokioExecutor::new())).build(connector);
-    HttpTrace::new(client, trace).linked().with_stats(stats)
+    HttpTrace::new(client, trace)
+        .with_trace_executor()
+        .with_stats(stats)
 }
 
 /// A hyper-util `Client` for `http://` and `https://`, verifying servers with the platform's
@@ -175,7 +177,7 @@ where
         Client::builder(TraceExecutor::new(TokioExecutor::new())).build(connector),
         trace,
     )
-    .linked()
+    .with_trace_executor()
     .with_stats(stats))
 }
 

@@ -9,7 +9,7 @@ use httptrace_tower::rustls::client::danger::ServerCertVerifier;
 use httptrace_tower::rustls::client::WebPkiServerVerifier;
 use httptrace_tower::rustls::{ClientConfig, RootCertStore};
 use httptrace_tower::{
-    crypto_provider, HttpTrace, TraceConnector, TraceHttpConnector, TraceResolver,
+    crypto_provider, HttpTrace, TraceConnector, TraceExecutor, TraceHttpConnector, TraceResolver,
     TraceTlsConnector, TracedRequestBody,
 };
 use hyper_util::client::legacy::Client;
@@ -95,8 +95,12 @@ pub(crate) fn client(
     } else {
         connector.http2_only_by_alpn()
     };
-    let client = Client::builder(TokioExecutor::new())
+    let stats = connector.stats();
+    let client = Client::builder(TraceExecutor::new(TokioExecutor::new()))
         .http2_only(prior_knowledge)
         .build(connector);
-    Ok(HttpTrace::new(client, ClientTrace::new()).record_timings())
+    Ok(HttpTrace::new(client, ClientTrace::new())
+        .with_trace_executor()
+        .with_stats(stats)
+        .record_timings())
 }

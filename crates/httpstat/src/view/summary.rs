@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use httptrace::{Phase, Timings};
+use httptrace_tower::{ClosedBy, DestinationStats};
 use serde_json::{json, Value};
 
 use super::waterfall::millis;
@@ -45,6 +46,8 @@ pub(crate) struct Summary {
     pub(crate) failed: usize,
     pub(crate) reused: usize,
     pub(crate) fresh: usize,
+    /// The client's connection counters per destination at the end of the run.
+    connections: Vec<DestinationStats>,
 }
 
 impl Summary {
@@ -85,6 +88,7 @@ impl Summary {
             failed,
             reused,
             fresh,
+            connections: Vec::new(),
         }
     }
 
@@ -100,6 +104,40 @@ impl Summary {
                 v[v.len() - 1],
             ]
         })
+    }
+
+    /// With the client's connection counters at the end of the run.
+    pub(crate) fn with_connections(mut self, connections: Vec<DestinationStats>) -> Self {
+        self.connections = connections;
+        self
+    }
+
+    /// The client's connections, a line per destination still connected.
+    fn connections_text(&self) -> String {
+        let mut out = String::new();
+        if self.connections.is_empty() {
+            return out;
+        }
+        out.push_str("\nConnections at the end (the client's counters)\n");
+        for d in &self.connections {
+            let reuse = d
+                .reuse_ratio()
+                .map_or_else(|| "-".to_owned(), |r| format!("{:.0}%", r * 100.0));
+            let _ = writeln!(
+                out,
+                "  {}: {} open ({} HTTP/2, {} streams open), {} dialled, {} failed, {} requests, {} reused ({reuse}), {} closed",
+                d.destination,
+                d.open,
+                d.http2_open,
+                d.http2_streams_open,
+                d.dials_made,
+                d.dials_failed,
+                d.requests,
+                d.reused,
+                closed(&d.closed),
+            );
+        }
+        out
     }
 
     /// The summary as a table and a histogram of the totals.
@@ -132,6 +170,7 @@ impl Summary {
             }
         }
         out.push_str(&self.histogram());
+        out.push_str(&self.connections_text());
         out
     }
 
@@ -187,9 +226,32 @@ impl Summary {
                 "fresh": self.fresh,
                 "reused": self.reused,
                 "phases": phases,
+                "connections": self.connections.iter().map(|d| json!({
+                    "destination": d.destination,
+                    "open": d.open,
+                    "http2_open": d.http2_open,
+                    "http2_streams_open": d.http2_streams_open,
+                    "dials_made": d.dials_made,
+                    "dials_failed": d.dials_failed,
+                    "requests": d.requests,
+                    "reused": d.reused,
+                    "closed": closed(&d.closed),
+                })).collect::<Vec<_>>(),
             }
         })
     }
+}
+
+/// How many connections closed, whatever why.
+fn closed(c: &ClosedBy) -> u64 {
+    c.server
+        + c.idle_timeout
+        + c.error
+        + c.pool_shutdown
+        + c.dropped_unread_body
+        + c.not_reusable
+        + c.abandoned
+        + c.unexplained
 }
 
 /// A request's one line in a long run.

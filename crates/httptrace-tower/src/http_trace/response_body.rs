@@ -17,6 +17,8 @@ use crate::state::request::{Milestone, RequestState};
 use crate::wire::keep_alive::{BODY_FAILED, DROPPED_UNREAD};
 
 /// Why the connection is not reused after a request whose body was withheld.
+/// The body ended after its client, and so the pool, was dropped (Go: the pool closed).
+const POOL_GONE: &str = "pool closed: the client was dropped before the response body ended";
 const BODY_WITHHELD: &str = "the request body was not sent (the server answered before \
 `100 Continue`): the connection is closed, not returned to the pool";
 
@@ -93,8 +95,14 @@ impl EndOfBody {
         }
         // `report` runs once per response (`Milestone::ResponseEnded`), so `PutIdleConn` does too.
         if !matches!(self.put_idle, PutIdle::Never) {
+            let pool_gone = || {
+                self.state
+                    .http1_connection()
+                    .is_some_and(|conn| conn.client_gone())
+            };
             let err = match self.put_idle {
                 PutIdle::NotReusedBodyWithheld => Some(BODY_WITHHELD),
+                _ if cut_short.is_none() && pool_gone() => Some(POOL_GONE),
                 _ => cut_short,
             };
             let err = err.map(TraceError::msg);

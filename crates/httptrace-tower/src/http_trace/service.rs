@@ -141,15 +141,19 @@ impl<S> HttpTrace<S> {
         self
     }
 
-    /// The client under this layer runs its connection tasks under a `TraceExecutor` (the
-    /// ready-made clients know it; a custom stack's layer learns it from its first stream).
-    pub(crate) fn linked(self) -> Self {
+    /// Says that the client under this layer spawns its connection tasks through a
+    /// [`TraceExecutor`](crate::TraceExecutor), as the ready-made clients do: from its first
+    /// request, no request needs hyper-util's `capture_connection` to learn its connection
+    /// (without this call the layer learns it from its first request, which is captured).
+    /// If the client does not, its HTTP/2 streams' `GotConn` comes with their response.
+    pub fn with_trace_executor(self) -> Self {
         self.settings.linked.see();
         self
     }
 
-    /// Keeps the client's connection counters, for [`stats`](Self::stats).
-    pub(crate) fn with_stats(mut self, stats: ConnectionStats) -> Self {
+    /// Keeps the client's connection counters ([`TraceConnector::stats`](crate::TraceConnector::stats),
+    /// taken before the connector went into the client), for [`stats`](Self::stats).
+    pub fn with_stats(mut self, stats: ConnectionStats) -> Self {
         self.settings.stats = Some(stats);
         self
     }

@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 use http::{Request, Uri};
 use httptrace::ClientTrace;
 
-use crate::{HttpTrace, TracedClient, TracedRequestBody};
+use crate::{HttpTrace, TraceExecutor, TracedClient, TracedRequestBody};
 use hyper_util::client::legacy::connect::Connection;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -128,11 +128,11 @@ where
     C::Future: Send + Unpin,
     C::Error: Into<BoxError>,
 {
-    let client = Client::builder(TokioExecutor::new())
+    let client = Client::builder(TraceExecutor::new(TokioExecutor::new()))
         .http2_only(true)
         .build(connector);
     WithOrigin {
-        inner: HttpTrace::new(client, trace),
+        inner: HttpTrace::new(client, trace).with_trace_executor(),
         origin,
     }
 }

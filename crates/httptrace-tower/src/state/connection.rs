@@ -234,6 +234,12 @@ impl ConnShared {
         u32::try_from(self.peer_max_streams.load(Ordering::Relaxed)).ok()
     }
 
+    /// Every clone of the connector that made this connection is gone: its client, and the
+    /// pool it would go back to, with them.
+    pub(crate) fn client_gone(&self) -> bool {
+        self.close.connector.strong_count() == 0
+    }
+
     /// Whether the server sent GOAWAY on this HTTP/2 connection.
     pub(crate) fn going_away(&self) -> bool {
         self.goaway.load(Ordering::Acquire)
@@ -256,9 +262,7 @@ impl ConnShared {
                 let reason = match error {
                     Some(err) => Some(CloseReason::Error(err)),
                     None if read_eof => Some(CloseReason::ServerClosed),
-                    None if self.close.connector.strong_count() == 0 => {
-                        Some(CloseReason::PoolShutdown)
-                    }
+                    None if self.client_gone() => Some(CloseReason::PoolShutdown),
                     None if streams_open => Some(CloseReason::Abandoned),
                     None => None,
                 };
@@ -289,7 +293,7 @@ impl ConnShared {
             ExchangeEnd::NotReusable => CloseReason::NotReusable,
             ExchangeEnd::DroppedUnread => CloseReason::DroppedUnreadBody,
             _ if read_eof => CloseReason::ServerClosed,
-            _ if self.close.connector.strong_count() == 0 => CloseReason::PoolShutdown,
+            _ if self.client_gone() => CloseReason::PoolShutdown,
             ExchangeEnd::InFlight => CloseReason::Abandoned,
             _ if streams_open => CloseReason::Abandoned,
             _ => CloseReason::IdleTimeout,

@@ -233,7 +233,10 @@ impl RequestState {
     /// response body's end will be told to it if it reports its close, and the layer learns
     /// that its requests go to traced connections.
     pub(crate) fn handed_to(&self, conn: &Arc<ConnShared>) {
-        if self.on_the_wire.may_abort || conn.reports_close() {
+        if self.on_the_wire.may_abort
+            || conn.reports_close()
+            || self.trace.is_set(HookKind::PutIdleConn)
+        {
             let _ = self.on_the_wire.conn.set(conn.clone());
         }
         if let Some(flag) = &self.on_the_wire.teach {
