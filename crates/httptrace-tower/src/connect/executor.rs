@@ -96,7 +96,8 @@ impl<F: Future> Future for ServingFuture<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        serving::serve(this.conn, || this.inner.poll(cx))
+        let inner = this.inner;
+        serving::serve(this.conn, || inner.poll(cx))
     }
 }
 

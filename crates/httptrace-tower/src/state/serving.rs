@@ -8,9 +8,9 @@
 //! between clients.
 //!
 //! Both thread-locals hold a value lent for one poll: [`MADE`] from the I/O call that set it
-//! to the end of the poll that spawned the connection's tasks (cleared by the executor's
-//! tasks and the layer's futures at the end of each poll), [`SERVING`] for one poll of a
-//! connection's task.
+//! to the spawns that follow in the same poll (a connection's tasks are spawned in the poll
+//! that made it; each executor task's poll starts with it cleared, and the next connection
+//! made replaces it), [`SERVING`] for one poll of a connection's task.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Weak};
@@ -60,21 +60,25 @@ pub(crate) fn connection() -> Option<Arc<ConnShared>> {
 }
 
 /// Runs `poll` with `conn` as the connection served (none: a task that serves none), and
-/// nothing made before it; what it made is forgotten after it, even if it panics.
-pub(crate) fn serve<R>(conn: &Option<Weak<ConnShared>>, poll: impl FnOnce() -> R) -> R {
+/// nothing made before it. `conn` is moved into effect and back, not cloned: a connection's
+/// tasks are polled often, and a count shared by all of them would be touched each time.
+pub(crate) fn serve<R>(conn: &mut Option<Weak<ConnShared>>, poll: impl FnOnce() -> R) -> R {
     poll_ended();
-    let previous = SERVING.with_borrow_mut(|serving| std::mem::replace(serving, conn.clone()));
-    let _restore = Restore(previous);
+    let previous = SERVING.with_borrow_mut(|serving| std::mem::replace(serving, conn.take()));
+    let _restore = Restore { previous, conn };
     poll()
 }
 
-/// Puts the connection served before back, and forgets what was made.
-struct Restore(Option<Weak<ConnShared>>);
+/// Puts the task's connection back in its future and the one served before in effect, even
+/// if the poll panics.
+struct Restore<'a> {
+    previous: Option<Weak<ConnShared>>,
+    conn: &'a mut Option<Weak<ConnShared>>,
+}
 
-impl Drop for Restore {
+impl Drop for Restore<'_> {
     fn drop(&mut self) {
-        let previous = self.0.take();
-        SERVING.with_borrow_mut(|serving| *serving = previous);
-        poll_ended();
+        let previous = self.previous.take();
+        *self.conn = SERVING.with_borrow_mut(|serving| std::mem::replace(serving, previous));
     }
 }
