@@ -2,13 +2,15 @@
 //!
 //! ```text
 //! cargo run --release --example load -- --trace none|noop|full|timings [--requests N]
-//!     [--concurrency C] [--http2] [--sample RATIO] [URL]
+//!     [--concurrency C] [--http2] [--sample RATIO] [--blocking-hook MS] [URL]
 //! ```
 //! `none` is hyper-util's client with no layer at all; `noop` our whole stack with no trace
 //! attached; `full` a trace with every hook set, each a relaxed atomic increment (of the
 //! thread's own slot of a counter: see `httptrace_suite::Hits`); `timings` the
 //! per-request Timings recorder (`record_timings`); `--sample RATIO` has the traced modes
-//! trace only that share of the requests (`HttpTrace::sample`). It sends N
+//! trace only that share of the requests (`HttpTrace::sample`); `--blocking-hook MS` adds a
+//! `WroteHeaders` hook that blocks its thread for MS milliseconds (what hooks must not do:
+//! it shows what one costs the other requests of its connection). It sends N
 //! GETs with C in flight over keep-alive connections, reads each body, and prints one line.
 //! With no URL it starts a hyper server in another process of itself, so that client and
 //! server do not share an executor.
@@ -44,11 +46,12 @@ struct Options {
     concurrency: usize,
     http2: bool,
     sample: Option<f64>,
+    blocking_hook: Option<std::time::Duration>,
     url: Option<String>,
 }
 
 const USAGE: &str =
-    "usage: load --trace none|noop|full|timings [--requests N] [--concurrency C] [--http2] [--sample RATIO] [URL]   (or: load --serve)";
+    "usage: load --trace none|noop|full|timings [--requests N] [--concurrency C] [--http2] [--sample RATIO] [--blocking-hook MS] [URL]   (or: load --serve)";
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut o = Options {
@@ -57,6 +60,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
         concurrency: 64,
         http2: false,
         sample: None,
+        blocking_hook: None,
         url: None,
     };
     while let Some(arg) = args.next() {
@@ -91,6 +95,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                     .parse()
                     .map_err(|_| "--sample takes a ratio, 0 to 1")?;
                 o.sample = Some(ratio);
+            }
+            "--blocking-hook" => {
+                let ms: u64 = value("--blocking-hook")?
+                    .parse()
+                    .map_err(|_| "--blocking-hook takes milliseconds")?;
+                o.blocking_hook = Some(std::time::Duration::from_millis(ms));
             }
             "-h" | "--help" => return Err(USAGE.into()),
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}\n{USAGE}")),
@@ -144,11 +154,16 @@ async fn run(o: Options, url: String) -> Result<(), String> {
             Clients::Plain(configured(Client::builder(TokioExecutor::new())).build_http())
         }
         Mode::Noop | Mode::Full | Mode::Timings => {
-            let trace = if o.mode == Mode::Full {
+            let mut trace = if o.mode == Mode::Full {
                 httptrace_suite::every_hook_counting(&HOOKS)
             } else {
                 ClientTrace::new()
             };
+            if let Some(block) = o.blocking_hook {
+                trace = ClientTrace::new()
+                    .on_wrote_headers(move || std::thread::sleep(block))
+                    .compose(&trace);
+            }
             // As a user would: a client that speaks HTTP/2 by prior knowledge needs the
             // connection's handle in every response; one that does not, need not.
             let connector = TraceConnector::new(TraceHttpConnector::new());
@@ -189,11 +204,12 @@ async fn run(o: Options, url: String) -> Result<(), String> {
     let seconds = started.elapsed().as_secs_f64();
     let cpu = (cpu_time() - cpu_before).as_secs_f64();
     println!(
-        "mode={} requests={} concurrency={} http2={} seconds={seconds:.3} rps={:.0} cpu_us_per_request={:.2} hooks={}",
+        "mode={} requests={} concurrency={} http2={} blocking_hook_ms={} seconds={seconds:.3} rps={:.0} cpu_us_per_request={:.2} hooks={}",
         format!("{:?}", o.mode).to_lowercase(),
         o.requests,
         o.concurrency,
         o.http2,
+        o.blocking_hook.map_or(0, |d| d.as_millis()),
         o.requests as f64 / seconds,
         cpu * 1e6 / o.requests as f64,
         HOOKS.total()

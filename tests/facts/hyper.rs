@@ -343,3 +343,112 @@ async fn hyper_asks_http2_request_bodies_in_one_task_per_connection_then_polls_o
         );
     }
 }
+
+thread_local! {
+    /// The connection whose stream was last made or written on this thread.
+    static MADE_HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A TCP stream numbered `n`, that says so on its thread when made and at each write.
+struct MarkedStream {
+    inner: TokioIo<tokio::net::TcpStream>,
+    n: usize,
+}
+
+impl hyper::rt::Read for MarkedStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for MarkedStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        MADE_HERE.set(self.n);
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        MADE_HERE.set(self.n);
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl hyper_util::client::legacy::connect::Connection for MarkedStream {
+    fn connected(&self) -> hyper_util::client::legacy::connect::Connected {
+        hyper_util::client::legacy::connect::Connected::new()
+    }
+}
+
+/// Spawns on tokio, noting which connection was made or written last on the spawning thread.
+#[derive(Clone)]
+struct NotingExecutor(Arc<Mutex<Vec<usize>>>);
+
+impl<F> hyper::rt::Executor<F> for NotingExecutor
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, fut: F) {
+        self.0.lock().unwrap().push(MADE_HERE.get());
+        tokio::spawn(fut);
+    }
+}
+
+/// `state/serving.rs` and `TraceExecutor`: hyper-util spawns an HTTP/1 connection's task, and
+/// hyper and hyper-util an HTTP/2 connection's tasks (the one driving the socket, the one
+/// opening streams), in the poll in which the connector gave the connection (HTTP/2: after
+/// writing its preface), on the same thread, before any other connection is made there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hyper_util_spawns_a_connections_tasks_in_the_poll_that_made_it() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    for http2 in [false, true] {
+        let servers = [TestServer::start().await, TestServer::start().await];
+        let made = Arc::new(AtomicUsize::new(0));
+        let connector = tower::service_fn({
+            let made = made.clone();
+            move |uri: http::Uri| {
+                let made = made.clone();
+                Box::pin(async move {
+                    let addr = format!("{}:{}", uri.host().unwrap(), uri.port_u16().unwrap());
+                    let stream = tokio::net::TcpStream::connect(addr).await?;
+                    let n = made.fetch_add(1, Ordering::Relaxed) + 1;
+                    MADE_HERE.set(n);
+                    Ok::<_, std::io::Error>(MarkedStream {
+                        inner: TokioIo::new(stream),
+                        n,
+                    })
+                })
+            }
+        });
+        let spawned = NotingExecutor(Arc::default());
+        let client = hyper_util::client::legacy::Client::builder(spawned.clone())
+            .http2_only(http2)
+            .build::<_, Full<Bytes>>(connector);
+        for server in &servers {
+            let res = client
+                .request(get(&server.url("127.0.0.1", "/")))
+                .await
+                .unwrap();
+            read_body(res.into_body()).await;
+        }
+        let spawned = spawned.0.lock().unwrap().clone();
+        for n in [1, 2] {
+            let tasks = spawned.iter().filter(|m| **m == n).count();
+            let expected = if http2 { 2 } else { 1 };
+            assert!(
+                tasks >= expected,
+                "http2 {http2}: connection {n}'s tasks spawned with it: {spawned:?}"
+            );
+        }
+    }
+}

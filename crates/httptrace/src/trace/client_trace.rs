@@ -36,7 +36,10 @@ use crate::record::timings::TimingsRecorder;
 ///   task, and from `Drop` in the caller's context (dropping a response body fires
 ///   `PutIdleConn` and `ResponseBodyDone` before the drop returns; dropping a request
 ///   future reports a lookup, dial or handshake as cancelled). Hand slow work to a channel
-///   or a task.
+///   or a task. What a slow hook costs: over HTTP/2 (hyper), a stream's hooks from `GotConn`
+///   to `WroteRequest` run on the one task that opens every stream of its connection, so a
+///   hook that takes *d* delays each stream of that connection queued behind it by *d*; over
+///   HTTP/1 it delays its own connection, and the worker thread it runs on.
 /// - **A request a hook sends is its own.** While a hook runs no trace is in effect
 ///   ([`in_hook`](crate::in_hook)), so a request sent (or spawned) from a hook is not traced
 ///   by the request that fired it, nor counted as an attempt of its call: no feedback loop.
