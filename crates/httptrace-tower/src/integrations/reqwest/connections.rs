@@ -2,12 +2,13 @@
 //! connection reqwest makes, by its two addresses, so that a request's `GotConn` can tell its
 //! first use from a reuse.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
 
 use httptrace::ConnectionId;
 use hyper_util::client::legacy::connect::{Connection, HttpInfo};
@@ -15,16 +16,31 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-/// How many connections are remembered (by local and remote address) to tell a first use
-/// from a reuse; the oldest are forgotten first.
-const REMEMBERED: usize = 4096;
+/// How many connections are remembered before the first sweep of those idle too long.
+const SWEEP_FROM: usize = 4096;
 
-/// The connections the connector layer saw made, by their two addresses: one local port may
-/// serve connections to two servers at once.
-#[derive(Debug, Default)]
+/// How long reqwest's pool keeps an idle connection by default (hyper-util's 90 s).
+pub(crate) const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The connections the connector layer saw made, by their two addresses (one local port may
+/// serve connections to two servers at once). reqwest's pool closes a connection idle past
+/// its idle timeout, and the layer cannot see it close (reqwest's connection type is its
+/// own): a connection is forgotten once it has gone unused for longer than that timeout,
+/// never for being old. Memory stays bounded by the connections used within one timeout
+/// (twice that at most, between sweeps).
+#[derive(Debug)]
 pub(crate) struct Conns {
     by_addrs: HashMap<ConnAddrs, Seen>,
-    order: VecDeque<ConnAddrs>,
+    /// The pool's idle timeout: unused for longer, a connection is closed.
+    idle_timeout: Duration,
+    /// The size at which idle ones are swept next.
+    sweep_at: usize,
+}
+
+impl Default for Conns {
+    fn default() -> Self {
+        Self::with_idle_timeout(POOL_IDLE_TIMEOUT)
+    }
 }
 
 /// A connection's local and remote addresses.
@@ -34,31 +50,58 @@ type ConnAddrs = (SocketAddr, SocketAddr);
 struct Seen {
     id: ConnectionId,
     used: bool,
+    /// When it was made or last carried a request.
+    last: Instant,
 }
 
 impl Conns {
+    pub(crate) fn with_idle_timeout(idle_timeout: Duration) -> Self {
+        Conns {
+            by_addrs: HashMap::new(),
+            idle_timeout,
+            sweep_at: SWEEP_FROM,
+        }
+    }
+
     pub(crate) fn made(&mut self, addrs: ConnAddrs) {
+        self.made_at(addrs, Instant::now());
+    }
+
+    fn made_at(&mut self, addrs: ConnAddrs, now: Instant) {
         let fresh = Seen {
             id: ConnectionId::next(),
             used: false,
+            last: now,
         };
-        if self.by_addrs.insert(addrs, fresh).is_none() {
-            self.order.push_back(addrs);
-        }
-        while self.order.len() > REMEMBERED {
-            if let Some(old) = self.order.pop_front() {
-                self.by_addrs.remove(&old);
-            }
+        // A connection with the same addresses as one remembered: that one has closed.
+        self.by_addrs.insert(addrs, fresh);
+        if self.by_addrs.len() >= self.sweep_at {
+            let timeout = self.idle_timeout;
+            self.by_addrs
+                .retain(|_, seen| now.saturating_duration_since(seen.last) <= timeout);
+            self.sweep_at = (self.by_addrs.len() * 2).max(SWEEP_FROM);
         }
     }
 
     /// The connection's id, and whether a request used it before.
     pub(crate) fn used(&mut self, addrs: ConnAddrs) -> (ConnectionId, bool) {
+        self.used_at(addrs, Instant::now())
+    }
+
+    fn used_at(&mut self, addrs: ConnAddrs, now: Instant) -> (ConnectionId, bool) {
         match self.by_addrs.get_mut(&addrs) {
-            Some(seen) => (seen.id, std::mem::replace(&mut seen.used, true)),
+            Some(seen) => {
+                seen.last = now;
+                (seen.id, std::mem::replace(&mut seen.used, true))
+            }
             // Made before the layer was installed, or forgotten: nothing is known.
             None => (ConnectionId::next(), false),
         }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.by_addrs.len()
     }
 }
 
@@ -157,5 +200,35 @@ mod tests {
         assert_ne!(first_a, first_b);
         assert!(!reused_a && !reused_b, "each is a first use");
         assert_eq!(conns.used((local, a)), (first_a, true));
+    }
+
+    /// A connection in use is remembered however many others are made after it; those that
+    /// sat unused past the pool's idle timeout are forgotten, so the memory stays bounded.
+    #[test]
+    fn connections_are_forgotten_when_idle_past_the_timeout_not_when_old() {
+        let mut conns = Conns::with_idle_timeout(Duration::from_secs(90));
+        let start = Instant::now();
+        let server: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let addrs = |port: u16| (SocketAddr::from(([127, 0, 0, 1], port)), server);
+        conns.made_at(addrs(1), start);
+        let (first, reused) = conns.used_at(addrs(1), start);
+        assert!(!reused);
+        // 10 000 more, one a millisecond, none used again; the first is used every second.
+        for n in 0..10_000u16 {
+            let now = start + Duration::from_millis(u64::from(n));
+            conns.made_at(addrs(n + 2), now);
+            if n % 1000 == 0 {
+                assert_eq!(conns.used_at(addrs(1), now), (first, true), "after {n}");
+            }
+        }
+        let later = start + Duration::from_secs(95);
+        conns.used_at(addrs(1), later);
+        // Another burst of 8 192, 95 s on: the first burst, idle past the timeout, is swept
+        // once the map has doubled; what is left is this burst and the one in use.
+        for n in 0..8192u16 {
+            conns.made_at(addrs(20_000 + n), later + Duration::from_millis(u64::from(n)));
+        }
+        assert_eq!(conns.len(), 8192 + 1);
+        assert_eq!(conns.used_at(addrs(1), later), (first, true));
     }
 }
