@@ -211,3 +211,78 @@ async fn the_trace_in_effect_where_a_request_is_sent_hears_it_and_an_untraced_cl
         ]
     );
 }
+
+/// A long-lived pooled connection is still known for what it is after traffic to thousands
+/// of other hosts: 4 200 other connections are made (each to a host of its own, each kept in
+/// reqwest's pool, so that no two share their addresses), and the next request to the first
+/// host reports its connection reused, with the id it had, as the server saw one connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pooled_connection_is_known_after_traffic_to_thousands_of_other_hosts() {
+    let server = TestServer::start().await;
+    let client = traced_client(ClientTrace::new());
+    let first_host = format!("http://first.test:{}/", server.port());
+    let got_conn = |log: &EventLog| {
+        log.events()
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::GotConn(i) => Some((i.conn.id, i.reused)),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let log = EventLog::new();
+    let res = client
+        .get(&first_host)
+        .with_extension(log.trace())
+        .send()
+        .await
+        .unwrap();
+    res.bytes().await.unwrap();
+    let (first_id, reused) = got_conn(&log);
+    assert!(!reused);
+    let_the_pool_take_it_back().await;
+
+    let others = 4200;
+    let mut next = 0;
+    while next < others {
+        let mut batch = tokio::task::JoinSet::new();
+        for n in next..(next + 32).min(others) {
+            let (client, url) = (
+                client.clone(),
+                format!("http://h{n}.test:{}/other", server.port()),
+            );
+            batch.spawn(async move {
+                let res = client.get(&url).send().await.unwrap();
+                res.bytes().await.unwrap();
+            });
+        }
+        batch.join_all().await;
+        next += 32;
+    }
+    assert!(
+        server.connection_count() > others,
+        "each on its own connection"
+    );
+
+    let log = EventLog::new();
+    let res = client
+        .get(&first_host)
+        .with_extension(log.trace())
+        .send()
+        .await
+        .unwrap();
+    res.bytes().await.unwrap();
+    assert_eq!(
+        got_conn(&log),
+        (first_id, true),
+        "the same connection, reused"
+    );
+    let firsts: Vec<_> = server
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/")
+        .map(|s| s.peer)
+        .collect();
+    assert_eq!(firsts.len(), 2);
+    assert_eq!(firsts[0], firsts[1], "the server saw one connection");
+}

@@ -226,7 +226,10 @@ mod tests {
         // Another burst of 8 192, 95 s on: the first burst, idle past the timeout, is swept
         // once the map has doubled; what is left is this burst and the one in use.
         for n in 0..8192u16 {
-            conns.made_at(addrs(20_000 + n), later + Duration::from_millis(u64::from(n)));
+            conns.made_at(
+                addrs(20_000 + n),
+                later + Duration::from_millis(u64::from(n)),
+            );
         }
         assert_eq!(conns.len(), 8192 + 1);
         assert_eq!(conns.used_at(addrs(1), later), (first, true));

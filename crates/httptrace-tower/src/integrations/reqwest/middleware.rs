@@ -79,6 +79,7 @@ pub struct ReqwestTrace {
     record_timings: bool,
     dns: TracedDns,
     conns: Arc<Mutex<Conns>>,
+    pool_idle_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for ReqwestTrace {
@@ -100,7 +101,18 @@ impl ReqwestTrace {
             record_timings: false,
             dns: TracedDns::system(),
             conns: Arc::default(),
+            pool_idle_timeout: None,
         }
+    }
+
+    /// Sets reqwest's pool idle timeout (its `pool_idle_timeout`, 90 s by default) and tells
+    /// this middleware, which remembers each connection for as long as reqwest's pool may
+    /// keep it idle (to tell a reuse from a first use): set it here rather than on the
+    /// builder, or a connection idle past 90 s is taken for a new one.
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = Some(timeout);
+        self.conns = Arc::new(Mutex::new(Conns::with_idle_timeout(timeout)));
+        self
     }
 
     /// Also gives each request a trace of its own, made by `make` when the request starts
@@ -130,6 +142,10 @@ impl ReqwestTrace {
     /// [`client`](Self::client) does before building, for a caller that builds the
     /// `reqwest_middleware` client itself (with this middleware in it).
     pub fn install(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        let builder = match self.pool_idle_timeout {
+            Some(timeout) => builder.pool_idle_timeout(timeout),
+            None => builder,
+        };
         builder
             .dns_resolver(self.dns.clone())
             .connector_layer(ConnectionsLayer {
