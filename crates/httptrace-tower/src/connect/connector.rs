@@ -14,7 +14,8 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::traced_io::{Negotiated, TracedIo};
-use crate::state::connection::{CloseWatch, ConnShared, ConnectionHandle, StatsEntry};
+use crate::state::connection::{CloseWatch, ConnShared, StatsEntry};
+use crate::state::handle::ConnectionHandle;
 use crate::state::ids::{current_request, RequestId};
 use crate::state::stats::{ConnectionStats, Counters};
 

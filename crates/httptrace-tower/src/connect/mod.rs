@@ -9,6 +9,7 @@
 
 #[cfg(feature = "rustls")]
 mod client_tls;
+mod closing;
 mod connect_error;
 mod connector;
 mod dialer;
@@ -21,7 +22,8 @@ mod resolver;
 mod tls;
 mod traced_io;
 
-pub use crate::state::connection::{live_connection_states, ConnectionHandle};
+pub use crate::state::connection::live_connection_states;
+pub use crate::state::handle::ConnectionHandle;
 pub use crate::state::stats::{ClosedBy, ConnectionStats, DestinationStats};
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]

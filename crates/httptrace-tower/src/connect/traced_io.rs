@@ -5,13 +5,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use httptrace::TraceError;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::closing::Closing;
 use super::http1_tracker::Http1Tracker;
-use crate::state::connection::{ConnShared, ConnectionHandle};
+use crate::state::connection::ConnShared;
+use crate::state::handle::ConnectionHandle;
 use crate::state::handoff;
 use crate::state::serving;
 use crate::wire::http2_frames::Http2Frames;
@@ -46,30 +47,6 @@ pin_project! {
         // (`state/serving.rs`): hyper's HTTP/2 handshake writes the preface, then hyper and
         // hyper-util spawn the connection's tasks.
         announcing: bool,
-    }
-}
-
-/// Reports the connection's close (`ConnClosed`) when the I/O is dropped, with what the I/O
-/// saw: the server's end of stream, or the first error.
-struct Closing {
-    shared: Option<Arc<ConnShared>>,
-    read_eof: bool,
-    error: Option<TraceError>,
-}
-
-impl Closing {
-    fn failed(&mut self, err: &std::io::Error) {
-        if self.error.is_none() && !self.read_eof {
-            self.error = Some(TraceError::describe(err));
-        }
-    }
-}
-
-impl Drop for Closing {
-    fn drop(&mut self) {
-        if let Some(shared) = self.shared.take() {
-            shared.closed(self.read_eof, self.error.take());
-        }
     }
 }
 

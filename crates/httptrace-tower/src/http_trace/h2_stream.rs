@@ -28,7 +28,8 @@ use httptrace::{
 };
 
 use crate::connect::ConnectionHandle;
-use crate::state::connection::{next_stream_seq, ConnShared, OpenStream};
+use crate::state::connection::{next_stream_seq, ConnShared};
+use crate::state::handle::OpenStream;
 use crate::state::request::{Milestone, RequestState};
 use crate::state::serving;
 

@@ -5,6 +5,7 @@
 pub(crate) mod call;
 pub(crate) mod connection;
 pub(crate) mod expect_gate;
+pub(crate) mod handle;
 pub(crate) mod handoff;
 pub(crate) mod ids;
 pub(crate) mod in_effect;

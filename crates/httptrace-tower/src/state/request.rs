@@ -12,7 +12,8 @@ use httptrace::{
 };
 
 use crate::state::call::CallState;
-use crate::state::connection::{ConnShared, OpenStream};
+use crate::state::connection::ConnShared;
+use crate::state::handle::OpenStream;
 use crate::state::ids::{next_request_id, EnteredRequest, RequestId};
 use crate::state::learned::Learned;
 use crate::wire::h2_head::H2Head;
