@@ -141,8 +141,9 @@ impl Exchange {
 }
 
 /// The cells to run: every value of each dimension unless narrowed.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Matrix {
+    make: MakeClient,
     protocols: Vec<Protocol>,
     flavours: Vec<Flavour>,
     shapes: Vec<Shape>,
@@ -152,6 +153,7 @@ pub struct Matrix {
 impl Default for Matrix {
     fn default() -> Self {
         Matrix {
+            make: Arc::new(hyper_util_client),
             protocols: vec![
                 Protocol::Http1,
                 Protocol::Http2ByAlpn,
@@ -173,6 +175,12 @@ impl Matrix {
     /// Every protocol, flavour, shape and situation.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Runs another client kind than hyper-util's `Client` over our stack (the default).
+    pub fn clients(mut self, make: MakeClient) -> Self {
+        self.make = make;
+        self
     }
 
     pub fn protocols(mut self, protocols: impl IntoIterator<Item = Protocol>) -> Self {
@@ -227,8 +235,8 @@ impl Matrix {
                 let threads: Vec<_> = batch
                     .iter()
                     .map(|cell| {
-                        let pki = &pki;
-                        s.spawn(move || run_cell(cell, pki))
+                        let (pki, make) = (&pki, &self.make);
+                        s.spawn(move || run_cell(cell, pki, make))
                     })
                     .collect();
                 results.extend(threads.into_iter().map(|t| t.join().unwrap()));
@@ -240,12 +248,54 @@ impl Matrix {
     }
 }
 
+/// A client kind the matrix runs: sends a GET (its trace in its extensions, as
+/// `with_client_trace` put it) and reads the answer to its end.
+pub trait MatrixSender: Send + Sync + 'static {
+    /// Sends `req`; the answer's body read to its end, or what failed.
+    fn send(&self, req: http::Request<Full<Bytes>>) -> BoxedSend;
+
+    /// From now on the client's new dials wait for good (for [`Situation::Reused`]: only
+    /// the pooled connection can serve the next request); where the client kind's connector
+    /// cannot be held, the situation waits instead (see [`Matrix::clients`]).
+    fn hold_dials(&self) -> bool;
+}
+
+/// What [`MatrixSender::send`] returns.
+pub type BoxedSend =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
+/// Makes a client of a kind for a protocol, trusting the matrix's private CA; each client
+/// is new (its own pool and connector).
+pub type MakeClient = Arc<dyn Fn(Protocol, &TestPki) -> Arc<dyn MatrixSender> + Send + Sync>;
+
 type MatrixClient = HttpTrace<
     Client<
         TraceConnector<TraceTlsConnector<HoldDials<crate::clients::TestDialer>>>,
         TracedRequestBody<Full<Bytes>>,
     >,
 >;
+
+/// hyper-util's `Client` over our connector stack, as the ready-made clients build it.
+struct HyperUtilClient {
+    client: MatrixClient,
+    hold: DialHold,
+}
+
+impl MatrixSender for HyperUtilClient {
+    fn send(&self, req: http::Request<Full<Bytes>>) -> BoxedSend {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let res = client.request(req).await.map_err(|e| e.to_string())?;
+            read_body(res.into_body()).await;
+            Ok(())
+        })
+    }
+
+    fn hold_dials(&self) -> bool {
+        self.hold.hold();
+        true
+    }
+}
 
 /// The server a cell's protocol needs, on a runtime of its own (kept with it).
 struct CellServer {
@@ -274,8 +324,8 @@ fn start_server(protocol: Protocol, pki: &TestPki) -> CellServer {
     }
 }
 
-/// A client of the cell's protocol, and the handle that holds its new dials.
-fn new_client(protocol: Protocol, pki: &TestPki) -> (MatrixClient, DialHold) {
+/// A hyper-util client of the cell's protocol.
+fn hyper_util_client(protocol: Protocol, pki: &TestPki) -> Arc<dyn MatrixSender> {
     let mut dialer = dialer(TestResolver::new());
     dialer.enforce_http(false);
     let (dialer, hold) = HoldDials::new(dialer);
@@ -289,7 +339,10 @@ fn new_client(protocol: Protocol, pki: &TestPki) -> (MatrixClient, DialHold) {
         Protocol::Http2PriorKnowledge => builder.http2_only(true).build(connector),
         Protocol::Http1 | Protocol::Http2ByAlpn => builder.build(connector.http2_only_by_alpn()),
     };
-    (HttpTrace::new(client, ClientTrace::new()), hold)
+    Arc::new(HyperUtilClient {
+        client: HttpTrace::new(client, ClientTrace::new()),
+        hold,
+    })
 }
 
 fn runtime(flavour: Flavour) -> tokio::runtime::Runtime {
@@ -315,7 +368,8 @@ struct Sent {
     started: Instant,
 }
 
-fn run_cell(cell: &Cell, pki: &Arc<TestPki>) -> Vec<Exchange> {
+fn run_cell(cell: &Cell, pki: &Arc<TestPki>, make: &MakeClient) -> Vec<Exchange> {
+    let new_client = |protocol: Protocol, pki: &TestPki| make(protocol, pki);
     let server = start_server(cell.protocol, pki);
     let url = match cell.protocol {
         Protocol::Http2ByAlpn => server
@@ -377,12 +431,7 @@ fn run_cell(cell: &Cell, pki: &Arc<TestPki>) -> Vec<Exchange> {
 }
 
 /// Client `n`'s requests in `cell`'s situation, each read to its end.
-async fn situation(
-    cell: &Cell,
-    (client, dials): (MatrixClient, DialHold),
-    n: usize,
-    url: &str,
-) -> Vec<Sent> {
+async fn situation(cell: &Cell, client: Arc<dyn MatrixSender>, n: usize, url: &str) -> Vec<Sent> {
     let one = |step: usize, k: usize| {
         send(
             client.clone(),
@@ -396,7 +445,11 @@ async fn situation(
         Situation::Fresh => vec![one(0, 0).await],
         Situation::Reused => {
             let first = one(0, 0).await;
-            dials.hold();
+            if !client.hold_dials() {
+                // The client's pool takes the connection back from a task of its own, with
+                // no event to wait on (RELIABILITY.md, "Clock waits").
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             vec![first, one(1, 0).await]
         }
         Situation::AfterIdleTimeout => {
@@ -415,7 +468,13 @@ async fn situation(
     }
 }
 
-async fn send(client: MatrixClient, n: usize, step: usize, id: String, url: String) -> Sent {
+async fn send(
+    client: Arc<dyn MatrixSender>,
+    n: usize,
+    step: usize,
+    id: String,
+    url: String,
+) -> Sent {
     let log = EventLog::new();
     let mut req = http::Request::get(url)
         .header("x-request-id", id.as_str())
@@ -423,10 +482,7 @@ async fn send(client: MatrixClient, n: usize, step: usize, id: String, url: Stri
         .unwrap();
     with_client_trace(&mut req, log.trace_beyond_go());
     let started = log.started_at();
-    let res = within("a matrix request", client.request(req))
-        .await
-        .unwrap();
-    read_body(res.into_body()).await;
+    within("a matrix request", client.send(req)).await.unwrap();
     Sent {
         client: n,
         step,
