@@ -195,8 +195,9 @@ fn warn_prior_knowledge_without_handle() {
             tracing::warn!(
                 target: "httptrace",
                 "a TraceConnector told http2_only_by_alpn carries HTTP/2 by prior knowledge \
-                 (a client built with http2_only): its streams' GotConn, WroteHeaderField, \
-                 WroteHeaders and WroteRequest do not fire; do not tell it http2_only_by_alpn"
+                 (a client built with http2_only): unless the client spawns through a \
+                 TraceExecutor, its streams' GotConn, WroteHeaderField, WroteHeaders and \
+                 WroteRequest do not fire; do not tell it http2_only_by_alpn"
             );
         });
     }
