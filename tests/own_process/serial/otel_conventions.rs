@@ -301,3 +301,55 @@ async fn a_redirect_is_a_second_span_with_its_resend_count() {
     );
     assert!(spans.iter().all(|s| s.status == Status::Unset));
 }
+
+/// The known methods are a full replacement, from `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS`
+/// (read when the layer is made; a process-wide variable, hence this binary) or from
+/// `OtelLayer::known_methods`: a known `PURGE` is named, a `POST` no longer known is `_OTHER`
+/// with its original.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_known_methods_variable_and_builder_replace_the_default_list() {
+    let _serial = super::one_at_a_time().await;
+    let server = TestServer::start().await;
+    let url = server.url("127.0.0.1", "/");
+    let purge = http::Method::from_bytes(b"PURGE").unwrap();
+    let send = |otel: &Exported, method: http::Method| {
+        let client = ServiceBuilder::new()
+            .layer(otel.layer.clone())
+            .layer(HttpTraceLayer::default())
+            .service(pool());
+        let mut req = get(&url);
+        *req.method_mut() = method;
+        async move {
+            let res = within("the request", client.oneshot(req)).await.unwrap();
+            read_body(res.into_body()).await;
+        }
+    };
+    let method_of = |span: &SpanData| {
+        let a = attributes(span);
+        (
+            a["http.request.method"].clone(),
+            a.get("http.request.method_original").cloned(),
+            span.name.to_string(),
+        )
+    };
+
+    std::env::set_var("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", "GET, PURGE");
+    let from_env = Exported::new();
+    std::env::remove_var("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS");
+    send(&from_env, purge.clone()).await;
+    send(&from_env, http::Method::POST).await;
+    let spans = from_env.request_spans();
+    assert_eq!(method_of(&spans[0]), ("PURGE".into(), None, "PURGE".into()));
+    assert_eq!(
+        method_of(&spans[1]),
+        ("_OTHER".into(), Some("POST".into()), "HTTP".into())
+    );
+
+    let mut built = Exported::new();
+    built.layer = built.layer.clone().known_methods([purge.clone()]);
+    send(&built, purge).await;
+    send(&built, http::Method::GET).await;
+    let spans = built.request_spans();
+    assert_eq!(method_of(&spans[0]).0, "PURGE");
+    assert_eq!(method_of(&spans[1]).1.as_deref(), Some("GET"));
+}

@@ -11,6 +11,7 @@ use opentelemetry_semantic_conventions::metric::{
 use tower_layer::Layer;
 
 use super::connections::{Pool, PoolInstruments};
+use super::methods::KnownMethods;
 use super::Otel;
 
 /// The conventions' advised bucket boundaries (seconds) for `http.client.request.duration`
@@ -42,8 +43,10 @@ pub struct OtelLayer {
 }
 
 /// What a layer's services do beyond the spans and metrics.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(super) struct Options {
+    /// The methods `http.request.method` names.
+    pub(super) known_methods: KnownMethods,
     /// `url.full` keeps its signed query values.
     pub(super) reveal_secrets: bool,
     /// The request span's context goes out in the request's headers.
@@ -118,6 +121,7 @@ impl OtelLayer {
                 pool: Pool::default(),
             }),
             options: Options {
+                known_methods: KnownMethods::from_env(),
                 reveal_secrets: false,
                 propagate: true,
             },
@@ -135,6 +139,15 @@ impl OtelLayer {
         self
     }
 
+    /// The HTTP methods `http.request.method` names as they are, replacing the conventions'
+    /// nine (and the list in `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS`, which the layer reads
+    /// when made: comma-separated, case-sensitive); any other method is `_OTHER`, with
+    /// `http.request.method_original`.
+    pub fn known_methods(mut self, methods: impl IntoIterator<Item = http::Method>) -> Self {
+        self.options.known_methods = KnownMethods::only(methods);
+        self
+    }
+
     /// Sends no trace context with the requests. By default the request span's context goes
     /// into each request's headers through the globally configured propagator
     /// (`opentelemetry::global::set_text_map_propagator`; W3C `traceparent` with the SDK's
@@ -149,6 +162,6 @@ impl<S> Layer<S> for OtelLayer {
     type Service = Otel<S>;
 
     fn layer(&self, inner: S) -> Otel<S> {
-        Otel::new(inner, self.shared.clone(), self.options)
+        Otel::new(inner, self.shared.clone(), self.options.clone())
     }
 }

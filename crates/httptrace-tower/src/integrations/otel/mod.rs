@@ -27,6 +27,9 @@
 //!  └─ http.receive ........... from the first response byte to the body's end:
 //!                              http.response.body.size
 //! ```
+//! `http.request.method` names the conventions' nine methods, `_OTHER` for any other; the
+//! list is replaced whole by `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS` (comma-separated,
+//! case-sensitive, read when the layer is made) or by [`OtelLayer::known_methods`].
 //!
 //! **Why phases are child spans.** The conventions define the client span and say nothing of
 //! its inside; a trace viewer draws children as a waterfall, so where a slow request spent
@@ -79,6 +82,7 @@ mod error_type;
 mod future;
 mod hooks;
 mod layer;
+mod methods;
 mod service;
 mod spans;
 

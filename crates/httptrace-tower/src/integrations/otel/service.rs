@@ -51,7 +51,12 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let spans = RequestSpans::start(self.shared.clone(), &req, self.options.reveal_secrets);
+        let spans = RequestSpans::start(
+            self.shared.clone(),
+            &req,
+            self.options.reveal_secrets,
+            &self.options.known_methods,
+        );
         if self.options.propagate {
             opentelemetry::global::get_text_map_propagator(|propagator| {
                 let headers = &mut HeaderInjector(req.headers_mut());

@@ -1,11 +1,12 @@
 //! One request's spans and its share of the metrics: the request span, its phases as the
 //! hooks open and close them, and `http.client.request.duration` at its end.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use http::{Method, Request, Response};
+use http::{Request, Response};
 use httptrace::ConnectionId;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
@@ -15,6 +16,7 @@ use opentelemetry_semantic_conventions::attribute::{
 };
 
 use super::layer::Shared;
+use super::methods::KnownMethods;
 
 /// One request's spans, as the hooks open and close them.
 pub(super) struct RequestSpans {
@@ -59,22 +61,6 @@ fn protocol_version(version: http::Version) -> &'static str {
     }
 }
 
-/// `http.request.method`: one of the methods the conventions know, else `_OTHER`.
-fn known_method(method: &Method) -> Option<&'static str> {
-    Some(match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::CONNECT => "CONNECT",
-        Method::OPTIONS => "OPTIONS",
-        Method::TRACE => "TRACE",
-        Method::PATCH => "PATCH",
-        _ => return None,
-    })
-}
-
 /// `url.full`: never with credentials (the conventions' `REDACTED:REDACTED`), and with the
 /// values of signed query parameters redacted unless revealed.
 fn url_full(uri: &http::Uri, reveal_signatures: bool) -> String {
@@ -103,6 +89,7 @@ impl RequestSpans {
         shared: Arc<Shared>,
         req: &Request<B>,
         reveal_secrets: bool,
+        known: &KnownMethods,
     ) -> Arc<Self> {
         let uri = req.uri();
         let host = uri.host().unwrap_or_default();
@@ -116,9 +103,12 @@ impl RequestSpans {
             80
         };
         let port = uri.port_u16().unwrap_or(default_port);
-        let method = known_method(req.method());
+        let method = known.name(req.method());
         let common = vec![
-            KeyValue::new(HTTP_REQUEST_METHOD, method.unwrap_or("_OTHER")),
+            KeyValue::new(
+                HTTP_REQUEST_METHOD,
+                method.clone().unwrap_or(Cow::Borrowed("_OTHER")),
+            ),
             KeyValue::new(SERVER_ADDRESS, host),
             KeyValue::new(SERVER_PORT, i64::from(port)),
         ];
@@ -131,7 +121,7 @@ impl RequestSpans {
         let parent = Context::current();
         let span = shared
             .tracer
-            .span_builder(method.unwrap_or("HTTP"))
+            .span_builder(method.unwrap_or(Cow::Borrowed("HTTP")))
             .with_kind(SpanKind::Client)
             .with_attributes(attributes)
             .start_with_context(&shared.tracer, &parent);
