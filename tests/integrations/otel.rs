@@ -147,7 +147,10 @@ async fn spans_per_phase_under_the_request_span_and_the_client_metrics() {
 
     // The fresh request dialled: DNS, connect and TLS under its getconn.
     let fresh = children(&spans, requests[0])[0];
-    assert_eq!(attr(fresh, "http.conn.reused"), Some(&Value::from(false)));
+    assert_eq!(
+        attr(fresh, "httptrace.conn.reused"),
+        Some(&Value::from(false))
+    );
     assert_eq!(
         attr(fresh, "network.peer.address"),
         Some(&Value::from("127.0.0.1"))
@@ -177,7 +180,10 @@ async fn spans_per_phase_under_the_request_span_and_the_client_metrics() {
 
     // The reused one did not.
     let reused = children(&spans, requests[1])[0];
-    assert_eq!(attr(reused, "http.conn.reused"), Some(&Value::from(true)));
+    assert_eq!(
+        attr(reused, "httptrace.conn.reused"),
+        Some(&Value::from(true))
+    );
     assert!(children(&spans, reused).is_empty());
 
     // Metrics: how many of each, and where open connections ended.
@@ -350,7 +356,7 @@ async fn the_request_span_ends_and_nothing_of_it_is_kept_while_its_connection_st
         let reused: Vec<_> = spans
             .iter()
             .filter(|s| s.name == "http.getconn")
-            .map(|s| attr(s, "http.conn.reused").cloned())
+            .map(|s| attr(s, "httptrace.conn.reused").cloned())
             .collect();
         assert_eq!(
             reused,

@@ -171,10 +171,10 @@ impl RequestSpans {
                 if let Some(cx) = open.getconn.take() {
                     // Go's names (otelhttptrace): the conventions have none for these.
                     let span = cx.span();
-                    span.set_attribute(KeyValue::new("http.conn.reused", info.reused));
-                    span.set_attribute(KeyValue::new("http.conn.was_idle", info.was_idle));
+                    span.set_attribute(KeyValue::new("httptrace.conn.reused", info.reused));
+                    span.set_attribute(KeyValue::new("httptrace.conn.was_idle", info.was_idle));
                     span.set_attribute(KeyValue::new(
-                        "http.conn.idle_time_ms",
+                        "httptrace.conn.idle_time_ms",
                         info.idle_time.as_secs_f64() * 1000.0,
                     ));
                     for kv in peer.iter().flatten() {

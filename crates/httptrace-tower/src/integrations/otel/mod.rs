@@ -14,8 +14,9 @@
 //!  │                           http.response.status_code, network.protocol.version,
 //!  │                           http.request.resend_count, http.request.body.size,
 //!  │                           http.response.body.size, error.type
-//!  ├─ http.getconn ........... from GetConn to GotConn: http.conn.reused, http.conn.was_idle,
-//!  │   │                       http.conn.idle_time_ms (Go's names: no convention has these),
+//!  ├─ http.getconn ........... from GetConn to GotConn: httptrace.conn.reused,
+//!  │   │                       httptrace.conn.was_idle, httptrace.conn.idle_time_ms (ours, out
+//!  │   │                       of the conventions' `http.` namespace: none has these),
 //!  │   │                       network.peer.address, network.peer.port
 //!  │   ├─ http.dns ........... dns.question.name, dns.answers (array), error.type
 //!  │   ├─ http.connect ....... one per attempt: network.peer.address, network.peer.port,
