@@ -364,10 +364,9 @@ fn named(capture: &CaptureConnection, cleartext_http2: bool) -> Option<Option<Co
 }
 
 /// hyper-util sends a stream that never started again on another connection when the one it
-/// was handed to shut down first (after GOAWAY), and names that one in the capture: the
-/// failed attempt ends there, and the request gets its connection again, as Go reports a
-/// retry (a second `GetConn` and `GotConn`). Looked at only once the connection the stream
-/// was handed to has received GOAWAY.
+/// was handed to shut down first (after GOAWAY), and names that one in the capture
+/// (`h2_stream::started_again`). Looked at only once the connection the stream was handed
+/// to has received GOAWAY.
 fn watch_retry(state: &Arc<RequestState>, watch: &mut RetryWatch, seq: u64, cleartext_http2: bool) {
     if !watch.conn.shared.going_away() || state.has(Milestone::FirstByte) {
         return;
@@ -375,15 +374,9 @@ fn watch_retry(state: &Arc<RequestState>, watch: &mut RetryWatch, seq: u64, clea
     let Some(Some(now)) = named(&watch.capture, cleartext_http2) else {
         return;
     };
-    if !now.is_http2() || now.info().id == watch.conn.info().id {
-        return;
+    if now.is_http2() && h2_stream::started_again(state, &watch.conn.shared, &now, seq) {
+        watch.conn = now;
     }
-    state.retried();
-    state
-        .trace
-        .get_conn(&httptrace::GetConnInfo::new(&now.shared.destination));
-    stream_started(state, &now, seq);
-    watch.conn = now;
 }
 
 /// The response head arrived: its hooks, its timings, and what its body's end will tell.

@@ -112,20 +112,33 @@ pub(crate) fn body_asked(state: &Arc<RequestState>) {
         state.stream_times().asked = Some(seq);
         stream_started(state, &ConnectionHandle { shared: conn }, seq);
     } else if let Some(before) = state.stream_connection() {
-        if sent_again(state, &before, &conn) {
-            state.retried();
-            state
-                .trace
-                .get_conn(&httptrace::GetConnInfo::new(&conn.destination));
-            stream_started(state, &ConnectionHandle { shared: conn }, next_stream_seq());
-        }
+        started_again(
+            state,
+            &before,
+            &ConnectionHandle { shared: conn },
+            next_stream_seq(),
+        );
     }
 }
 
-/// The stream handed to `before` is now asked for by `now`'s task: `before` received GOAWAY
-/// before opening it, and hyper-util sends it again.
-fn sent_again(state: &RequestState, before: &Arc<ConnShared>, now: &Arc<ConnShared>) -> bool {
-    !Arc::ptr_eq(before, now) && before.going_away() && !state.has(Milestone::FirstByte)
+/// The stream handed to `before` is sent again on `now` by hyper-util, `before` having
+/// received GOAWAY before opening it: the failed attempt ends there, and the request gets its
+/// connection again, as Go reports a retry (a second `GetConn` and `GotConn`). Whether it was.
+pub(crate) fn started_again(
+    state: &Arc<RequestState>,
+    before: &Arc<ConnShared>,
+    now: &ConnectionHandle,
+    seq: u64,
+) -> bool {
+    if Arc::ptr_eq(before, &now.shared) || !before.going_away() || state.has(Milestone::FirstByte) {
+        return false;
+    }
+    state.retried();
+    state
+        .trace
+        .get_conn(&httptrace::GetConnInfo::new(&now.shared.destination));
+    stream_started(state, now, seq);
+    true
 }
 
 fn got_slot(state: &RequestState) {
