@@ -258,13 +258,10 @@ impl ConnShared {
     pub(crate) fn closed(&self, read_eof: bool, error: Option<TraceError>) {
         if !self.reports_close() {
             if self.stats.is_some() {
-                let streams_open = self.oldest_open_seq.load(Ordering::Acquire) != NONE;
+                // The layer does not track this connection's exchanges.
                 let reason = match error {
                     Some(err) => Some(CloseReason::Error(err)),
-                    None if read_eof => Some(CloseReason::ServerClosed),
-                    None if self.client_gone() => Some(CloseReason::PoolShutdown),
-                    None if streams_open => Some(CloseReason::Abandoned),
-                    None => None,
+                    None => self.close_evidence(read_eof, None),
                 };
                 self.count_close(reason.as_ref());
             }
@@ -288,15 +285,28 @@ impl ConnShared {
     /// have joined in; then the server's end of stream; then a client that went away; then a
     /// request still in flight; else the pool dropped it while idle.
     fn close_reason(&self, read_eof: bool, exchange: ExchangeEnd) -> CloseReason {
-        let streams_open = self.oldest_open_seq.load(Ordering::Acquire) != NONE;
+        self.close_evidence(read_eof, Some(exchange))
+            .unwrap_or(CloseReason::IdleTimeout)
+    }
+
+    /// What explains the close, in [`close_reason`](Self::close_reason)'s order: from the
+    /// exchange when the layer tracks it (`None`: it does not), then what the I/O and the
+    /// connector show. `None`: nothing does.
+    fn close_evidence(&self, read_eof: bool, exchange: Option<ExchangeEnd>) -> Option<CloseReason> {
         match exchange {
-            ExchangeEnd::NotReusable => CloseReason::NotReusable,
-            ExchangeEnd::DroppedUnread => CloseReason::DroppedUnreadBody,
-            _ if read_eof => CloseReason::ServerClosed,
-            _ if self.client_gone() => CloseReason::PoolShutdown,
-            ExchangeEnd::InFlight => CloseReason::Abandoned,
-            _ if streams_open => CloseReason::Abandoned,
-            _ => CloseReason::IdleTimeout,
+            Some(ExchangeEnd::NotReusable) => return Some(CloseReason::NotReusable),
+            Some(ExchangeEnd::DroppedUnread) => return Some(CloseReason::DroppedUnreadBody),
+            _ => {}
+        }
+        let streams_open = self.oldest_open_seq.load(Ordering::Acquire) != NONE;
+        if read_eof {
+            Some(CloseReason::ServerClosed)
+        } else if self.client_gone() {
+            Some(CloseReason::PoolShutdown)
+        } else if exchange == Some(ExchangeEnd::InFlight) || streams_open {
+            Some(CloseReason::Abandoned)
+        } else {
+            None
         }
     }
 
@@ -344,27 +354,27 @@ impl ConnShared {
 
     /// The connection's I/O was unwrapped: no longer counted open.
     pub(crate) fn released(&self) {
-        if let Some(entry) = &self.stats {
-            if self.is_http2() {
-                entry
-                    .counters
-                    .http2_closed(self.h2_streams_open.swap(0, Ordering::Relaxed));
-            }
-            entry.stats.released(&self.destination, &entry.counters);
-        }
+        self.leave_stats(None);
     }
 
     /// The connection closed, for `reason` if known: its destination's counters say so.
     fn count_close(&self, reason: Option<&CloseReason>) {
-        if let Some(entry) = &self.stats {
-            if self.is_http2() {
-                entry
-                    .counters
-                    .http2_closed(self.h2_streams_open.swap(0, Ordering::Relaxed));
-            }
-            entry
+        self.leave_stats(Some(reason));
+    }
+
+    /// The connection is no longer counted open (nor its HTTP/2 streams); `closed`: it
+    /// closed, for the reason if known (else its I/O was unwrapped, its end unknown).
+    fn leave_stats(&self, closed: Option<Option<&CloseReason>>) {
+        let Some(entry) = &self.stats else { return };
+        if self.is_http2() {
+            let streams = self.h2_streams_open.swap(0, Ordering::Relaxed);
+            entry.counters.http2_closed(streams);
+        }
+        match closed {
+            Some(reason) => entry
                 .stats
-                .closed(&self.destination, &entry.counters, reason);
+                .closed(&self.destination, &entry.counters, reason),
+            None => entry.stats.released(&self.destination, &entry.counters),
         }
     }
 

@@ -94,8 +94,7 @@ impl ConnectionStats {
     ) {
         let at = reason.map_or(UNEXPLAINED, close_index);
         counters.closed[at].fetch_add(1, Ordering::Relaxed);
-        counters.open.fetch_sub(1, Ordering::Relaxed);
-        self.forget_if_unused(destination, counters);
+        self.released(destination, counters);
     }
 
     /// A connection to `destination` is no longer watched (its I/O was unwrapped): not
