@@ -369,7 +369,6 @@ struct Sent {
 }
 
 fn run_cell(cell: &Cell, pki: &Arc<TestPki>, make: &MakeClient) -> Vec<Exchange> {
-    let new_client = |protocol: Protocol, pki: &TestPki| make(protocol, pki);
     let server = start_server(cell.protocol, pki);
     let url = match cell.protocol {
         Protocol::Http2ByAlpn => server
@@ -381,14 +380,11 @@ fn run_cell(cell: &Cell, pki: &Arc<TestPki>, make: &MakeClient) -> Vec<Exchange>
     let url = url.as_str();
     let mut sent = match cell.shape {
         Shape::OneClient => runtime(cell.flavour).block_on(async {
-            let client = new_client(cell.protocol, pki);
+            let client = make(cell.protocol, pki);
             situation(cell, client, 0, url).await
         }),
         Shape::TwoClients => runtime(cell.flavour).block_on(async {
-            let (a, b) = (
-                new_client(cell.protocol, pki),
-                new_client(cell.protocol, pki),
-            );
+            let (a, b) = (make(cell.protocol, pki), make(cell.protocol, pki));
             let (mut a, b) = tokio::join!(situation(cell, a, 0, url), situation(cell, b, 1, url));
             a.extend(b);
             a
@@ -398,7 +394,7 @@ fn run_cell(cell: &Cell, pki: &Arc<TestPki>, make: &MakeClient) -> Vec<Exchange>
                 .map(|n| {
                     s.spawn(move || {
                         runtime(cell.flavour).block_on(async {
-                            let client = new_client(cell.protocol, pki);
+                            let client = make(cell.protocol, pki);
                             situation(cell, client, n, url).await
                         })
                     })

@@ -134,9 +134,10 @@ fn combine_traces<B>(settings: &Settings, req: &Request<B>, gated: bool) -> Opti
         trace = own.compose(&trace);
     }
     // `GetConn`'s `host:port` is read by a hook (a timings recorder aside: it was made at the
-    // request's start), a `Server-Timing` sink, or a traced call's attempt; only then is the request checked and the text written (and always for a
-    // gated request, which a refused one must not get). Unread, a request the client refuses
-    // goes through untold: no hook would hear of it.
+    // request's start), a `Server-Timing` sink, or a traced call's attempt; only then is the
+    // request checked and the text written (and always for a gated request, which a refused
+    // one must not get). Unread, a request the client refuses goes through untold: no hook
+    // would hear of it.
     let call = current_call();
     let may_be_http2 = may_be_http2(settings, req);
     let host_port = if gated || call.is_some() || trace.is_set(HookKind::GetConn) || sink.is_some()
