@@ -13,12 +13,13 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use httptrace::{GotConnInfo, HookKind, TraceError, WroteRequestInfo};
+use httptrace::{GotConnInfo, HookKind, TraceError};
 
 use crate::state::connection::{ConnShared, ExchangeEnd};
 use crate::state::handoff;
 use crate::state::informational::informational;
-use crate::state::request::{Milestone, RequestState};
+use crate::state::lifecycle::Written;
+use crate::state::request::RequestState;
 use crate::wire::head::{HeadEvent, HeadScanner};
 use crate::wire::interim::InterimScanner;
 
@@ -61,7 +62,7 @@ impl Http1Tracker {
     /// run high then, never low, so `reused` stays right.
     pub(crate) fn before_write(&mut self, conn: &Arc<ConnShared>) {
         // hyper offers a request again while it streams its body: not a new hand-off.
-        let offered = handoff::take_offered().filter(|req| !req.has(Milestone::GotConn));
+        let offered = handoff::take_offered().filter(|req| !req.lifecycle.has_conn());
         // A second request handed over before any answer (pipelining, which hyper's client
         // does not do) is a new exchange too.
         if self.read_since_write || (offered.is_some() && self.exchange_bound) {
@@ -78,11 +79,6 @@ impl Http1Tracker {
     }
 
     fn bind(&mut self, conn: &Arc<ConnShared>, req: Arc<RequestState>) {
-        if !req.first(Milestone::GotConn) {
-            return;
-        }
-        req.handed_to(conn);
-        let now = Instant::now();
         let reused = self.exchanges_before > 0;
         let was_idle = reused || conn.dialed_by != Some(req.id);
         let idle_since = if reused {
@@ -90,19 +86,16 @@ impl Http1Tracker {
         } else {
             conn.established
         };
-        let idle_time = if was_idle {
-            now.saturating_duration_since(idle_since)
-        } else {
-            Duration::ZERO
+        let reuse = Reuse {
+            reused,
+            idle_since: was_idle.then_some(idle_since),
         };
+        if !got_conn(&req, conn, reuse) {
+            return;
+        }
+        req.handed_to(conn);
         self.exchange_bound = true;
         conn.set_exchange(ExchangeEnd::InFlight);
-        req.trace.got_conn(&GotConnInfo::new(
-            conn.info.clone(),
-            reused,
-            was_idle,
-            idle_time,
-        ));
         // The head is read only for the hooks that report its fields or its end. Either way
         // the whole request is on the wire at the flush after its body's end: hyper flushes
         // the I/O only once its own buffer is empty.
@@ -145,14 +138,9 @@ impl Http1Tracker {
             written -= part.len();
             self.scanner.feed(part, |event| match event {
                 HeadEvent::Field(field) => req.trace.wrote_header_field(&field),
-                HeadEvent::End => {
-                    if req.first(Milestone::WroteHeaders) {
-                        req.trace.wrote_headers()
-                    }
-                    if req.expects_continue && req.first(Milestone::Wait100Continue) {
-                        req.trace.wait_100_continue()
-                    }
-                }
+                HeadEvent::End => req
+                    .lifecycle
+                    .wrote_headers(&req.trace, req.expects_continue),
             });
         }
     }
@@ -161,20 +149,14 @@ impl Http1Tracker {
     /// the whole request is on the wire.
     pub(crate) fn after_flush(&mut self) {
         let Some(req) = self.owner() else { return };
-        if self.scanner.is_done()
-            && req.has(Milestone::BodyDone)
-            && req.first(Milestone::WroteRequest)
-        {
-            req.wrote_request(&WroteRequestInfo::new(None));
+        if self.scanner.is_done() && req.wrote_request(Written::Complete) {
             self.release_if_finished(&req);
         }
     }
 
     pub(crate) fn write_failed(&mut self, err: &std::io::Error) {
         let Some(req) = self.owner() else { return };
-        if req.has(Milestone::GotConn) && req.first(Milestone::WroteRequest) {
-            req.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(err))));
-        }
+        req.wrote_request(Written::Failed(TraceError::describe(err)));
     }
 
     /// `bytes` arrived (none: end of stream).
@@ -185,10 +167,7 @@ impl Http1Tracker {
         self.last_read = Some(Instant::now());
         self.read_since_write = true;
         let Some(req) = self.owner() else { return };
-        let first = req.first(Milestone::FirstByte);
-        if first {
-            req.trace.got_first_response_byte();
-        }
+        let first = req.lifecycle.first_byte(&req.trace);
         if self.watching_1xx {
             let done = self.interim.feed(bytes, |status, headers| {
                 informational(&req, status, headers);
@@ -202,10 +181,35 @@ impl Http1Tracker {
 
     /// Once the connection has nothing left to report for its owner, it stops holding it.
     fn release_if_finished(&mut self, req: &RequestState) {
-        if req.has(Milestone::WroteRequest) && req.has(Milestone::FirstByte) && !self.watching_1xx {
+        if req.lifecycle.has_written() && req.lifecycle.has_first_byte() && !self.watching_1xx {
             self.owner = None;
         }
     }
+}
+
+/// How an HTTP/1 request's connection was reused, for its `GotConn`.
+pub(crate) struct Reuse {
+    /// The connection carried exchanges before this one.
+    pub(crate) reused: bool,
+    /// Since when it had been idle, if it was (`None`: dialed for this request).
+    pub(crate) idle_since: Option<Instant>,
+}
+
+/// `GotConn` for `req`, handed to HTTP/1 connection `conn`: the one place an HTTP/1 request
+/// gets it (from the connection's I/O, or from its response when the I/O did not see the
+/// hand-off). Whether it fired.
+pub(crate) fn got_conn(req: &RequestState, conn: &Arc<ConnShared>, reuse: Reuse) -> bool {
+    req.lifecycle.got_conn(&req.trace, || {
+        let idle_time = reuse.idle_since.map_or(Duration::ZERO, |since| {
+            Instant::now().saturating_duration_since(since)
+        });
+        GotConnInfo::new(
+            conn.info.clone(),
+            reuse.reused,
+            reuse.idle_since.is_some(),
+            idle_time,
+        )
+    })
 }
 
 #[cfg(test)]
@@ -347,7 +351,7 @@ mod tests {
             ["GotConn"],
             "the body has not ended"
         );
-        req.first(Milestone::BodyDone);
+        req.lifecycle.body_ended();
         tracker.after_flush();
         assert_eq!(*heard.lock().unwrap(), ["GotConn", "WroteRequest"]);
     }
@@ -361,7 +365,7 @@ mod tests {
         let mut tracker = Http1Tracker::new();
         handoff::offer(&req);
         write_head(&mut tracker, &conn, 0);
-        req.first(Milestone::BodyDone);
+        req.lifecycle.body_ended();
         tracker.after_flush();
         tracker.after_read(b"HTTP/1.1 100 Continue\r\n\r\n");
         tracker.after_read(b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n");
@@ -417,7 +421,7 @@ mod tests {
                     Op::Flush => tracker.after_flush(),
                     Op::BodyEnds(i) => {
                         if let Some(r) = &requests[i] {
-                            r.first(Milestone::BodyDone);
+                            r.lifecycle.body_ended();
                         }
                     }
                     Op::Read(n) => tracker.after_read(&b"HTTP/1.1 200 OK\r\n"[..n]),

@@ -32,6 +32,7 @@ pub use connect_error::ConnectError;
 pub use connector::{TraceConnector, TraceConnectorFuture, TracedConnection};
 pub use dialer::{TraceHttpConnector, TraceHttpConnectorFuture};
 pub use executor::{ServingFuture, TraceExecutor};
+pub(crate) use http1_tracker::{got_conn as http1_got_conn, Reuse as Http1Reuse};
 #[cfg(feature = "rustls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub use maybe_tls::MaybeTlsStream;

@@ -5,20 +5,22 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
+use std::time::Instant;
 
 use http::{Response, Version};
-use httptrace::{BoxError, GotConnInfo, HookKind, TraceError, WroteRequestInfo};
+use httptrace::{BoxError, HookKind, TraceError};
 use hyper_util::client::legacy::connect::CaptureConnection;
 use pin_project_lite::pin_project;
 
-use crate::connect::ConnectionHandle;
+use crate::connect::{http1_got_conn, ConnectionHandle, Http1Reuse};
 use crate::error::TooManyInformational;
 use crate::http_trace::h2_stream::{self, stream_started};
 use crate::http_trace::response_body::{EndOfBody, PutIdle, TracedResponseBody};
 use crate::state::connection::next_stream_seq;
 use crate::state::expect_gate::ExpectGate;
 use crate::state::learned::Learned;
-use crate::state::request::{Milestone, RequestState};
+use crate::state::lifecycle::Written;
+use crate::state::request::RequestState;
 use crate::wire::keep_alive::returns_to_pool;
 use crate::wire::version::protocol_name;
 
@@ -238,14 +240,14 @@ where
             Ok(too_many) => crate::Error::TooManyInformational(*too_many),
             Err(veto) => crate::Error::Aborted(veto),
         };
-        if state.has(Milestone::GotConn) && state.first(Milestone::WroteRequest) {
+        if state.lifecycle.has_conn() && !state.lifecycle.has_written() {
             let why = match &err {
                 crate::Error::Aborted(veto) => {
                     format!("request aborted by a Got1xxResponse hook: {veto}")
                 }
                 other => format!("request aborted: {other}"),
             };
-            state.wrote_request(&WroteRequestInfo::new(Some(TraceError::msg(why))));
+            state.wrote_request(Written::Failed(TraceError::msg(why)));
         }
         state.end_stream();
         state.answered(None);
@@ -295,9 +297,7 @@ where
             let err: BoxError = err.into();
             h2_stream::failed(&state, &*err);
             state.answered(None);
-            if state.has(Milestone::GotConn) && state.first(Milestone::WroteRequest) {
-                state.wrote_request(&WroteRequestInfo::new(Some(TraceError::describe(&*err))));
-            }
+            state.wrote_request(Written::Failed(TraceError::describe(&*err)));
             state.end_stream();
             Err(crate::Error::Service(err))
         }
@@ -308,11 +308,11 @@ where
 /// connector may still run for it. hyper gives a request back to hyper-util (which sends it
 /// again, maybe on a connection it dials) only while no connection task has taken it: on
 /// HTTP/1 until its head is written (its `GotConn`), on HTTP/2 until hyper's connection task
-/// has opened its stream (`Milestone::StreamSlot`); a stream named by hyper-util's capture
-/// has its `GotConn` before that, at the pool's hand-off.
+/// has opened its stream (its slot); a stream named by hyper-util's capture has its `GotConn`
+/// before that, at the pool's hand-off.
 fn needs_lending(state: &RequestState) -> bool {
-    !state.has(Milestone::GotConn)
-        || (state.has(Milestone::Http2) && !state.has(Milestone::StreamSlot))
+    let life = &state.lifecycle;
+    !life.has_conn() || (life.is_stream() && !life.stream_has_slot())
 }
 
 /// Once hyper-util names the request's connection: an HTTP/2 stream starts now; an HTTP/1
@@ -368,7 +368,7 @@ fn named(capture: &CaptureConnection, cleartext_http2: bool) -> Option<Option<Co
 /// (`h2_stream::started_again`). Looked at only once the connection the stream was handed
 /// to has received GOAWAY.
 fn watch_retry(state: &Arc<RequestState>, watch: &mut RetryWatch, seq: u64, cleartext_http2: bool) {
-    if !watch.conn.shared.going_away() || state.has(Milestone::FirstByte) {
+    if !watch.conn.shared.going_away() || state.lifecycle.has_first_byte() {
         return;
     }
     let Some(Some(now)) = named(&watch.capture, cleartext_http2) else {
@@ -387,7 +387,7 @@ fn respond<B>(
     seq: u64,
     withheld: bool,
 ) -> EndOfBody {
-    let handed_over = state.has(Milestone::GotConn);
+    let handed_over = state.lifecycle.has_conn();
     if !handed_over {
         // The request's connection was not named before its response came: report what is
         // known now that the response is here (a connection's handle is in the response
@@ -395,30 +395,27 @@ fn respond<B>(
         if let Some(conn) = res.extensions().get::<ConnectionHandle>() {
             if conn.is_http2() {
                 stream_started(&state, conn, seq);
-            } else if state.first(Milestone::GotConn) {
+            } else {
                 // HTTP/1 whose I/O counted the exchange but did not see the request's head
                 // hand-off (see `handoff.rs`).
                 let reused = conn.requests_served() > 1;
-                state.trace.got_conn(&GotConnInfo::new(
-                    conn.info().clone(),
+                let reuse = Http1Reuse {
                     reused,
-                    reused,
-                    Default::default(),
-                ));
+                    idle_since: reused.then(Instant::now),
+                };
+                http1_got_conn(&state, &conn.shared, reuse);
             }
         }
     }
     h2_stream::responded(&state);
-    if state.first(Milestone::FirstByte) {
-        state.trace.got_first_response_byte();
-    }
+    state.lifecycle.first_byte(&state.trace);
     if let Some(timings) = &state.timings {
         timings.response(res.status(), protocol_name(res.version()));
         res.extensions_mut().insert(timings.clone());
     }
-    if withheld && state.first(Milestone::WroteRequest) {
+    if withheld {
         // The decision not to send the body is the end of writing the request.
-        state.wrote_request(&WroteRequestInfo::new(None));
+        state.wrote_request(Written::Withheld);
     }
     // An HTTP/1 connection whose close is reported learns how this exchange ends. The
     // request's hand-off kept it then; the response's handle names it otherwise.

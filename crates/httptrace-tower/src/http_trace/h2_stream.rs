@@ -24,43 +24,40 @@ use std::time::{Duration, Instant};
 
 use httptrace::{
     GotConnInfo, HookKind, Http2ErrorCode, Http2Sender, Http2StreamOpenedInfo,
-    Http2StreamResetInfo, ResetFrame, WroteRequestInfo,
+    Http2StreamResetInfo, ResetFrame,
 };
 
 use crate::connect::ConnectionHandle;
 use crate::state::connection::{next_stream_seq, ConnShared};
 use crate::state::handle::OpenStream;
-use crate::state::request::{Milestone, RequestState};
+use crate::state::lifecycle::Written;
+use crate::state::request::RequestState;
 use crate::state::serving;
 
 /// The request was handed to HTTP/2 connection `conn`, at some point after stream sequence
-/// number `seq` was current: streams opened before `seq` are others', never its own.
+/// number `seq` was current: streams opened before `seq` are others', never its own. The one
+/// place an HTTP/2 stream gets its `GotConn`.
 pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle, seq: u64) {
-    if !state.first(Milestone::GotConn) {
-        return;
+    let got = state.lifecycle.got_stream(&state.trace, || {
+        let shared = &conn.shared;
+        let handed_before = shared.h2_handoffs.fetch_add(1, Ordering::AcqRel) > 0;
+        let (stream, traced_open) = OpenStream::open(conn);
+        state.hold_stream(stream);
+        // As Go's HTTP/2 transport: reused for every stream after the connection's first;
+        // idle if reused and no other stream is open.
+        let reused = handed_before || shared.opened_before(seq);
+        let was_idle = reused && traced_open == 0 && !shared.open_from_before(seq);
+        let idle_time = if was_idle {
+            shared.idle_since().elapsed()
+        } else {
+            Duration::ZERO
+        };
+        state.stream_times().handed = Some(Instant::now());
+        GotConnInfo::new(conn.info().clone(), reused, was_idle, idle_time)
+    });
+    if got {
+        stream_opened_if_ready(state);
     }
-    let shared = &conn.shared;
-    let handed_before = shared.h2_handoffs.fetch_add(1, Ordering::AcqRel) > 0;
-    let (stream, traced_open) = OpenStream::open(conn);
-    state.hold_stream(stream);
-    // As Go's HTTP/2 transport: reused for every stream after the connection's first; idle
-    // if reused and no other stream is open.
-    let reused = handed_before || shared.opened_before(seq);
-    let was_idle = reused && traced_open == 0 && !shared.open_from_before(seq);
-    let idle_time = if was_idle {
-        shared.idle_since().elapsed()
-    } else {
-        Duration::ZERO
-    };
-    state.stream_times().handed = Some(Instant::now());
-    state.trace.got_conn(&GotConnInfo::new(
-        conn.info().clone(),
-        reused,
-        was_idle,
-        idle_time,
-    ));
-    state.first(Milestone::Http2);
-    stream_opened_if_ready(state);
 }
 
 /// hyper's connection task polled or dropped the request body: the stream has its place on
@@ -68,7 +65,7 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
 /// request's own task never reached that connection task (hyper-util gave it back with an
 /// error): no signal.
 pub(crate) fn slot_taken(state: &Arc<RequestState>) {
-    if state.has(Milestone::StreamSlot) {
+    if state.lifecycle.stream_has_slot() {
         return;
     }
     let serving = serving::connection().filter(|conn| conn.is_http2());
@@ -80,7 +77,7 @@ pub(crate) fn slot_taken(state: &Arc<RequestState>) {
             return;
         }
     }
-    if let Some(conn) = serving.filter(|_| !state.has(Milestone::GotConn)) {
+    if let Some(conn) = serving.filter(|_| !state.lifecycle.has_conn()) {
         // Not named when the body was asked: the streams opened before it was asked are
         // others'.
         let seq = state.stream_times().asked.unwrap_or_else(next_stream_seq);
@@ -107,7 +104,7 @@ pub(crate) fn body_asked(state: &Arc<RequestState>) {
     if !conn.is_http2() {
         return;
     }
-    if !state.has(Milestone::GotConn) {
+    if !state.lifecycle.has_conn() {
         let seq = next_stream_seq();
         state.stream_times().asked = Some(seq);
         stream_started(state, &ConnectionHandle { shared: conn }, seq);
@@ -130,10 +127,11 @@ pub(crate) fn started_again(
     now: &ConnectionHandle,
     seq: u64,
 ) -> bool {
-    if Arc::ptr_eq(before, &now.shared) || !before.going_away() || state.has(Milestone::FirstByte) {
+    if Arc::ptr_eq(before, &now.shared) || !before.going_away() || state.lifecycle.has_first_byte()
+    {
         return false;
     }
-    state.retried();
+    state.lifecycle.retried();
     state
         .trace
         .get_conn(&httptrace::GetConnInfo::new(&now.shared.destination));
@@ -143,7 +141,7 @@ pub(crate) fn started_again(
 
 fn got_slot(state: &RequestState) {
     state.stream_times().slot.get_or_insert_with(Instant::now);
-    if state.first(Milestone::StreamSlot) {
+    if state.lifecycle.stream_got_slot() {
         stream_opened_if_ready(state);
     }
 }
@@ -151,10 +149,7 @@ fn got_slot(state: &RequestState) {
 /// `Http2StreamOpened`, the header fields and `WroteHeaders`, once the request has its
 /// connection (`GotConn`) and its stream its place, whichever is seen last.
 fn stream_opened_if_ready(state: &RequestState) {
-    if !(state.has(Milestone::Http2)
-        && state.has(Milestone::StreamSlot)
-        && state.first(Milestone::StreamOpened))
-    {
+    if !state.lifecycle.open_stream() {
         return;
     }
     let trace = &state.trace;
@@ -174,16 +169,13 @@ fn stream_opened_if_ready(state: &RequestState) {
     if let Some(head) = state.h2_head() {
         head.report_fields(|field| trace.wrote_header_field(field));
     }
-    if state.first(Milestone::WroteHeaders) {
-        trace.wrote_headers();
-    }
-    // hyper reports no 1xx on HTTP/2: the body waits for the timeout or a final response.
-    if state.expects_continue && state.first(Milestone::Wait100Continue) {
-        trace.wait_100_continue();
-    }
-    state.first(Milestone::HeadersReported);
+    // hyper reports no 1xx on HTTP/2: a body held back for `100 Continue` waits for the
+    // timeout or a final response.
+    state
+        .lifecycle
+        .wrote_headers(&state.trace, state.expects_continue);
     wrote_request_if_body_done(state);
-    state.first(Milestone::StreamOpenedDone);
+    state.lifecycle.stream_hooks_fired();
     // The request's own task may be waiting to fire the response's hooks.
     let waiting = state.stream_times().waiting.take();
     if let Some(waker) = waiting {
@@ -195,21 +187,18 @@ fn stream_opened_if_ready(state: &RequestState) {
 /// not while hyper's connection task is firing the stream's (`Http2StreamOpened` to
 /// `WroteRequest`), which come first. Then `waker` is woken once they are done.
 pub(crate) fn stream_hooks_done(state: &RequestState, waker: &Waker) -> bool {
-    let done = |state: &RequestState| {
-        !state.has(Milestone::StreamOpened) || state.has(Milestone::StreamOpenedDone)
-    };
-    if done(state) {
+    if !state.lifecycle.stream_hooks_running() {
         return true;
     }
     state.stream_times().waiting = Some(waker.clone());
     // Done between the first look and the waker's registration: no wake will come.
-    done(state)
+    !state.lifecycle.stream_hooks_running()
 }
 
 /// The response head arrived: the stream certainly had its place, whether or not the body
 /// wrapper was there to tell (a layer between this one and the client may swap the body).
 pub(crate) fn responded(state: &RequestState) {
-    if state.has(Milestone::Http2) && !state.has(Milestone::StreamSlot) {
+    if state.lifecycle.is_stream() && !state.lifecycle.stream_has_slot() {
         got_slot(state);
     }
 }
@@ -217,7 +206,7 @@ pub(crate) fn responded(state: &RequestState) {
 /// The request failed: if its HTTP/2 stream was reset or cut by GOAWAY, `Http2StreamReset`
 /// with the frame's code (read from the h2 error under hyper's).
 pub(crate) fn failed(state: &RequestState, err: &(dyn std::error::Error + 'static)) {
-    if !state.has(Milestone::Http2) || !state.trace.is_set(HookKind::Http2StreamReset) {
+    if !state.lifecycle.is_stream() || !state.trace.is_set(HookKind::Http2StreamReset) {
         return;
     }
     let Some(h2) = std::iter::successors(Some(err), |e| e.source())
@@ -238,21 +227,14 @@ pub(crate) fn failed(state: &RequestState, err: &(dyn std::error::Error + 'stati
         Http2Sender::Client
     };
     let code = Http2ErrorCode(h2.reason().map_or(0x2, u32::from));
-    if state.first(Milestone::StreamReset) {
-        state
-            .trace
-            .http2_stream_reset(&Http2StreamResetInfo::new(code, sender, frame));
-    }
+    let info = Http2StreamResetInfo::new(code, sender, frame);
+    state.lifecycle.stream_reset(&state.trace, &info);
 }
 
 /// `WroteRequest` once both the stream's head is out and its body has ended, whichever of the
 /// two is seen last (they are seen on different tasks).
 pub(crate) fn wrote_request_if_body_done(state: &RequestState) {
-    if state.has(Milestone::Http2)
-        && state.has(Milestone::HeadersReported)
-        && state.has(Milestone::BodyDone)
-        && state.first(Milestone::WroteRequest)
-    {
-        state.wrote_request(&WroteRequestInfo::new(None));
+    if state.lifecycle.is_stream() {
+        state.wrote_request(Written::Complete);
     }
 }

@@ -17,7 +17,7 @@ use std::cell::Cell;
 use crate::http_trace::h2_stream::{body_asked, slot_taken, wrote_request_if_body_done};
 use crate::state::expect_gate::{ExpectGate, Phase};
 use crate::state::handoff;
-use crate::state::request::{Milestone, RequestState};
+use crate::state::request::RequestState;
 
 pin_project! {
     /// A request body as the traced stack sends it. Frames, size hint and end of stream are
@@ -56,7 +56,7 @@ impl Drop for BodyOf {
         // On HTTP/2, hyper's connection task drops it once the stream has its place.
         slot_taken(&self.0);
         // A body that reached its end reports with `WroteRequest`.
-        if !self.0.has(Milestone::BodyDone) {
+        if !self.0.lifecycle.has_body_ended() {
             self.0.request_body_done(Some(BODY_DROPPED));
         }
     }
@@ -94,7 +94,7 @@ impl<B> TracedRequestBody<B> {
     pub fn into_inner(self) -> B {
         if let Some(state) = &self.state {
             // Marked as reported, its drop says nothing.
-            state.0.first(Milestone::RequestBodyDone);
+            state.0.lifecycle.never_report_request_body();
         }
         self.inner
     }
@@ -109,7 +109,7 @@ impl<B: Default> Default for TracedRequestBody<B> {
 /// The body ended (`cut_short`: without sending all of it).
 fn ended(state: &Option<BodyOf>, cut_short: Option<&'static str>) {
     if let Some(BodyOf(state)) = state {
-        if state.first(Milestone::BodyDone) {
+        if state.lifecycle.body_ended() {
             if let Some(timings) = &state.timings {
                 timings.request_body_ended(state.request_bytes.load(Ordering::Relaxed));
             }
@@ -245,7 +245,7 @@ fn offer_until_handed_over(state: &Option<BodyOf>) {
 }
 
 fn offer_until_handed_over_to(state: &Arc<RequestState>) {
-    if !state.has(Milestone::GotConn) {
+    if !state.lifecycle.has_conn() {
         handoff::offer(state);
     }
 }

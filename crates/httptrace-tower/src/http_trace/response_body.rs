@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 use crate::connect::ConnectionHandle;
 use crate::state::connection::ExchangeEnd;
 use crate::state::expect_gate::ExpectGate;
-use crate::state::request::{Milestone, RequestState};
+use crate::state::request::RequestState;
 use crate::wire::keep_alive::{BODY_FAILED, DROPPED_UNREAD};
 
 /// Why the connection is not reused after a request whose body was withheld.
@@ -74,7 +74,7 @@ impl EndOfBody {
     /// The body ended, cut short by `cut_short` if it did not reach its end. The error is
     /// only made when it is reported (a body that ended normally is dropped after).
     fn ended(&self, cut_short: Option<&'static str>) {
-        if self.state.first(Milestone::ResponseEnded) {
+        if self.state.lifecycle.response_ended() {
             self.report(cut_short);
         }
         self.state.end_stream();
@@ -93,7 +93,7 @@ impl EndOfBody {
                 _ => ExchangeEnd::NotReusable,
             });
         }
-        // `report` runs once per response (`Milestone::ResponseEnded`), so `PutIdleConn` does too.
+        // `report` runs once per response (`Lifecycle::response_ended`), so `PutIdleConn` does too.
         if !matches!(self.put_idle, PutIdle::Never) {
             let pool_gone = || {
                 self.state
@@ -181,7 +181,7 @@ impl<B> TracedResponseBody<B> {
     pub fn into_inner(mut self) -> B {
         if let Some(end) = self.end.take() {
             // Nobody will see the end now: say nothing rather than something false.
-            end.state.first(Milestone::ResponseEnded);
+            end.state.lifecycle.response_ended();
             end.state.end_stream();
         }
         self.inner

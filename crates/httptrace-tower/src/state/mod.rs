@@ -11,6 +11,7 @@ pub(crate) mod ids;
 pub(crate) mod in_effect;
 pub(crate) mod informational;
 pub(crate) mod learned;
+pub(crate) mod lifecycle;
 pub(crate) mod request;
 pub(crate) mod serving;
 pub(crate) mod stats;

@@ -1,27 +1,28 @@
 //! What one traced request shares between its future, its bodies and the connection that
 //! carries it: the effective trace and which once-only hooks have fired.
 
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Waker;
 
 use bytes::Buf;
 use http_body::Frame;
-use httptrace::{
-    BodyDoneInfo, BoxError, ClientTrace, HookKind, TimingsRecorder, TraceError, WroteRequestInfo,
-};
+use httptrace::{BoxError, ClientTrace, HookKind, TimingsRecorder};
 
 use crate::state::call::CallState;
 use crate::state::connection::ConnShared;
 use crate::state::handle::OpenStream;
 use crate::state::ids::{next_request_id, EnteredRequest, RequestId};
 use crate::state::learned::Learned;
+use crate::state::lifecycle::{Lifecycle, Written};
 use crate::wire::h2_head::H2Head;
 
 pub(crate) struct RequestState {
     pub(crate) id: RequestId,
     pub(crate) trace: ClientTrace,
-    fired: AtomicU16,
+    /// Which of the attempt's once-only events happened; the only caller of Go's hooks from
+    /// `GotConn` to `GotFirstResponseByte`.
+    pub(crate) lifecycle: Lifecycle,
     /// The request said `Expect: 100-continue` and has a body to hold back.
     pub(crate) expects_continue: bool,
     /// For `WroteHeaderField` if the request goes out as an HTTP/2 stream.
@@ -105,36 +106,6 @@ struct Abort {
     waker: Option<Waker>,
 }
 
-/// Once-only events, as bits of `RequestState::fired`.
-#[derive(Clone, Copy)]
-pub(crate) enum Milestone {
-    GotConn = 1,
-    WroteHeaders = 2,
-    BodyDone = 4,
-    WroteRequest = 8,
-    FirstByte = 16,
-    /// Not a hook: hyper's HTTP/2 connection task polled or dropped the request body, which
-    /// it does once the stream has its place (`h2_stream::slot_taken`).
-    StreamSlot = 32,
-    /// Not a hook: the request went out as an HTTP/2 stream.
-    Http2 = 64,
-    /// Not a hook: `WroteHeaders` has returned (so `WroteRequest`, fired from another task,
-    /// cannot overtake it).
-    HeadersReported = 128,
-    Wait100Continue = 256,
-    /// The request body's end has been reported (`RequestBodyDone`).
-    RequestBodyDone = 512,
-    /// The response body's end has been reported (`PutIdleConn`, `ResponseBodyDone`).
-    ResponseEnded = 1024,
-    /// `Http2StreamOpened`.
-    StreamOpened = 2048,
-    /// `Http2StreamReset`.
-    StreamReset = 4096,
-    /// Not a hook: the hooks that follow `Http2StreamOpened` (fired from hyper's connection
-    /// task) have all returned.
-    StreamOpenedDone = 8192,
-}
-
 /// When an HTTP/2 stream was handed to its connection (`GotConn`) and got its place there,
 /// and who took it (`h2_stream.rs`).
 #[derive(Default)]
@@ -186,7 +157,7 @@ impl RequestState {
         RequestState {
             id: next_request_id(),
             trace,
-            fired: AtomicU16::new(0),
+            lifecycle: Lifecycle::default(),
             expects_continue,
             h2_head,
             stream: Mutex::new(None),
@@ -268,25 +239,18 @@ impl RequestState {
         }
     }
 
-    /// `RequestBodyDone`, once: `cut_short` says why the body did not reach its end.
-    ///
-    /// A body that reached its end (`Milestone::BodyDone`) reports with `WroteRequest`
-    /// ([`wrote_request`](Self::wrote_request)), when its end is on the wire: hyper may take
-    /// a whole body before writing a byte of the head.
+    /// `RequestBodyDone`, once: `cut_short` says why the body did not reach its end. A body
+    /// that reached its end reports with `WroteRequest`, when its end is on the wire.
     pub(crate) fn request_body_done(&self, cut_short: Option<&'static str>) {
-        if self.trace.is_set(HookKind::RequestBodyDone) && self.first(Milestone::RequestBodyDone) {
-            let bytes = self.request_bytes.load(Ordering::Relaxed);
-            let err = cut_short.map(TraceError::msg);
-            self.trace.request_body_done(&BodyDoneInfo::new(bytes, err));
-        }
+        let bytes = self.request_bytes.load(Ordering::Relaxed);
+        self.lifecycle
+            .request_body_done(&self.trace, bytes, cut_short);
     }
 
-    /// `WroteRequest`, after the `RequestBodyDone` of a body that reached its end.
-    pub(crate) fn wrote_request(&self, info: &WroteRequestInfo) {
-        if self.has(Milestone::BodyDone) {
-            self.request_body_done(None);
-        }
-        self.trace.wrote_request(info);
+    /// `WroteRequest`, if the attempt's lifecycle allows it now (see `Lifecycle`).
+    pub(crate) fn wrote_request(&self, written: Written) -> bool {
+        let bytes = self.request_bytes.load(Ordering::Relaxed);
+        self.lifecycle.wrote_request(&self.trace, written, bytes)
     }
 
     /// A hook vetoed the request: its future fails with `veto` (the first veto wins).
@@ -346,36 +310,11 @@ impl RequestState {
 
     /// The request's HTTP/2 stream is over (its response ended, failed or was dropped).
     pub(crate) fn end_stream(&self) {
-        if !self.has(Milestone::Http2) {
+        if !self.lifecycle.is_stream() {
             return; // only an HTTP/2 stream is held
         }
         let stream = self.stream.lock().unwrap_or_else(|e| e.into_inner()).take();
         drop(stream);
-    }
-
-    /// hyper-util sends the request again on another connection (see `future.rs`): the
-    /// attempt's once-only events may fire again for the new one.
-    pub(crate) fn retried(&self) {
-        let again = [
-            Milestone::GotConn,
-            Milestone::Http2,
-            Milestone::WroteHeaders,
-            Milestone::HeadersReported,
-            Milestone::Wait100Continue,
-            Milestone::WroteRequest,
-        ];
-        let bits = again.iter().fold(0, |bits, event| bits | *event as u16);
-        self.fired.fetch_and(!bits, Ordering::AcqRel);
-    }
-
-    /// Marks `event`; true the first time only.
-    pub(crate) fn first(&self, event: Milestone) -> bool {
-        let bit = event as u16;
-        self.fired.fetch_or(bit, Ordering::AcqRel) & bit == 0
-    }
-
-    pub(crate) fn has(&self, event: Milestone) -> bool {
-        self.fired.load(Ordering::Acquire) & event as u16 != 0
     }
 
     /// Runs the request's synchronous work (a `poll` of the inner client) with its trace and
@@ -399,7 +338,7 @@ impl httptrace::instrument::HoldsTrace for RequestState {
 impl Drop for RequestState {
     fn drop(&mut self) {
         // A body that ended, on a request that never reported `WroteRequest`.
-        if self.has(Milestone::BodyDone) {
+        if self.lifecycle.has_body_ended() {
             self.request_body_done(None);
         }
     }
