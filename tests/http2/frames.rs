@@ -10,7 +10,7 @@ use httptrace::{
     with_client_trace, ClientTrace, EventKind, EventLog, Http2ErrorCode, Http2GoAwayInfo,
     Http2Sender, Http2StreamResetInfo, ResetFrame, TimingsRecorder,
 };
-use httptrace_tower::{HttpTrace, TraceConnector};
+use httptrace_tower::{ConnectionStats, HttpTrace, TraceConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use support::h2_raw::{raw_h2_server, raw_h2_server_with, Act, Heard, GOAWAY_DEBUG};
@@ -18,13 +18,26 @@ use support::*;
 
 /// hyper-util's pool over our connector, HTTP/2 by prior knowledge, `trace` on the layer.
 fn h2_client(trace: ClientTrace) -> TestClient {
+    h2_client_over(TraceConnector::new(dialer(TestResolver::new())), trace)
+}
+
+fn h2_client_over(connector: TestConnector, trace: ClientTrace) -> TestClient {
     HttpTrace::new(
         Client::builder(TokioExecutor::new())
             .http2_only(true)
-            .build(TraceConnector::new(dialer(TestResolver::new()))),
+            .build(connector),
         trace,
     )
     .record_timings()
+}
+
+/// Traced streams waiting for their place, over every destination `stats` lists.
+fn streams_waiting(stats: &ConnectionStats) -> u64 {
+    stats
+        .snapshot()
+        .iter()
+        .map(|d| d.http2_streams_waiting)
+        .sum()
 }
 
 fn h2_get(url: &str, log: &EventLog) -> http::Request<http_body_util::Full<bytes::Bytes>> {
@@ -174,7 +187,9 @@ async fn a_request_waits_for_a_free_stream_under_max_concurrent_streams_1() {
     })
     .await;
     let url = format!("http://{}/", server.addr);
-    let client = Arc::new(h2_client(ClientTrace::new()));
+    let connector = TraceConnector::new(dialer(TestResolver::new()));
+    let stats = connector.stats();
+    let client = Arc::new(h2_client_over(connector, ClientTrace::new()));
     // The first stream, answered: the client has read the server's SETTINGS.
     let first = EventLog::new();
     let res = within("the first stream", client.request(h2_get(&url, &first))).await;
@@ -215,6 +230,7 @@ async fn a_request_waits_for_a_free_stream_under_max_concurrent_streams_1() {
         ["GetConn", "GotConn"],
         "nothing of B is written while A holds the only stream"
     );
+    assert_eq!(streams_waiting(&stats), 1, "the client's stats see B wait");
     let released_at = Instant::now();
     server.release();
     within("A", a).await.unwrap();
@@ -222,6 +238,7 @@ async fn a_request_waits_for_a_free_stream_under_max_concurrent_streams_1() {
     let recorder = res.extensions().get::<TimingsRecorder>().cloned().unwrap();
     read_body(res.into_body()).await;
     let timings = recorder.timings();
+    assert_eq!(streams_waiting(&stats), 0, "B had its place");
 
     let events = log.take();
     let mut expected = opened_stream();

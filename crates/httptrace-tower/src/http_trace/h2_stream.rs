@@ -52,7 +52,14 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
         } else {
             Duration::ZERO
         };
-        state.stream_times().handed = Some(Instant::now());
+        let mut times = state.stream_times();
+        times.handed = Some(Instant::now());
+        times.stop_waiting(); // on the connection of an attempt before, if any
+        if times.slot.is_none() && shared.stats.is_some() {
+            shared.stream_waiting(true);
+            times.counted_waiting = Some(shared.clone());
+        }
+        drop(times);
         GotConnInfo::new(conn.info().clone(), reused, was_idle, idle_time)
     });
     if got {
@@ -140,7 +147,11 @@ pub(crate) fn started_again(
 }
 
 fn got_slot(state: &RequestState) {
-    state.stream_times().slot.get_or_insert_with(Instant::now);
+    {
+        let mut times = state.stream_times();
+        times.slot.get_or_insert_with(Instant::now);
+        times.stop_waiting();
+    }
     if state.lifecycle.stream_got_slot() {
         stream_opened_if_ready(state);
     }

@@ -352,6 +352,14 @@ impl ConnShared {
         }
     }
 
+    /// A traced request's stream starts (`true`) or stops (`false`) waiting for its place
+    /// on this connection.
+    pub(crate) fn stream_waiting(&self, waiting: bool) {
+        if let Some(entry) = &self.stats {
+            entry.counters.stream_waiting(waiting);
+        }
+    }
+
     /// The connection's I/O was unwrapped: no longer counted open.
     pub(crate) fn released(&self) {
         self.leave_stats(None);

@@ -118,6 +118,25 @@ pub(crate) struct StreamTimes {
     /// The request's own task, waiting for the stream's hooks to be done
     /// (`h2_stream::stream_hooks_done`).
     pub(crate) waiting: Option<std::task::Waker>,
+    /// The connection whose stats count this stream waiting for its place, until it has it.
+    pub(crate) counted_waiting: Option<Arc<ConnShared>>,
+}
+
+/// A request dropped while its stream waited (cancelled, say) stops waiting.
+impl Drop for StreamTimes {
+    fn drop(&mut self) {
+        self.stop_waiting();
+    }
+}
+
+impl StreamTimes {
+    /// The stream stops waiting for its place (it has it, it was sent elsewhere, or it is
+    /// over): its connection's stats no longer count it.
+    pub(crate) fn stop_waiting(&mut self) {
+        if let Some(conn) = self.counted_waiting.take() {
+            conn.stream_waiting(false);
+        }
+    }
 }
 
 /// What a request's state is made of.
@@ -313,6 +332,7 @@ impl RequestState {
         if !self.lifecycle.is_stream() {
             return; // only an HTTP/2 stream is held
         }
+        self.stream_times().stop_waiting();
         let stream = self.stream.lock().unwrap_or_else(|e| e.into_inner()).take();
         drop(stream);
     }

@@ -29,6 +29,7 @@ pub(crate) struct Counters {
     http2_open: AtomicU64,
     http2_active: AtomicU64,
     http2_streams_open: AtomicU64,
+    http2_streams_waiting: AtomicU64,
     dials_made: AtomicU64,
     dials_failed: AtomicU64,
     requests: AtomicU64,
@@ -136,6 +137,7 @@ impl ConnectionStats {
                     http2_open: n(&c.http2_open),
                     http2_active: n(&c.http2_active),
                     http2_streams_open: n(&c.http2_streams_open),
+                    http2_streams_waiting: n(&c.http2_streams_waiting),
                     dialing: n(&c.dialing),
                     dials_made: n(&c.dials_made),
                     dials_failed: n(&c.dials_failed),
@@ -195,6 +197,15 @@ impl Counters {
         }
     }
 
+    /// A traced request's stream starts (`true`) or stops (`false`) waiting for its place.
+    pub(crate) fn stream_waiting(&self, waiting: bool) {
+        if waiting {
+            self.http2_streams_waiting.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.http2_streams_waiting.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
     /// An HTTP/2 connection closes: it and its streams are no longer open.
     pub(crate) fn http2_closed(&self, streams_open: usize) {
         self.streams(streams_open, 0);
@@ -219,6 +230,10 @@ pub struct DestinationStats {
     pub http2_active: u64,
     /// HTTP/2 streams open, from the frames both sides sent.
     pub http2_streams_open: u64,
+    /// Traced requests handed to an HTTP/2 connection whose stream waits for a place under
+    /// the server's `SETTINGS_MAX_CONCURRENT_STREAMS` (from `GotConn` to `Http2StreamOpened`).
+    /// An untraced request's wait happens inside h2, out of sight: it is not counted.
+    pub http2_streams_waiting: u64,
     /// Dials under way.
     pub dialing: u64,
     /// Dials that made a connection.
