@@ -130,6 +130,7 @@ impl Wire {
                 shared.speaks_http2();
                 Wire::Http2(Http2Frames::from_preface())
             } else {
+                serving::speaks_http1(shared);
                 Wire::Http1(Http1Tracker::new())
             };
         }

@@ -12,7 +12,7 @@
 //! that made it; each executor task's poll starts with it cleared, and the next connection
 //! made replaces it), [`SERVING`] for one poll of a connection's task.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Weak};
 
 use crate::state::connection::ConnShared;
@@ -22,6 +22,8 @@ thread_local! {
     static MADE: RefCell<Option<Weak<ConnShared>>> = const { RefCell::new(None) };
     /// The connection whose task is being polled on this thread.
     static SERVING: RefCell<Option<Weak<ConnShared>>> = const { RefCell::new(None) };
+    /// The connection served in this poll turned out to speak HTTP/1 (see [`speaks_http1`]).
+    static SETTLED_HTTP1: Cell<bool> = const { Cell::new(false) };
 }
 
 /// `conn` was made, or writes before its first read, in the poll running now: tasks spawned
@@ -59,11 +61,35 @@ pub(crate) fn connection() -> Option<Arc<ConnShared>> {
     SERVING.with_borrow(|serving| serving.as_ref().and_then(Weak::upgrade))
 }
 
+/// `conn`, whose I/O is writing, speaks HTTP/1: if it is the connection served in this poll,
+/// its task stops putting it in effect after the poll. An HTTP/1 request learns its
+/// connection from the connection's I/O (`handoff.rs`), not from the task; only the task's
+/// first poll that writes, where hyper asks the first request's body, tells the layer that
+/// its client spawns through a `TraceExecutor`.
+pub(crate) fn speaks_http1(conn: &Arc<ConnShared>) {
+    let served_here = SERVING.with_borrow(|serving| {
+        serving
+            .as_ref()
+            .is_some_and(|s| std::ptr::eq(s.as_ptr(), Arc::as_ptr(conn)))
+    });
+    if served_here {
+        SETTLED_HTTP1.set(true);
+    }
+}
+
 /// Runs `poll` with `conn` as the connection served (none: a task that serves none), and
 /// nothing made before it. `conn` is moved into effect and back, not cloned: a connection's
 /// tasks are polled often, and a count shared by all of them would be touched each time.
+///
+/// A task that serves no connection (or no longer: an HTTP/1 connection's) is polled with
+/// nothing more than the clearing of [`MADE`]: the connection served is already none, since
+/// every task's poll puts back what it found (an executor that polls one spawned task inside
+/// another's poll would show the outer task's connection to the inner one).
 pub(crate) fn serve<R>(conn: &mut Option<Weak<ConnShared>>, poll: impl FnOnce() -> R) -> R {
     poll_ended();
+    if conn.is_none() {
+        return poll();
+    }
     let previous = SERVING.with_borrow_mut(|serving| std::mem::replace(serving, conn.take()));
     let _restore = Restore { previous, conn };
     poll()
@@ -79,6 +105,11 @@ struct Restore<'a> {
 impl Drop for Restore<'_> {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        *self.conn = SERVING.with_borrow_mut(|serving| std::mem::replace(serving, previous));
+        let served = SERVING.with_borrow_mut(|serving| std::mem::replace(serving, previous));
+        *self.conn = if SETTLED_HTTP1.replace(false) {
+            None
+        } else {
+            served
+        };
     }
 }
