@@ -13,6 +13,7 @@ use hyper_util::rt::TokioIo;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
+use super::tokio_side::TokioSide;
 use super::traced_io::{Negotiated, TracedIo};
 use crate::state::connection::{CloseWatch, ConnShared, StatsEntry};
 use crate::state::handle::ConnectionHandle;
@@ -111,7 +112,7 @@ impl<C> TraceConnector<C> {
 impl<C> Service<Uri> for TraceConnector<C>
 where
     C: Service<Uri>,
-    C::Response: Read + Write + Connection + Unpin,
+    C::Response: Read + Write + Connection + Unpin + 'static,
 {
     type Response = TracedConnection<C::Response>;
     type Error = C::Error;
@@ -173,7 +174,7 @@ impl<F> std::fmt::Debug for TraceConnectorFuture<F> {
 impl<F, R, E> Future for TraceConnectorFuture<F>
 where
     F: Future<Output = Result<R, E>>,
-    R: Read + Write + Connection + Unpin,
+    R: Read + Write + Connection + Unpin + 'static,
 {
     type Output = Result<TracedConnection<R>, E>;
 
@@ -220,7 +221,7 @@ where
             http2: connected.is_negotiated_h2(),
             handle_everywhere: *this.handle_everywhere,
         };
-        let traced = TracedIo::new(TokioIo::new(io), shared, negotiated);
+        let traced = TracedIo::new(TokioSide::new(io), shared, negotiated);
         Poll::Ready(Ok(TracedConnection {
             io: TokioIo::new(traced),
         }))
@@ -259,7 +260,7 @@ pin_project! {
     /// (unless [`TraceConnector::http2_only_by_alpn`] says it need not be).
     pub struct TracedConnection<R> {
         #[pin]
-        io: TokioIo<TracedIo<TokioIo<R>>>,
+        io: TokioIo<TracedIo<TokioSide<R>>>,
     }
 }
 
@@ -268,15 +269,17 @@ impl<R> TracedConnection<R> {
     pub fn handle(&self) -> ConnectionHandle {
         self.io.inner().handle()
     }
+}
 
+impl<R: 'static> TracedConnection<R> {
     /// The connector's own connection.
     pub fn get_ref(&self) -> &R {
-        self.io.inner().get_ref().inner()
+        self.io.inner().get_ref().get_ref()
     }
 
     /// The connector's own connection; bytes moved through it directly are not traced.
     pub fn get_mut(&mut self) -> &mut R {
-        self.io.inner_mut().get_mut().inner_mut()
+        self.io.inner_mut().get_mut().get_mut()
     }
 
     /// Unwraps the connector's own connection.
@@ -291,7 +294,7 @@ impl<R: Connection> Connection for TracedConnection<R> {
     }
 }
 
-impl<R: Read> Read for TracedConnection<R> {
+impl<R: Read + Unpin + 'static> Read for TracedConnection<R> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -301,7 +304,7 @@ impl<R: Read> Read for TracedConnection<R> {
     }
 }
 
-impl<R: Write> Write for TracedConnection<R> {
+impl<R: Write + Unpin + 'static> Write for TracedConnection<R> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

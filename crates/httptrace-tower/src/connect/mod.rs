@@ -20,6 +20,7 @@ mod maybe_tls;
 mod resolver;
 #[cfg(feature = "rustls")]
 mod tls;
+mod tokio_side;
 mod traced_io;
 
 pub use crate::state::connection::live_connection_states;
