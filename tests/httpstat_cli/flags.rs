@@ -103,7 +103,7 @@ async fn write_out_prints_each_variable_as_curl_does() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     let stderr = String::from_utf8(out.stderr).unwrap();
     let json: Value = serde_json::from_str(stderr.strip_prefix("to stderr ").unwrap()).unwrap();
-    assert_eq!(json["http_code"], "200");
+    assert_eq!(json["http_code"], 200, "a number, as curl's");
     assert_eq!(json["num_connects"], 1);
     assert!(json["time_total"].as_f64().unwrap() > 0.0);
 }
@@ -151,7 +151,7 @@ async fn resolve_answers_the_lookup_for_its_host_and_port() {
     // For another port it does not apply.
     let other = format!("api.test:{}:127.0.0.1", port.wrapping_add(1));
     let out = run(&["--resolve", &other, &url]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(6), "curl's: could not resolve");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,7 +161,11 @@ async fn insecure_goes_on_past_an_unknown_authority_and_says_so() {
         TestServer::start_tls(pki.server_config(pki.leaf(&["localhost"], false), &[b"h2"])).await;
     let url = server.url("localhost", "/");
     let refused = run(&[&url]);
-    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(
+        refused.status.code(),
+        Some(60),
+        "curl's: the peer's certificate"
+    );
     let stderr = String::from_utf8(refused.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     let stdout = ok(&run(&[
@@ -425,7 +429,7 @@ async fn request_flags_reach_the_server_and_secrets_stay_redacted() {
 
     // -m: a request past its time fails, one line.
     let out = run(&["-m", "0.05", &server.url("127.0.0.1", "/slow")]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(28), "curl's: timed out");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("timed out after"), "{stderr}");
 }
@@ -457,7 +461,7 @@ async fn several_urls_share_one_client_and_a_stalled_connect_gives_up() {
         "0.2",
         &format!("http://127.0.0.1:{port}/"),
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(28), "curl's: timed out");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("timed out"), "{stderr}");

@@ -1,4 +1,5 @@
 //! The `httpstat` tool, run as users run it.
 
+mod curl_compat;
 mod flags;
 mod runs;

@@ -185,10 +185,17 @@ fn an_untrusted_certificate_exits_non_zero_with_one_line() {
         .arg(server.url("127.0.0.1", "/"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(60),
+        "curl's: the peer's certificate"
+    );
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    assert!(
+        stderr.starts_with("httpstat: (60) SSL certificate problem: "),
+        "{stderr}"
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("TLS handshake failed"), "{stdout}");
 }
@@ -232,11 +239,11 @@ fn a_refused_port_exits_non_zero_with_one_line() {
         .arg(format!("http://127.0.0.1:{port}/"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(7), "curl's: could not connect");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with("httpstat: ") && stderr.contains("Connection refused"),
+        stderr.starts_with("httpstat: (7) ") && stderr.contains("Connection refused"),
         "{stderr}"
     );
 }
@@ -472,10 +479,17 @@ fn help_is_printed_and_a_bad_url_is_one_line() {
         "http:///path",
     ] {
         let out = httpstat().arg(bad).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{bad}: curl's code for a bad URL"
+        );
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{bad}: {stderr}");
-        assert!(stderr.starts_with("httpstat: bad URL"), "{bad}: {stderr}");
+        assert!(
+            stderr.starts_with("httpstat: (3) URL using bad/illegal format or missing URL: "),
+            "{bad}: {stderr}"
+        );
     }
 }
 

@@ -11,13 +11,21 @@ With no URL, starts a plain HTTP server (reached as localhost, so the DNS lookup
 an HTTPS one (HTTP/2 by ALPN) on loopback, and sends two requests to each: a fresh and a
 reused connection.
 
--w variables are curl's, with these differences: times are measured from the hooks (time_*
-in seconds with microsecond digits; a phase that did not happen repeats the mark before it,
-as curl's cumulative times do, and time_appconnect is 0 without TLS); time_queue is the time
-waiting for a connection (the pool, or a dial started by another request); num_retries is
-always 0 (httpstat never retries); size_header counts the status line and header lines as
-HTTP/1.1 would carry them, for HTTP/2 too; ssl_verify_result is 0 when the certificate
-verified and 1 when it did not (only with -k can the request then go on).
+-w variables are curl 8's, %{json} with curl's keys and types, and the forms %header{name},
+%output{file} (%output{>>file} appends) and %time{format}. Times are measured from the hooks
+(time_* in seconds with microsecond digits; a phase that did not happen repeats the mark
+before it, as curl's cumulative times do; time_appconnect is 0 without TLS); size_header and
+size_request count heads as HTTP/1.1 carries them, for HTTP/2 too; ssl_verify_result is
+OpenSSL's code, as curl's (20: unknown issuer, 19: self-signed in the chain, 18:
+self-signed, 10: expired, 62: name mismatch); %{certs} is empty (num_certs counts the chain).
+Exit codes are curl's (3 bad URL, 6 lookup, 7 connect, 22 -f, 28 timeout, 35 TLS, 47
+redirects, 52 empty reply, 56 receive, 60 certificate), with curl's one-line error on stderr
+and the phase it failed in.
+
+Our own -w variables, only the hooks know: %{httptrace.reused} (1 if the connection was
+reused), %{httptrace.idle_time} (how long it had been idle), %{httptrace.stream_wait} (an
+HTTP/2 stream's wait for a place under the server's limit), %{httptrace.server_timing} (the
+answer's Server-Timing).
 
 Values of authorization, proxy-authorization, cookie and set-cookie are shown as [redacted],
 a URL's user:password as REDACTED:REDACTED and its signature parameters (X-Amz-Signature,
@@ -62,6 +70,13 @@ pub(crate) struct Args {
     /// Print secrets (sensitive headers, URL userinfo, signatures) as they are
     #[arg(long, help_heading = "Output")]
     pub(crate) reveal_sensitive: bool,
+    /// Quiet, as curl's -s: no waterfall and no error line; the body goes to stdout
+    /// (unless -o), so `httpstat -s -o /dev/null -w FORMAT URL` prints what curl prints
+    #[arg(short = 's', long, help_heading = "Output")]
+    pub(crate) silent: bool,
+    /// With -s, still print the error line
+    #[arg(short = 'S', long, help_heading = "Output")]
+    pub(crate) show_error: bool,
     /// Print a completion script for SHELL and exit
     #[arg(long, value_name = "SHELL", help_heading = "Output")]
     pub(crate) completions: Option<clap_complete::Shell>,
@@ -160,7 +175,8 @@ pub(crate) struct Args {
     /// Give up a request (body included) after SECONDS
     #[arg(short = 'm', long, value_name = "SECONDS", help_heading = "Connection")]
     pub(crate) max_time: Option<f64>,
-    /// Give up connecting (lookup included) after SECONDS
+    /// Give up connecting after SECONDS: lookup, TCP, a proxy's tunnel and TLS together
+    /// (without it, a TLS handshake gives up after 10 s)
     #[arg(long, value_name = "SECONDS", help_heading = "Connection")]
     pub(crate) connect_timeout: Option<f64>,
     /// Go through this HTTP proxy, with a CONNECT tunnel for every URL (curl's -p)
@@ -181,6 +197,20 @@ pub(crate) struct Args {
     /// Offer only HTTP/2 by ALPN; on http:// speak it without asking (prior knowledge)
     #[arg(long, help_heading = "Connection")]
     pub(crate) http2: bool,
+
+    /// Fail on an answer of 400 or more: no body, curl's exit code 22
+    #[arg(short = 'f', long, help_heading = "Request")]
+    pub(crate) fail: bool,
+    /// Try a transient failure again, up to N times: a timeout, or an answer of 408, 429,
+    /// 500, 502, 503 or 504 (curl's rules)
+    #[arg(long, value_name = "N", default_value_t = 0, help_heading = "Request")]
+    pub(crate) retry: u32,
+    /// Wait SECONDS before each retry (default: 1 s, doubling each time; Retry-After wins)
+    #[arg(long, value_name = "SECONDS", help_heading = "Request")]
+    pub(crate) retry_delay: Option<f64>,
+    /// Start no retry after SECONDS since the first attempt
+    #[arg(long, value_name = "SECONDS", help_heading = "Request")]
+    pub(crate) retry_max_time: Option<f64>,
 
     /// Send each URL N times (on one client: see the connection reused)
     #[arg(

@@ -11,6 +11,7 @@ use httptrace::{with_client_trace, Event, EventKind, EventLog, Timings, TimingsR
 use tokio::io::AsyncWriteExt;
 
 use crate::connect::{Stat, TunnelTimes, VerifyFailed};
+use crate::failure::{chain_text, Failure};
 use crate::options::Options;
 
 /// A response's head, and what became of its body.
@@ -33,6 +34,8 @@ pub(crate) struct Hop {
     pub(crate) events: Vec<Event>,
     pub(crate) answer: Option<Answer>,
     pub(crate) error: Option<String>,
+    /// Why it failed, as curl numbers it.
+    pub(crate) failure: Option<Failure>,
     pub(crate) timings: Option<Timings>,
     pub(crate) request_body_bytes: u64,
     /// `-k` let an unverified certificate through on this hop's handshake.
@@ -65,6 +68,13 @@ pub(crate) struct Exchange {
     pub(crate) hops: Vec<Hop>,
     /// From the first hop's start to the last one's end.
     pub(crate) total: Duration,
+    /// The URL as given, and its place among the run's URLs (from 0).
+    pub(crate) url: String,
+    pub(crate) urlnum: usize,
+    /// Why it failed, as curl numbers it: the last hop's failure, or `-f`'s or `-L`'s.
+    pub(crate) failure: Option<Failure>,
+    /// `--retry`: the attempts made before this one.
+    pub(crate) retries: u32,
 }
 
 impl Exchange {
@@ -73,7 +83,27 @@ impl Exchange {
     }
 
     pub(crate) fn failed(&self) -> bool {
-        self.last().error.is_some()
+        self.failure.is_some()
+    }
+
+    /// Where the last answer redirects to, followed or not (curl's `redirect_url`).
+    pub(crate) fn redirect_url(&self) -> Option<String> {
+        let last = self.last();
+        let answer = last.answer.as_ref()?;
+        if !matches!(answer.status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+            return None;
+        }
+        let location = answer.headers.get(http::header::LOCATION)?.to_str().ok()?;
+        resolve_location(&last.url.parse().ok()?, location)
+    }
+
+    /// Whether `--retry` may try again: a timeout, or an answer curl calls transient.
+    pub(crate) fn is_transient(&self) -> bool {
+        if self.failure.as_ref().is_some_and(Failure::is_transient) {
+            return true;
+        }
+        let status = self.last().answer.as_ref().map(|a| a.status.as_u16());
+        matches!(status, Some(408 | 429 | 500 | 502 | 503 | 504))
     }
 }
 
@@ -117,15 +147,30 @@ pub(crate) struct Sender<'a> {
     pub(crate) verify_failed: &'a Arc<VerifyFailed>,
     pub(crate) tunnels: &'a Arc<TunnelTimes>,
     /// `-o`: every body goes there, one after another.
-    pub(crate) body_to: Option<&'a tokio::sync::Mutex<tokio::fs::File>>,
+    pub(crate) body_to: Option<&'a tokio::sync::Mutex<BodySink>>,
 }
 
 impl Sender<'_> {
-    /// Sends `url` (and, with `-L`, the redirects from it) as request number `n`.
-    pub(crate) async fn exchange(&self, url: &str, n: u64) -> Exchange {
+    /// Sends `url`, the run's URL number `urlnum` (and, with `-L`, the redirects from it), as
+    /// request number `n`.
+    pub(crate) async fn exchange(&self, url: &str, urlnum: usize, n: u64) -> Exchange {
         let o = self.options;
         let started = Instant::now();
         let mut hops = Vec::new();
+        let input = url.to_owned();
+        let mut failure = None;
+        if let Err(why) = crate::options::check_url(url) {
+            let mut hop = Hop::unsent(n, url, o.method.clone());
+            hop.error = Some(why.clone());
+            return Exchange {
+                hops: vec![hop],
+                total: Duration::ZERO,
+                url: input,
+                urlnum,
+                failure: Some(Failure::bad_url(&why)),
+                retries: 0,
+            };
+        }
         let mut url = url.to_owned();
         let mut method = o.method.clone();
         let mut body = o.data.clone();
@@ -136,10 +181,21 @@ impl Sender<'_> {
                 .await;
             let from: http::Uri = url.parse().expect("checked before it was sent");
             let next = match o.follow {
-                Some(max) if hops.len() < max as usize => next_hop(&hop, &from),
-                _ => None,
+                Some(max) => next_hop(&hop, &from).filter(|_| {
+                    let within = hops.len() < max as usize;
+                    if !within {
+                        failure = Some(Failure::too_many_redirects(max));
+                    }
+                    within
+                }),
+                None => None,
             };
+            let failed = hop.failure.clone();
             hops.push(hop);
+            if failed.is_some() {
+                failure = failed;
+                break;
+            }
             let Some((next_url, next_method)) = next else {
                 break;
             };
@@ -162,6 +218,10 @@ impl Sender<'_> {
         Exchange {
             hops,
             total: started.elapsed(),
+            url: input,
+            urlnum,
+            failure,
+            retries: 0,
         }
     }
 
@@ -176,16 +236,8 @@ impl Sender<'_> {
         let o = self.options;
         let log = EventLog::new();
         let mut hop = Hop {
-            n,
-            url: url.to_owned(),
-            method: method.clone(),
-            events: Vec::new(),
-            answer: None,
-            error: None,
-            timings: None,
             request_body_bytes: body.as_ref().map_or(0, |b| b.len() as u64),
-            verify_failed: false,
-            tunnel: None,
+            ..Hop::unsent(n, url, method.clone())
         };
         let mut req = Request::builder().method(method).uri(url);
         for (name, value) in headers {
@@ -195,6 +247,7 @@ impl Sender<'_> {
             Ok(req) => req,
             Err(e) => {
                 hop.error = Some(format!("bad request: {e}"));
+                hop.failure = Some(Failure::bad_url(&format!("bad request: {e}")));
                 return hop;
             }
         };
@@ -207,40 +260,71 @@ impl Sender<'_> {
         };
         with_client_trace(&mut req, trace);
         log.request(n.saturating_sub(1));
+        let received = std::sync::atomic::AtomicU64::new(0);
         let send = async {
-            let res = self.client.request(req).await.map_err(|e| chain(&e))?;
+            let res = self
+                .client
+                .request(req)
+                .await
+                .map_err(|e| Failed::Request(e.into()))?;
             let (parts, body) = res.into_parts();
             let recorder = parts.extensions.get::<TimingsRecorder>().cloned();
-            let read = if o.read_body {
-                read_body(body, self.body_to).await.map(Some)
+            // `-f`: an error status's body is not read (curl writes none of it).
+            let fails = o.fail && parts.status.as_u16() >= 400;
+            let read = if o.read_body && !fails {
+                read_body(body, self.body_to, &received).await.map(Some)
             } else {
                 drop(body);
                 Ok(None)
             };
-            Ok::<_, String>((parts, recorder, read))
+            Ok::<_, Failed>((parts, recorder, read))
         };
         let outcome = match o.max_time {
             Some(limit) => tokio::time::timeout(limit, send)
                 .await
-                .unwrap_or_else(|_| Err(format!("timed out after {}", seconds(limit)))),
+                .unwrap_or(Err(Failed::MaxTime(limit))),
             None => send.await,
         };
+        let (host, port) = host_port(url);
         match outcome {
             Ok((parts, recorder, read)) => {
                 log.response(parts.status.as_u16(), format!("{:?}", parts.version));
                 hop.timings = recorder.map(|r| r.timings());
-                hop.error = read.as_ref().err().cloned();
+                if let Err(e) = &read {
+                    hop.error = Some(e.to_string());
+                }
+                if o.fail && parts.status.as_u16() >= 400 {
+                    hop.failure = Some(Failure::http_error(parts.status));
+                }
                 hop.answer = Some(Answer {
                     status: parts.status,
                     version: parts.version,
                     headers: parts.headers,
-                    body_bytes: read.ok().flatten(),
+                    body_bytes: read.as_ref().ok().copied().flatten(),
                 });
+                if let Err(e) = read {
+                    hop.failure = Some(match e {
+                        ReadFailed::Body(e) => Failure::of_error(&*e, &log.events(), &host, port),
+                        ReadFailed::Write(e) => Failure::write_failed(&e),
+                    });
+                }
             }
-            Err(e) => {
-                log.error(&e);
-                hop.error = Some(e);
+            Err(Failed::Request(e)) => {
+                let text = chain_text(&*e);
+                log.error(&text);
+                hop.failure = Some(Failure::of_error(&*e, &log.events(), &host, port));
+                hop.error = Some(text);
             }
+            Err(Failed::MaxTime(limit)) => {
+                let text = format!("timed out after {}", seconds(limit));
+                log.error(&text);
+                let got = received.load(std::sync::atomic::Ordering::Relaxed);
+                hop.failure = Some(Failure::max_time(limit, got, &log.events()));
+                hop.error = Some(text);
+            }
+        }
+        if let (Some(f), None) = (&hop.failure, &hop.error) {
+            hop.error = Some(f.message.clone());
         }
         // hyper-util puts a connection back in its pool from a task of its own, after the
         // body's end, and a dial that lost to a pooled connection finishes in the
@@ -265,12 +349,63 @@ impl Sender<'_> {
     }
 }
 
-/// `err` and its sources, one line.
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    std::iter::successors(Some(err), |e| e.source())
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
+/// Why a hop's request failed before its body was read.
+enum Failed {
+    Request(httptrace::BoxError),
+    MaxTime(Duration),
+}
+
+/// Why reading a body failed: the body's own error, or writing it out.
+#[derive(Debug)]
+pub(crate) enum ReadFailed {
+    Body(httptrace::BoxError),
+    Write(std::io::Error),
+}
+
+impl std::fmt::Display for ReadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadFailed::Body(e) => write!(f, "reading the body: {}", chain_text(&**e)),
+            ReadFailed::Write(e) => write!(f, "writing the body: {e}"),
+        }
+    }
+}
+
+/// The host and port `url` names (its scheme's port when it names none).
+fn host_port(url: &str) -> (String, u16) {
+    let uri: Option<http::Uri> = url.parse().ok();
+    let host = uri
+        .as_ref()
+        .and_then(http::Uri::host)
+        .unwrap_or_default()
+        .to_owned();
+    let port = uri.as_ref().and_then(http::Uri::port_u16).unwrap_or(
+        if uri.as_ref().and_then(http::Uri::scheme_str) == Some("https") {
+            443
+        } else {
+            80
+        },
+    );
+    (host, port)
+}
+
+impl Hop {
+    /// A hop of request `n` to `url` before anything of it is sent.
+    fn unsent(n: u64, url: &str, method: Method) -> Hop {
+        Hop {
+            n,
+            url: url.to_owned(),
+            method,
+            events: Vec::new(),
+            answer: None,
+            error: None,
+            failure: None,
+            timings: None,
+            request_body_bytes: 0,
+            verify_failed: false,
+            tunnel: None,
+        }
+    }
 }
 
 /// `d` as curl prints seconds: microsecond digits.
@@ -278,26 +413,43 @@ pub(crate) fn seconds(d: Duration) -> String {
     format!("{:.6}s", d.as_secs_f64())
 }
 
-/// Reads `body` to its end, into `-o`'s file when given; its length.
+/// Where the bodies read go: `-o`'s file, or stdout (`-s` with no view), one after another.
+pub(crate) enum BodySink {
+    File(tokio::fs::File),
+    Stdout(tokio::io::Stdout),
+}
+
+impl BodySink {
+    async fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match self {
+            BodySink::File(f) => f.write_all(data).await,
+            BodySink::Stdout(out) => {
+                out.write_all(data).await?;
+                out.flush().await
+            }
+        }
+    }
+}
+
+/// Reads `body` to its end, into `to` when given, counting into `received`; its length.
 async fn read_body<B>(
     mut body: B,
-    to: Option<&tokio::sync::Mutex<tokio::fs::File>>,
-) -> Result<u64, String>
+    to: Option<&tokio::sync::Mutex<BodySink>>,
+    received: &std::sync::atomic::AtomicU64,
+) -> Result<u64, ReadFailed>
 where
     B: http_body::Body<Data = Bytes> + Unpin,
-    B::Error: std::fmt::Display,
+    B::Error: Into<httptrace::BoxError>,
 {
     let mut n = 0u64;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| format!("reading the body: {e}"))?;
+        let frame = frame.map_err(|e| ReadFailed::Body(e.into()))?;
         if let Some(data) = frame.data_ref() {
             n += data.len() as u64;
-            if let Some(file) = to {
-                file.lock()
-                    .await
-                    .write_all(data)
-                    .await
-                    .map_err(|e| format!("-o: {e}"))?;
+            received.store(n, std::sync::atomic::Ordering::Relaxed);
+            if let Some(sink) = to {
+                let mut sink = sink.lock().await;
+                sink.write_all(data).await.map_err(ReadFailed::Write)?;
             }
         }
     }

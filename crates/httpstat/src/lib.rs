@@ -31,6 +31,7 @@ macro_rules! say {
 mod cli;
 mod connect;
 mod exchange;
+mod failure;
 mod local_servers;
 mod options;
 mod run;
@@ -55,9 +56,10 @@ pub fn main() -> ExitCode {
     main_with(std::env::args_os())
 }
 
-/// Runs httpstat on `args` (the program's name first): 0 when every request succeeded, 1
-/// when one failed, 2 for a mistake in the arguments; each mistake or failure is one line
-/// on stderr.
+/// Runs httpstat on `args` (the program's name first): 0 when every request succeeded;
+/// when one failed, curl's exit code for the last failure (7: could not connect, 28: timed
+/// out, 60: the peer's certificate, ...); 2 for a mistake in the arguments. Each mistake or
+/// failure is one line on stderr (`-s` silences a failure's, `-S` brings it back).
 pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
     let args = match cli::Args::try_parse_from(args) {
         Ok(args) => args,
@@ -102,10 +104,11 @@ pub fn main_with(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) ->
         }
     };
     match runtime.block_on(run::run(options)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(failure)) => ExitCode::from(failure.code),
         Err(message) => {
             eprintln!("httpstat: {message}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

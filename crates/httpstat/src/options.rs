@@ -89,6 +89,19 @@ pub(crate) struct Options {
     pub(crate) concurrency: u64,
     /// `--repeat` or `--concurrency` was given: a line per request and a summary.
     pub(crate) many: bool,
+    /// `-s`: no waterfall, no error line (unless `-S`); the body to stdout unless `-o`.
+    pub(crate) silent: bool,
+    /// `-S`: the error line even with `-s`.
+    pub(crate) show_error: bool,
+    /// `-f`: an answer of 400 or more fails the exchange (curl's exit code 22).
+    pub(crate) fail: bool,
+    /// `--retry`: how many times a transient failure is tried again, the wait before each
+    /// (`None`: curl's backoff, from 1 s doubling), and the time after which none starts.
+    pub(crate) retry: u32,
+    pub(crate) retry_delay: Option<Duration>,
+    pub(crate) retry_max_time: Option<Duration>,
+    /// The `Referer` sent (`-e`), for `%{referer}`.
+    pub(crate) referer: Option<String>,
 }
 
 fn seconds(flag: &str, value: Option<f64>) -> Result<Option<Duration>, String> {
@@ -189,10 +202,9 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
 }
 
 impl Options {
+    /// The checked options of `a`. A URL is not checked here: as curl, a bad one fails its
+    /// own exchange (exit code 3), after the ones before it ran.
     pub(crate) fn from_args(a: Args) -> Result<Options, String> {
-        for url in &a.urls {
-            check_url(url)?;
-        }
         let mut headers = a
             .headers
             .iter()
@@ -304,6 +316,13 @@ impl Options {
                 Protocol::Either
             },
             many: a.repeat > 1 || a.concurrency > 1,
+            silent: a.silent,
+            show_error: a.show_error,
+            fail: a.fail,
+            retry: a.retry,
+            retry_delay: seconds("--retry-delay", a.retry_delay)?.filter(|d| !d.is_zero()),
+            retry_max_time: seconds("--retry-max-time", a.retry_max_time)?.filter(|d| !d.is_zero()),
+            referer: a.referer.clone(),
             repeat: a.repeat,
             concurrency: a.concurrency,
         })

@@ -4,17 +4,17 @@
 use std::sync::Arc;
 
 use futures_util::StreamExt as _;
-use httptrace::EventKind;
 use serde_json::json;
 
 use crate::connect::{client, Trust, TunnelTimes, VerifyFailed};
-use crate::exchange::{Exchange, Hop, Sender};
+use crate::exchange::{BodySink, Exchange, Hop, Sender};
+use crate::failure::Failure;
 use crate::local_servers::start_local_servers;
 use crate::options::{Options, Output};
 use crate::view::summary::{self, Summary};
 use crate::view::timeline::print_timeline;
 use crate::view::waterfall;
-use crate::view::write_out::{header_size, write_out};
+use crate::view::write_out::{header_size, sent_head_size, write_out, Context};
 
 /// Trust for `https://`: the `--cacert` file, or the platform's verifier.
 fn trust(o: &Options) -> Result<Trust, String> {
@@ -35,42 +35,6 @@ fn trust(o: &Options) -> Result<Trust, String> {
         return Err(format!("--cacert {shown}: no certificate in it"));
     }
     Ok(Trust::Roots(roots))
-}
-
-/// The request head's size as HTTP/1.1 would carry it, from the fields written.
-fn sent_head_size(hop: &Hop) -> u64 {
-    let path = hop
-        .url
-        .parse::<http::Uri>()
-        .ok()
-        .and_then(|u| u.path_and_query().map(|p| p.as_str().len()))
-        .unwrap_or(1);
-    let request_line = hop.method.as_str().len() + 1 + path + " HTTP/1.1\r\n".len();
-    let fields: usize = hop
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            // HTTP/2's `:authority` is HTTP/1.1's `host`; the other pseudo-fields are in
-            // the request line.
-            EventKind::WroteHeaderField(f)
-                if f.name == ":authority" || !f.name.starts_with(':') =>
-            {
-                let name = if f.name == ":authority" {
-                    "host"
-                } else {
-                    &f.name
-                };
-                Some(
-                    f.values
-                        .iter()
-                        .map(|v| name.len() + 2 + v.len() + 2)
-                        .sum::<usize>(),
-                )
-            }
-            _ => None,
-        })
-        .sum();
-    (request_line + fields + 2) as u64
 }
 
 /// Prints `hop` as the waterfall view does.
@@ -113,10 +77,12 @@ fn print_waterfall(o: &Options, hop: &Hop) {
     }
 }
 
-/// Prints `ex` in the view `o` asks for.
+/// Prints `ex` in the view `o` asks for (`-s` silences the waterfall), then `-w`'s format.
 fn print_exchange(o: &Options, ex: &Exchange) {
     let redaction = crate::redaction();
-    if o.many && o.output == Output::Waterfall {
+    if o.silent && o.output == Output::Waterfall {
+        // Quiet: only `-w` (and the body, written as it was read).
+    } else if o.many && o.output == Output::Waterfall {
         say!("{}", summary::line(ex, &redaction.url(&ex.last().url)));
     } else {
         for hop in &ex.hops {
@@ -158,11 +124,77 @@ fn print_exchange(o: &Options, ex: &Exchange) {
         }
     }
     if let Some(format) = &o.write_out {
-        write_out(format, ex, redaction);
+        let cx = Context {
+            redaction,
+            filename: o.body_to.as_ref().map(|p| p.display().to_string()),
+            referer: o.referer.clone(),
+            proxy_used: o.proxy.is_some(),
+        };
+        write_out(format, ex, &cx);
+    }
+    if let Some(failure) = &ex.failure {
+        if !o.silent || o.show_error {
+            eprintln!("{}", failure.line());
+        }
     }
 }
 
-pub(crate) async fn run(mut o: Options) -> Result<(), String> {
+/// The wait before retry number `attempt` (from 1) after `ex`: `--retry-delay`, else the
+/// answer's `Retry-After` seconds, else curl's backoff (1 s, doubling, at most 10 minutes).
+fn retry_wait(o: &Options, ex: &Exchange, attempt: u32) -> std::time::Duration {
+    if let Some(delay) = o.retry_delay {
+        return delay;
+    }
+    let after = ex
+        .last()
+        .answer
+        .as_ref()
+        .and_then(|a| a.headers.get(http::header::RETRY_AFTER))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0);
+    let backoff = 1u64 << attempt.saturating_sub(1).min(9);
+    std::time::Duration::from_secs(after.unwrap_or(backoff).min(600))
+}
+
+/// Sends `url` (the run's URL number `urlnum`) as request `n`, again while `--retry` allows
+/// and the failure is transient; the last attempt, with the count of the ones before.
+async fn exchange_with_retries(sender: &Sender<'_>, url: &str, urlnum: usize, n: u64) -> Exchange {
+    let o = sender.options;
+    let started = std::time::Instant::now();
+    let mut retries = 0;
+    loop {
+        let mut ex = sender.exchange(url, urlnum, n).await;
+        ex.retries = retries;
+        let left = o.retry - retries;
+        if left == 0 || !ex.is_transient() {
+            return ex;
+        }
+        let wait = retry_wait(o, &ex, retries + 1);
+        if o.retry_max_time
+            .is_some_and(|max| started.elapsed() + wait > max)
+        {
+            return ex;
+        }
+        if !o.silent {
+            let what = if ex.failure.is_some() {
+                "timeout"
+            } else {
+                "HTTP error"
+            };
+            eprintln!(
+                "Warning: Problem : {what}. Will retry in {} seconds. {left} retries left.",
+                wait.as_secs()
+            );
+        }
+        tokio::time::sleep(wait).await;
+        retries += 1;
+    }
+}
+
+/// Runs every exchange `o` asks for, printing each; the failure of the last exchange that
+/// failed (curl's exit code), or a mistake that stopped the run before any (exit code 2).
+pub(crate) async fn run(mut o: Options) -> Result<Option<Failure>, String> {
     let verify_failed = Arc::new(VerifyFailed::default());
     let (urls, trust, repeat) = if o.urls.is_empty() {
         let (urls, roots) = start_local_servers().await?;
@@ -176,10 +208,14 @@ pub(crate) async fn run(mut o: Options) -> Result<(), String> {
     let tunnels = Arc::new(TunnelTimes::default());
     let client = client(&o, trust, verify_failed.clone(), tunnels.clone())?;
     let file = match &o.body_to {
-        Some(path) => Some(tokio::sync::Mutex::new(
+        Some(path) => Some(tokio::sync::Mutex::new(BodySink::File(
             tokio::fs::File::create(path)
                 .await
                 .map_err(|e| format!("-o {}: {e}", path.display()))?,
+        ))),
+        // `-s` is curl's quiet mode: the body is the output.
+        None if o.silent && o.output == Output::Waterfall => Some(tokio::sync::Mutex::new(
+            BodySink::Stdout(tokio::io::stdout()),
         )),
         None => None,
     };
@@ -190,16 +226,20 @@ pub(crate) async fn run(mut o: Options) -> Result<(), String> {
         tunnels: &tunnels,
         body_to: file.as_ref(),
     };
-    let work: Vec<(u64, &String)> = urls
+    let work: Vec<(u64, usize, &String)> = urls
         .iter()
-        .flat_map(|u| std::iter::repeat_n(u, repeat as usize))
         .enumerate()
-        .map(|(i, u)| (i as u64 + 1, u))
+        .flat_map(|(urlnum, u)| std::iter::repeat_n((urlnum, u), repeat as usize))
+        .enumerate()
+        .map(|(i, (urlnum, u))| (i as u64 + 1, urlnum, u))
         .collect();
     // `--concurrency` requests in flight at once, each printed as its turn comes.
     let mut exchanges = Vec::with_capacity(work.len());
-    let mut done = futures_util::stream::iter(work.iter().map(|(n, url)| sender.exchange(url, *n)))
-        .buffered(o.concurrency as usize);
+    let mut done = futures_util::stream::iter(
+        work.iter()
+            .map(|(n, urlnum, url)| exchange_with_retries(&sender, url, *urlnum, *n)),
+    )
+    .buffered(o.concurrency as usize);
     while let Some(ex) = done.next().await {
         print_exchange(&o, &ex);
         exchanges.push(ex);
@@ -212,12 +252,11 @@ pub(crate) async fn run(mut o: Options) -> Result<(), String> {
     } else if o.many && o.output == Output::Waterfall {
         say!("{}", summary.text());
     }
-    match exchanges.iter().find(|ex| ex.failed()) {
-        Some(ex) if !o.many => Err(ex.last().error.clone().unwrap_or_default()),
-        Some(_) => Err(format!(
-            "{} of {} requests failed",
+    if o.many && summary.failed > 0 && !o.silent {
+        eprintln!(
+            "httpstat: {} of {} requests failed",
             summary.failed, summary.requests
-        )),
-        None => Ok(()),
+        );
     }
+    Ok(exchanges.iter().rev().find_map(|ex| ex.failure.clone()))
 }

@@ -15,7 +15,9 @@ use httptrace_tower::{
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use super::chain_problem::Classifying;
 use super::connect_to::Redirected;
+use super::deadline::Deadline;
 use super::insecure::{Noting, VerifyFailed};
 use super::proxy::{MaybeTunnel, TunnelTimes};
 use super::resolver::Resolver;
@@ -26,8 +28,13 @@ use crate::options::{Options, Protocol};
 type Dial = MaybeTunnel<Redirected<TraceHttpConnector<TraceResolver<Resolver>>>>;
 
 /// The client: our connector stack, rustls, every request traced with timings.
-pub(crate) type Stat =
-    HttpTrace<Client<TraceConnector<TraceTlsConnector<Dial>>, TracedRequestBody<Full<Bytes>>>>;
+pub(crate) type Stat = HttpTrace<
+    Client<TraceConnector<Deadline<TraceTlsConnector<Dial>>>, TracedRequestBody<Full<Bytes>>>,
+>;
+
+/// How long a TLS handshake may take without `--connect-timeout`, as the library's own
+/// clients allow.
+pub(crate) const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Whom `https://` trusts.
 pub(crate) enum Trust {
@@ -57,6 +64,7 @@ pub(crate) fn client(
                 .map_err(|e| format!("the trusted certificates: {e}"))?
         }
     };
+    let verifier: Arc<dyn ServerCertVerifier> = Arc::new(Classifying { real: verifier });
     let verifier: Arc<dyn ServerCertVerifier> = if o.insecure {
         Arc::new(Noting {
             real: verifier,
@@ -89,7 +97,10 @@ pub(crate) fn client(
         .set_connect_timeout(o.connect_timeout);
     let dial = Redirected::new(dialer, o.connect_to.clone());
     let dial = MaybeTunnel::new(dial, o.proxy.clone(), tunnels);
-    let connector = TraceConnector::new(TraceTlsConnector::new(dial, Arc::new(config)));
+    let mut tls = TraceTlsConnector::new(dial, Arc::new(config));
+    // `--connect-timeout` covers the handshake with the rest of the connect.
+    tls.set_handshake_timeout(tls_handshake_timeout(o));
+    let connector = TraceConnector::new(Deadline::new(tls, o.connect_timeout));
     let connector = if prior_knowledge {
         connector
     } else {
@@ -103,4 +114,39 @@ pub(crate) fn client(
         .with_trace_executor()
         .with_stats(stats)
         .record_timings())
+}
+
+/// The TLS handshake's own limit: none when `--connect-timeout` covers the whole connect,
+/// else [`TLS_HANDSHAKE_TIMEOUT`].
+pub(crate) fn tls_handshake_timeout(o: &Options) -> Option<std::time::Duration> {
+    match o.connect_timeout {
+        Some(_) => None,
+        None => Some(TLS_HANDSHAKE_TIMEOUT),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    /// Without `--connect-timeout` a TLS handshake gives up after 10 s, as the library's own
+    /// clients; with it, the deadline over the whole connect decides alone.
+    #[test]
+    fn the_tls_handshake_has_ten_seconds_unless_the_connect_timeout_covers_it() {
+        let options = |args: &[&str]| {
+            let args = crate::cli::Args::parse_from(
+                ["httpstat"].iter().chain(args).chain(&["https://a.test/"]),
+            );
+            Options::from_args(args).unwrap()
+        };
+        assert_eq!(
+            tls_handshake_timeout(&options(&[])),
+            Some(std::time::Duration::from_secs(10))
+        );
+        assert_eq!(
+            tls_handshake_timeout(&options(&["--connect-timeout", "3"])),
+            None
+        );
+    }
 }

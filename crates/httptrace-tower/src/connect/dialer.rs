@@ -303,9 +303,20 @@ struct AttemptGuard<'a> {
 }
 
 impl AttemptGuard<'_> {
-    fn done(mut self, err: Option<TraceError>) {
+    /// The attempt ended: connected from `local`, or failed with `err`.
+    fn done(mut self, outcome: Result<Option<SocketAddr>, TraceError>) {
         if let Some(trace) = self.trace.take() {
-            trace.connect_done(&ConnectDoneInfo::new("tcp", self.addr, err));
+            let info = match outcome {
+                Ok(local) => {
+                    let info = ConnectDoneInfo::new("tcp", self.addr, None);
+                    match local {
+                        Some(local) => info.with_local_addr(local),
+                        None => info,
+                    }
+                }
+                Err(err) => ConnectDoneInfo::new("tcp", self.addr, Some(err)),
+            };
+            trace.connect_done(&info);
         }
     }
 }
@@ -344,11 +355,11 @@ async fn attempt(
     };
     match result {
         Ok(stream) => {
-            guard.done(None);
+            guard.done(Ok(stream.local_addr().ok()));
             Ok(stream)
         }
         Err(err) => {
-            guard.done(Some(TraceError::describe(&err)));
+            guard.done(Err(TraceError::describe(&err)));
             Err(ConnectError::Connect { addr, source: err })
         }
     }

@@ -200,12 +200,26 @@ pub struct ConnectDoneInfo {
     pub addr: SocketAddr,
     /// Why the attempt failed (refused, timed out, or cancelled because another won).
     pub err: Option<TraceError>,
+    /// The connection's own address, for an attempt that connected (not in Go's hook): known
+    /// here even when the connection never becomes a request's (a TLS handshake that fails).
+    pub local_addr: Option<SocketAddr>,
 }
 
 impl ConnectDoneInfo {
     /// `ConnectDone` for `addr`.
     pub fn new(network: &'static str, addr: SocketAddr, err: Option<TraceError>) -> Self {
-        ConnectDoneInfo { network, addr, err }
+        ConnectDoneInfo {
+            network,
+            addr,
+            err,
+            local_addr: None,
+        }
+    }
+
+    /// The same, for an attempt that connected from `local`.
+    pub fn with_local_addr(mut self, local: SocketAddr) -> Self {
+        self.local_addr = Some(local);
+        self
     }
 }
 

@@ -1,0 +1,191 @@
+//! [`Classifying`]: the certificate verifier that tells, when it rejects a chain for its
+//! issuer, what OpenSSL (and so curl's `ssl_verify_result`) would call it: a self-signed
+//! certificate (18), a self-signed one in the chain (19), or an issuer not found (20).
+//! rustls says "unknown issuer" for all three.
+//!
+//! Whether a certificate is self-signed is read from its DER: its issuer and subject names
+//! are the same bytes. No X.509 parser is among the tool's dependencies (rustls's webpki
+//! does not expose the names), so the few DER lengths are read here.
+
+use std::sync::Arc;
+
+use httptrace_tower::rustls::client::danger::{
+    HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
+};
+use httptrace_tower::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use httptrace_tower::rustls::{
+    CertificateError, DigitallySignedStruct, Error, OtherError, SignatureScheme,
+};
+
+/// A chain rejected for its issuer, with OpenSSL's verify code and text.
+#[derive(Debug)]
+pub(crate) struct ChainProblem {
+    pub(crate) code: u64,
+    pub(crate) text: &'static str,
+}
+
+impl std::fmt::Display for ChainProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.text)
+    }
+}
+
+impl std::error::Error for ChainProblem {}
+
+/// One DER element: its tag, its contents, the whole element, and what follows it.
+struct Element<'a> {
+    tag: u8,
+    contents: &'a [u8],
+    whole: &'a [u8],
+    rest: &'a [u8],
+}
+
+/// The DER element at the start of `input`.
+fn element(input: &[u8]) -> Option<Element<'_>> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |l, b| (l << 8) | usize::from(*b));
+        (len, &rest[n..])
+    };
+    if rest.len() < len {
+        return None;
+    }
+    let whole_len = input.len() - rest.len() + len;
+    Some(Element {
+        tag,
+        contents: &rest[..len],
+        whole: &input[..whole_len],
+        rest: &rest[len..],
+    })
+}
+
+/// Whether `cert` names itself as its issuer.
+fn self_signed(cert: &[u8]) -> bool {
+    let names = || {
+        let certificate = element(cert)?.contents;
+        let tbs = element(certificate)?.contents;
+        let first = element(tbs)?;
+        // The version, when present, comes first.
+        let serial = if first.tag == 0xa0 {
+            element(first.rest)?
+        } else {
+            first
+        };
+        let algorithm = element(serial.rest)?;
+        let issuer = element(algorithm.rest)?;
+        let validity = element(issuer.rest)?;
+        let subject = element(validity.rest)?;
+        Some(issuer.whole == subject.whole)
+    };
+    names().unwrap_or(false)
+}
+
+/// OpenSSL's name for a chain rejected for an unknown issuer.
+fn classify(end_entity: &[u8], intermediates: &[CertificateDer<'_>]) -> ChainProblem {
+    if self_signed(end_entity) {
+        ChainProblem {
+            code: 18,
+            text: "self-signed certificate",
+        }
+    } else if intermediates.iter().any(|c| self_signed(c)) {
+        ChainProblem {
+            code: 19,
+            text: "self-signed certificate in certificate chain",
+        }
+    } else {
+        ChainProblem {
+            code: 20,
+            text: "unable to get local issuer certificate",
+        }
+    }
+}
+
+/// The real verifier, whose "unknown issuer" is told apart as OpenSSL does.
+#[derive(Debug)]
+pub(crate) struct Classifying {
+    pub(crate) real: Arc<dyn ServerCertVerifier>,
+}
+
+impl ServerCertVerifier for Classifying {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        self.real
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map_err(|err| match err {
+                Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+                    let problem = classify(end_entity, intermediates);
+                    Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(
+                        problem,
+                    ))))
+                }
+                other => other,
+            })
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.real.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.real.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.real.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// rcgen's self-signed authority names itself; a leaf it signs does not; bytes that are
+    /// not a certificate are not self-signed (and do not panic).
+    #[test]
+    fn self_signed_certificates_are_told_from_their_names() {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "chain problem CA");
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["a.test".to_owned()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        let ca = ca_cert;
+        assert!(self_signed(ca.der()));
+        assert!(!self_signed(leaf.der()));
+        assert!(!self_signed(&[0x30, 0x82, 0xff]));
+        assert_eq!(classify(leaf.der(), &[]).code, 20);
+        assert_eq!(classify(leaf.der(), &[ca.der().clone()]).code, 19);
+        assert_eq!(classify(ca.der(), &[]).code, 18);
+    }
+}
