@@ -39,7 +39,7 @@ pub(crate) struct Hop {
     pub(crate) timings: Option<Timings>,
     pub(crate) request_body_bytes: u64,
     /// `-k` let an unverified certificate through on this hop's handshake.
-    pub(crate) verify_failed: bool,
+    pub(crate) verify_result: u64,
     /// `-x`: how long the CONNECT tunnel took after the proxy's TCP connection.
     pub(crate) tunnel: Option<Duration>,
 }
@@ -337,7 +337,7 @@ impl Sender<'_> {
             _ => None,
         });
         if let Some(conn) = hop.conn().map(|c| c.id.as_u64()) {
-            hop.verify_failed = self.verify_failed.verdict(conn, handshake_cert.as_deref());
+            hop.verify_result = self.verify_failed.verdict(conn, handshake_cert.as_deref());
         }
         let local = hop.conn().and_then(|c| c.local_addr);
         let up = local.and_then(|local| self.tunnels.take(local));
@@ -402,7 +402,7 @@ impl Hop {
             failure: None,
             timings: None,
             request_body_bytes: 0,
-            verify_failed: false,
+            verify_result: 0,
             tunnel: None,
         }
     }

@@ -188,6 +188,11 @@ impl Failure {
     }
 }
 
+/// OpenSSL's verify code for the certificate problem rustls found.
+pub(crate) fn verify_code(why: &httptrace_tower::rustls::CertificateError) -> u64 {
+    certificate_problem(why).0
+}
+
 /// OpenSSL's verify code and text (as curl prints them) for the certificate problem rustls
 /// found. rustls says "unknown issuer" for a self-signed certificate too: OpenSSL's 18 and
 /// 19 are reported as 20.

@@ -18,36 +18,39 @@ const REMEMBERED: usize = 256;
 /// connection's verdict once a hop has read it: exact however many handshakes run at once.
 #[derive(Debug, Default)]
 pub(crate) struct VerifyFailed {
-    certs: Mutex<VecDeque<Vec<u8>>>,
-    by_conn: Mutex<HashMap<u64, bool>>,
+    certs: Mutex<VecDeque<(Vec<u8>, u64)>>,
+    by_conn: Mutex<HashMap<u64, u64>>,
 }
 
 impl VerifyFailed {
-    fn note(&self, end_entity: &[u8]) {
+    /// `end_entity` failed verification with OpenSSL's verify code `code`.
+    fn note(&self, end_entity: &[u8], code: u64) {
         let mut certs = self.certs.lock().unwrap_or_else(|e| e.into_inner());
         if certs.len() == REMEMBERED {
             certs.pop_front();
         }
-        certs.push_back(end_entity.to_vec());
+        certs.push_back((end_entity.to_vec(), code));
     }
 
-    /// Whether connection `conn` was let through unverified: decided by its handshake's
-    /// end-entity certificate when the hop saw the handshake, remembered for its reuses.
-    pub(crate) fn verdict(&self, conn: u64, handshake_cert: Option<&[u8]>) -> bool {
+    /// The verify code of connection `conn` (0: verified), as curl's `ssl_verify_result`
+    /// gives it: decided by its handshake's end-entity certificate when the hop saw the
+    /// handshake, remembered for its reuses.
+    pub(crate) fn verdict(&self, conn: u64, handshake_cert: Option<&[u8]>) -> u64 {
         let mut by_conn = self.by_conn.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(cert) = handshake_cert {
-            let failed = self
+            let code = self
                 .certs
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .iter()
-                .any(|c| c == cert);
+                .find(|(c, _)| c == cert)
+                .map_or(0, |(_, code)| *code);
             if by_conn.len() == REMEMBERED {
                 by_conn.clear();
             }
-            by_conn.insert(conn, failed);
+            by_conn.insert(conn, code);
         }
-        by_conn.get(&conn).copied().unwrap_or(false)
+        by_conn.get(&conn).copied().unwrap_or(0)
     }
 }
 
@@ -74,8 +77,12 @@ impl ServerCertVerifier for Noting {
             ocsp_response,
             now,
         );
-        if verdict.is_err() {
-            self.failed.note(end_entity.as_ref());
+        if let Err(err) = verdict {
+            let code = match err {
+                Error::InvalidCertificate(why) => crate::failure::verify_code(&why),
+                _ => 1,
+            };
+            self.failed.note(end_entity.as_ref(), code);
         }
         Ok(ServerCertVerified::assertion())
     }

@@ -202,8 +202,15 @@ pub(crate) fn variables(ex: &Exchange, cx: &Context<'_>) -> Vec<(&'static str, V
     let failure = ex.failure.as_ref();
     let status = answer.map_or(0, |a| a.status.as_u16());
     let verify = failure
-        .map_or(0, |f| f.verify_result)
-        .max(u64::from(ex.hops.iter().any(|h| h.verify_failed)));
+        .map(|f| f.verify_result)
+        .filter(|code| *code != 0)
+        .or_else(|| {
+            ex.hops
+                .iter()
+                .map(|h| h.verify_result)
+                .find(|code| *code != 0)
+        })
+        .unwrap_or(0);
     let [namelookup, connect, appconnect, pretransfer, posttransfer, starttransfer] = sums;
     let posttransfer = last
         .timings
