@@ -378,3 +378,49 @@ async fn silent_prints_the_body_as_curl_does() {
     }
     std::fs::remove_file(&s.other_ca).unwrap();
 }
+
+/// On a terminal (a pseudo-terminal here, through util-linux's `script`), a live line names
+/// the phase in progress and its time so far, and is erased before the output; `--repeat`
+/// shows the count and the failures so far. Piped, stderr has none of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_sees_the_phase_in_progress_and_a_pipe_does_not() {
+    let (silent, _) = misbehaving_server(b"", false, true).await;
+    let url = format!("http://{silent}/");
+    let exe = httpstat_example()
+        .get_program()
+        .to_string_lossy()
+        .into_owned();
+    let on_terminal = |args: &str| {
+        let out = Command::new("script")
+            .args(["-qec", &format!("{exe} {args}"), "/dev/null"])
+            .output()
+            .expect("util-linux's script gives the run a pseudo-terminal");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let seen = on_terminal(&format!("-m 0.5 {url}"));
+    let line = format!("\r\x1b[2KWaiting for the response with {silent} … ");
+    let at = seen.find(&line).unwrap_or_else(|| panic!("{seen:?}"));
+    let time = seen[at + line.len()..].split(" s").next().unwrap();
+    assert!(time.parse::<f64>().is_ok_and(|t| t < 0.6), "{seen:?}");
+    // Erased before the output (the failed request's timeline) begins.
+    let erased_then_output = "\r\x1b[2Krequest 1 ";
+    assert!(seen.contains(erased_then_output), "{seen:?}");
+    let after = &seen[seen.rfind("\r\x1b[2K").unwrap()..];
+    assert!(
+        after.starts_with(erased_then_output),
+        "nothing redrawn after: {after:?}"
+    );
+
+    let seen = on_terminal(&format!("-m 0.3 --repeat 2 {url}"));
+    assert!(seen.contains("[1/2] "), "{seen:?}");
+    assert!(
+        seen.contains(" requests/s, 1 failed · Waiting for the response"),
+        "{seen:?}"
+    );
+
+    let piped = httpstat_example()
+        .args(["-m", "0.3", &url])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains('\x1b'));
+}

@@ -148,6 +148,8 @@ pub(crate) struct Sender<'a> {
     pub(crate) tunnels: &'a Arc<TunnelTimes>,
     /// `-o`: every body goes there, one after another.
     pub(crate) body_to: Option<&'a tokio::sync::Mutex<BodySink>>,
+    /// The live line on a terminal, told of each hop.
+    pub(crate) progress: Option<&'a crate::view::progress::Progress>,
 }
 
 impl Sender<'_> {
@@ -260,6 +262,9 @@ impl Sender<'_> {
         };
         with_client_trace(&mut req, trace);
         log.request(n.saturating_sub(1));
+        if let Some(progress) = self.progress {
+            progress.begin(n, &log, &crate::redaction().url(url));
+        }
         let received = std::sync::atomic::AtomicU64::new(0);
         let send = async {
             let res = self
@@ -325,6 +330,9 @@ impl Sender<'_> {
         }
         if let (Some(f), None) = (&hop.failure, &hop.error) {
             hop.error = Some(f.message.clone());
+        }
+        if let Some(progress) = self.progress {
+            progress.end(n, hop.failure.is_some());
         }
         // hyper-util puts a connection back in its pool from a task of its own, after the
         // body's end, and a dial that lost to a pooled connection finishes in the

@@ -219,12 +219,16 @@ pub(crate) async fn run(mut o: Options) -> Result<Option<Failure>, String> {
         )),
         None => None,
     };
+    let total = o.many.then_some(urls.len() as u64 * repeat);
+    let progress = crate::view::progress::Progress::on_terminal(o.silent, total);
+    let ticking = progress.clone().map(|p| tokio::spawn(p.run()));
     let sender = Sender {
         options: &o,
         client: &client,
         verify_failed: &verify_failed,
         tunnels: &tunnels,
         body_to: file.as_ref(),
+        progress: progress.as_deref(),
     };
     let work: Vec<(u64, usize, &String)> = urls
         .iter()
@@ -241,10 +245,20 @@ pub(crate) async fn run(mut o: Options) -> Result<Option<Failure>, String> {
     )
     .buffered(o.concurrency as usize);
     while let Some(ex) = done.next().await {
-        print_exchange(&o, &ex);
+        match &progress {
+            Some(progress) => progress.printing(|| print_exchange(&o, &ex)),
+            None => print_exchange(&o, &ex),
+        }
         exchanges.push(ex);
     }
     drop(done);
+    if let Some(ticking) = ticking {
+        ticking.abort();
+        let _ = ticking.await;
+    }
+    if let Some(progress) = &progress {
+        progress.clear();
+    }
     let connections = client.stats().map(|s| s.snapshot()).unwrap_or_default();
     let summary = Summary::of(&exchanges).with_connections(connections);
     if o.output == Output::Json {
