@@ -3,3 +3,4 @@
 mod curl_compat;
 mod flags;
 mod runs;
+mod why;

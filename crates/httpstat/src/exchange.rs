@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Version};
 use http_body_util::{BodyExt, Full};
-use httptrace::{with_client_trace, Event, EventKind, EventLog, Timings, TimingsRecorder};
+use httptrace::{
+    with_client_trace, ClientTrace, Event, EventKind, EventLog, Timings, TimingsRecorder,
+};
 use tokio::io::AsyncWriteExt;
 
 use crate::connect::{Stat, TunnelTimes, VerifyFailed};
+use crate::connections::{Before, Connections};
 use crate::failure::{chain_text, Failure};
 use crate::options::Options;
 
@@ -42,6 +45,12 @@ pub(crate) struct Hop {
     pub(crate) verify_result: u64,
     /// `-x`: how long the CONNECT tunnel took after the proxy's TCP connection.
     pub(crate) tunnel: Option<Duration>,
+    /// What was known of its destination's connections when it made a new one.
+    pub(crate) before: Option<Before>,
+    /// Its TLS handshake was a full one though the run held a session with the server.
+    pub(crate) tls_not_resumed: bool,
+    /// Its HTTP/2 stream got its place (`Http2StreamOpened`): after how long a wait.
+    pub(crate) stream_opened: Option<httptrace::Http2StreamOpenedInfo>,
 }
 
 impl Hop {
@@ -150,6 +159,8 @@ pub(crate) struct Sender<'a> {
     pub(crate) body_to: Option<&'a tokio::sync::Mutex<BodySink>>,
     /// The live line on a terminal, told of each hop.
     pub(crate) progress: Option<&'a crate::view::progress::Progress>,
+    /// What the run learned of its connections.
+    pub(crate) connections: &'a Arc<Connections>,
 }
 
 impl Sender<'_> {
@@ -260,6 +271,14 @@ impl Sender<'_> {
         } else {
             log.trace()
         };
+        let opened = Arc::new(std::sync::Mutex::new(None));
+        let signals = {
+            let opened = opened.clone();
+            ClientTrace::new().on_http2_stream_opened(move |info| {
+                *opened.lock().unwrap_or_else(|e| e.into_inner()) = Some(info.clone());
+            })
+        };
+        let trace = trace.compose(&signals).compose(&self.connections.trace());
         with_client_trace(&mut req, trace);
         log.request(n.saturating_sub(1));
         if let Some(progress) = self.progress {
@@ -340,6 +359,8 @@ impl Sender<'_> {
         // next request asks for a connection (the tool's pace, not its measurements).
         tokio::time::sleep(Duration::from_millis(5)).await;
         hop.events = log.take();
+        (hop.before, hop.tls_not_resumed) = self.connections.hop_done(&hop.events);
+        hop.stream_opened = opened.lock().unwrap_or_else(|e| e.into_inner()).take();
         let handshake_cert = hop.events.iter().find_map(|e| match &e.kind {
             EventKind::TlsHandshakeDone(i) => i.state.peer_certificates.first().cloned(),
             _ => None,
@@ -399,7 +420,7 @@ fn host_port(url: &str) -> (String, u16) {
 
 impl Hop {
     /// A hop of request `n` to `url` before anything of it is sent.
-    fn unsent(n: u64, url: &str, method: Method) -> Hop {
+    pub(crate) fn unsent(n: u64, url: &str, method: Method) -> Hop {
         Hop {
             n,
             url: url.to_owned(),
@@ -412,6 +433,9 @@ impl Hop {
             request_body_bytes: 0,
             verify_result: 0,
             tunnel: None,
+            before: None,
+            tls_not_resumed: false,
+            stream_opened: None,
         }
     }
 }

@@ -30,6 +30,7 @@ macro_rules! say {
 
 mod cli;
 mod connect;
+mod connections;
 mod exchange;
 mod failure;
 mod local_servers;

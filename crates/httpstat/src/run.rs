@@ -37,8 +37,8 @@ fn trust(o: &Options) -> Result<Trust, String> {
     Ok(Trust::Roots(roots))
 }
 
-/// Prints `hop` as the waterfall view does.
-fn print_waterfall(o: &Options, hop: &Hop) {
+/// Prints `hop` as the waterfall view does; `redirected` if a redirect led to it.
+fn print_waterfall(o: &Options, hop: &Hop, redirected: bool) {
     let shown_url = crate::redaction().url(&hop.url);
     let (Some(answer), Some(t)) = (&hop.answer, &hop.timings) else {
         // A failed request: what happened, event by event, shows where it stopped.
@@ -72,6 +72,9 @@ fn print_waterfall(o: &Options, hop: &Hop) {
             transfer
         )
     );
+    if let Some(why) = crate::view::why::line(hop, redirected) {
+        say!("{why}\n");
+    }
     if let Some(e) = &hop.error {
         say!("error: {e}\n");
     }
@@ -85,7 +88,7 @@ fn print_exchange(o: &Options, ex: &Exchange) {
     } else if o.many && o.output == Output::Waterfall {
         say!("{}", summary::line(ex, &redaction.url(&ex.last().url)));
     } else {
-        for hop in &ex.hops {
+        for (i, hop) in ex.hops.iter().enumerate() {
             match o.output {
                 Output::Events => {
                     for e in &hop.events {
@@ -108,10 +111,11 @@ fn print_exchange(o: &Options, ex: &Exchange) {
                         "status": status,
                         "error": hop.error,
                         "timings": timings,
+                        "why": crate::view::why::clauses(hop, i > 0),
                     });
                     say!("{line}");
                 }
-                Output::Waterfall => print_waterfall(o, hop),
+                Output::Waterfall => print_waterfall(o, hop, i > 0),
             }
         }
         if ex.hops.len() > 1 && o.output == Output::Waterfall {
@@ -219,6 +223,7 @@ pub(crate) async fn run(mut o: Options) -> Result<Option<Failure>, String> {
         )),
         None => None,
     };
+    let connections = Arc::new(crate::connections::Connections::default());
     let total = o.many.then_some(urls.len() as u64 * repeat);
     let progress = crate::view::progress::Progress::on_terminal(o.silent, total);
     let ticking = progress.clone().map(|p| tokio::spawn(p.run()));
@@ -229,6 +234,7 @@ pub(crate) async fn run(mut o: Options) -> Result<Option<Failure>, String> {
         tunnels: &tunnels,
         body_to: file.as_ref(),
         progress: progress.as_deref(),
+        connections: &connections,
     };
     let work: Vec<(u64, usize, &String)> = urls
         .iter()

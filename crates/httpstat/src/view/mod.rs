@@ -6,4 +6,5 @@ pub(crate) mod server_timing;
 pub(crate) mod summary;
 pub(crate) mod timeline;
 pub(crate) mod waterfall;
+pub(crate) mod why;
 pub(crate) mod write_out;

@@ -55,7 +55,8 @@ pub(crate) fn stream_started(state: &Arc<RequestState>, conn: &ConnectionHandle,
         let mut times = state.stream_times();
         times.handed = Some(Instant::now());
         times.stop_waiting(); // on the connection of an attempt before, if any
-        if times.slot.is_none() && shared.stats.is_some() {
+        times.at_limit = times.slot.is_none() && shared.at_stream_limit(traced_open);
+        if times.at_limit && shared.stats.is_some() {
             shared.stream_waiting(true);
             times.counted_waiting = Some(shared.clone());
         }
@@ -165,10 +166,13 @@ fn stream_opened_if_ready(state: &RequestState) {
     }
     let trace = &state.trace;
     if trace.is_set(HookKind::Http2StreamOpened) {
+        // A stream handed while the connection had room waited for nothing.
         let waited = {
             let times = state.stream_times();
             match (times.handed, times.slot) {
-                (Some(handed), Some(slot)) => slot.saturating_duration_since(handed),
+                (Some(handed), Some(slot)) if times.at_limit => {
+                    slot.saturating_duration_since(handed)
+                }
                 _ => Duration::ZERO,
             }
         };

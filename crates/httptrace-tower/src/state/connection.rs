@@ -229,6 +229,18 @@ impl ConnShared {
             .store(u64::from(max), Ordering::Relaxed);
     }
 
+    /// Whether a stream handed to the connection now, with `traced_open` traced streams
+    /// already held on it, has to wait for a place: the streams open (by the frames, or
+    /// traced ones handed before it, whichever is more) are as many as the server allows.
+    pub(crate) fn at_stream_limit(&self, traced_open: usize) -> bool {
+        let open = self
+            .h2_streams_open
+            .load(Ordering::Relaxed)
+            .max(traced_open);
+        self.peer_max_streams()
+            .is_some_and(|max| open as u64 >= u64::from(max))
+    }
+
     /// The server's `SETTINGS_MAX_CONCURRENT_STREAMS`, once it sent one.
     pub(crate) fn peer_max_streams(&self) -> Option<u32> {
         u32::try_from(self.peer_max_streams.load(Ordering::Relaxed)).ok()

@@ -118,6 +118,9 @@ pub(crate) struct StreamTimes {
     /// The request's own task, waiting for the stream's hooks to be done
     /// (`h2_stream::stream_hooks_done`).
     pub(crate) waiting: Option<std::task::Waker>,
+    /// The connection was at the server's stream limit when the stream was handed to it: its
+    /// wait for a place is reported (otherwise it had room, and waited for nothing).
+    pub(crate) at_limit: bool,
     /// The connection whose stats count this stream waiting for its place, until it has it.
     pub(crate) counted_waiting: Option<Arc<ConnShared>>,
 }
