@@ -1,5 +1,6 @@
 //! The `httpstat` tool, run as users run it.
 
+mod certs;
 mod curl_compat;
 mod flags;
 mod runs;

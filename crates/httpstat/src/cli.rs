@@ -17,7 +17,8 @@ reused connection.
 before it, as curl's cumulative times do; time_appconnect is 0 without TLS); size_header and
 size_request count heads as HTTP/1.1 carries them, for HTTP/2 too; ssl_verify_result is
 OpenSSL's code, as curl's (20: unknown issuer, 19: self-signed in the chain, 18:
-self-signed, 10: expired, 62: name mismatch); %{certs} is empty (num_certs counts the chain).
+self-signed, 10: expired, 62: name mismatch); %{certs} has curl's layout, not OpenSSL's
+field texts.
 Exit codes are curl's (3 bad URL, 6 lookup, 7 connect, 22 -f, 28 timeout, 35 TLS, 47
 redirects, 52 empty reply, 56 receive, 60 certificate), with curl's one-line error on stderr
 and the phase it failed in.
@@ -60,6 +61,10 @@ pub(crate) struct Args {
     /// Write the response body to FILE instead of reading it to nowhere
     #[arg(short = 'o', long, value_name = "FILE", help_heading = "Output")]
     pub(crate) output: Option<PathBuf>,
+    /// After a waterfall whose connection was new over TLS, the peer's chain: subject,
+    /// issuer, names, validity and days left, key type
+    #[arg(long, help_heading = "Output")]
+    pub(crate) certs: bool,
     /// Colour the waterfall
     #[arg(long, alias = "colour", value_name = "WHEN", default_value = "auto",
           value_parser = ["auto", "always", "never"], help_heading = "Output")]

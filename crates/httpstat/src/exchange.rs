@@ -62,6 +62,17 @@ impl Hop {
         })
     }
 
+    /// The chain its connection's TLS handshake presented (empty: no handshake in this hop).
+    pub(crate) fn peer_chain(&self) -> &[Vec<u8>] {
+        self.events
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::TlsHandshakeDone(i) => Some(&i.state.peer_certificates[..]),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
     /// Whether it made a connection of its own (not reused).
     pub(crate) fn connected(&self) -> bool {
         self.events.iter().any(|e| match &e.kind {

@@ -102,6 +102,8 @@ pub(crate) struct Options {
     pub(crate) retry_max_time: Option<Duration>,
     /// The `Referer` sent (`-e`), for `%{referer}`.
     pub(crate) referer: Option<String>,
+    /// `--certs`: the peer's chain after each waterfall of a new TLS connection.
+    pub(crate) certs: bool,
 }
 
 fn seconds(flag: &str, value: Option<f64>) -> Result<Option<Duration>, String> {
@@ -323,6 +325,7 @@ impl Options {
             retry_delay: seconds("--retry-delay", a.retry_delay)?.filter(|d| !d.is_zero()),
             retry_max_time: seconds("--retry-max-time", a.retry_max_time)?.filter(|d| !d.is_zero()),
             referer: a.referer.clone(),
+            certs: a.certs,
             repeat: a.repeat,
             concurrency: a.concurrency,
         })

@@ -72,6 +72,12 @@ fn print_waterfall(o: &Options, hop: &Hop, redirected: bool) {
             transfer
         )
     );
+    if o.certs && !hop.peer_chain().is_empty() {
+        say!(
+            "{}",
+            crate::view::certs::text(hop.peer_chain(), std::time::SystemTime::now())
+        );
+    }
     if let Some(why) = crate::view::why::line(hop, redirected) {
         say!("{why}\n");
     }

@@ -3,9 +3,8 @@
 //! certificate (18), a self-signed one in the chain (19), or an issuer not found (20).
 //! rustls says "unknown issuer" for all three.
 //!
-//! Whether a certificate is self-signed is read from its DER: its issuer and subject names
-//! are the same bytes. No X.509 parser is among the tool's dependencies (rustls's webpki
-//! does not expose the names), so the few DER lengths are read here.
+//! Whether a certificate is self-signed is read from its names: its issuer and subject are
+//! the same bytes.
 
 use std::sync::Arc;
 
@@ -32,61 +31,10 @@ impl std::fmt::Display for ChainProblem {
 
 impl std::error::Error for ChainProblem {}
 
-/// One DER element: its tag, its contents, the whole element, and what follows it.
-struct Element<'a> {
-    tag: u8,
-    contents: &'a [u8],
-    whole: &'a [u8],
-    rest: &'a [u8],
-}
-
-/// The DER element at the start of `input`.
-fn element(input: &[u8]) -> Option<Element<'_>> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |l, b| (l << 8) | usize::from(*b));
-        (len, &rest[n..])
-    };
-    if rest.len() < len {
-        return None;
-    }
-    let whole_len = input.len() - rest.len() + len;
-    Some(Element {
-        tag,
-        contents: &rest[..len],
-        whole: &input[..whole_len],
-        rest: &rest[len..],
-    })
-}
-
-/// Whether `cert` names itself as its issuer.
+/// Whether `cert` names itself as its issuer (its issuer and subject are the same bytes).
 fn self_signed(cert: &[u8]) -> bool {
-    let names = || {
-        let certificate = element(cert)?.contents;
-        let tbs = element(certificate)?.contents;
-        let first = element(tbs)?;
-        // The version, when present, comes first.
-        let serial = if first.tag == 0xa0 {
-            element(first.rest)?
-        } else {
-            first
-        };
-        let algorithm = element(serial.rest)?;
-        let issuer = element(algorithm.rest)?;
-        let validity = element(issuer.rest)?;
-        let subject = element(validity.rest)?;
-        Some(issuer.whole == subject.whole)
-    };
-    names().unwrap_or(false)
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    X509Certificate::from_der(cert).is_ok_and(|(_, c)| c.issuer().as_raw() == c.subject().as_raw())
 }
 
 /// OpenSSL's name for a chain rejected for an unknown issuer.

@@ -1,6 +1,7 @@
 //! What httpstat prints: the waterfall, the timeline, `-w`, the Server-Timing lines and the
 //! summary of a long run.
 
+pub(crate) mod certs;
 pub(crate) mod progress;
 pub(crate) mod server_timing;
 pub(crate) mod summary;

@@ -185,10 +185,7 @@ pub(crate) fn variables(ex: &Exchange, cx: &Context<'_>) -> Vec<(&'static str, V
         .and_then(|a| a.headers.get(http::header::CONTENT_TYPE))
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let certs = last.events.iter().find_map(|e| match &e.kind {
-        EventKind::TlsHandshakeDone(i) => Some(i.state.peer_certificates.len() as u64),
-        _ => None,
-    });
+    let certs = last.peer_chain().len() as u64;
     let made = last.events.iter().any(|e| match &e.kind {
         EventKind::ConnectDone(i) => i.err.is_none(),
         EventKind::GotConn(_) => true,
@@ -219,7 +216,10 @@ pub(crate) fn variables(ex: &Exchange, cx: &Context<'_>) -> Vec<(&'static str, V
         .unwrap_or_default();
     let url = |u: &str| cx.redaction.url(u).into_owned();
     vec![
-        ("certs", Var::Text(String::new())),
+        (
+            "certs",
+            Var::Text(crate::view::certs::curl_text(last.peer_chain())),
+        ),
         ("conn_id", Var::Int(conn.map_or(0, |c| c.id.as_u64()))),
         ("content_type", Var::text_or_null(content_type)),
         (
@@ -250,7 +250,7 @@ pub(crate) fn variables(ex: &Exchange, cx: &Context<'_>) -> Vec<(&'static str, V
         ),
         ("local_port", Var::Int(local.map_or(0, |a| a.port().into()))),
         ("method", Var::Text(last.method.to_string())),
-        ("num_certs", Var::Int(certs.unwrap_or(0))),
+        ("num_certs", Var::Int(certs)),
         (
             "num_connects",
             Var::Int(ex.hops.iter().filter(|h| connected(h)).count() as u64),
