@@ -2,6 +2,7 @@
 
 mod axum_handler;
 mod otel;
+mod otel_opt_in;
 mod reqwest_client;
 mod tonic_channel;
 mod tracing_events;

@@ -198,7 +198,9 @@ impl RequestSpans {
             })
             .on_request_body_done(move |info| {
                 let size = KeyValue::new(HTTP_REQUEST_BODY_SIZE, info.bytes as i64);
-                if let Some(cx) = &i.open().send {
+                let mut open = i.open();
+                open.request_bytes = Some(info.bytes);
+                if let Some(cx) = &open.send {
                     cx.span().set_attribute(size.clone());
                 }
                 i.request.span().set_attribute(size);
@@ -218,6 +220,7 @@ impl RequestSpans {
             })
             .on_response_body_done(move |info| {
                 let mut open = l.open();
+                open.response_bytes = Some(info.bytes);
                 let size = KeyValue::new(HTTP_RESPONSE_BODY_SIZE, info.bytes as i64);
                 l.request.span().set_attribute(size.clone());
                 let error = info.err.as_ref().map(|_| error_type::RESPONSE_ENDED);

@@ -4,14 +4,17 @@ use std::sync::Arc;
 
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::metrics::{Histogram, Meter, UpDownCounter};
+use opentelemetry::InstrumentationScope;
 use opentelemetry_semantic_conventions::metric::{
-    DNS_LOOKUP_DURATION, HTTP_CLIENT_CONNECTION_DURATION, HTTP_CLIENT_OPEN_CONNECTIONS,
-    HTTP_CLIENT_REQUEST_DURATION,
+    DNS_LOOKUP_DURATION, HTTP_CLIENT_ACTIVE_REQUESTS, HTTP_CLIENT_CONNECTION_DURATION,
+    HTTP_CLIENT_OPEN_CONNECTIONS, HTTP_CLIENT_REQUEST_BODY_SIZE, HTTP_CLIENT_REQUEST_DURATION,
+    HTTP_CLIENT_RESPONSE_BODY_SIZE,
 };
 use tower_layer::Layer;
 
 use super::connections::{Pool, PoolInstruments};
 use super::methods::KnownMethods;
+use super::opt_in::OptIn;
 use super::Otel;
 
 /// The conventions' advised bucket boundaries (seconds) for `http.client.request.duration`
@@ -24,6 +27,24 @@ pub const SHORT_BUCKETS: [f64; 14] = [
 /// connection lives longer than a request.
 pub const LONG_BUCKETS: [f64; 14] = [
     0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+];
+
+/// Bucket boundaries (bytes) for `http.client.request.body.size` and
+/// `http.client.response.body.size`, which the conventions leave to the instrumentation:
+/// powers of four from 64 B to 64 MiB, with 0 for bodies with nothing in them.
+pub const BODY_SIZE_BUCKETS: [f64; 12] = [
+    0.0,
+    64.0,
+    256.0,
+    1024.0,
+    4096.0,
+    16384.0,
+    65536.0,
+    262_144.0,
+    1_048_576.0,
+    4_194_304.0,
+    16_777_216.0,
+    67_108_864.0,
 ];
 
 /// Turns each request's hooks into spans and metrics; see the module docs.
@@ -51,6 +72,8 @@ pub(super) struct Options {
     pub(super) reveal_secrets: bool,
     /// The request span's context goes out in the request's headers.
     pub(super) propagate: bool,
+    /// The opt-in attributes recorded.
+    pub(super) opt_in: OptIn,
 }
 
 /// The tracer and the instruments, shared by a layer's services.
@@ -60,6 +83,9 @@ pub(super) struct Shared {
     pub(super) connection_duration: Histogram<f64>,
     pub(super) open_connections: UpDownCounter<i64>,
     pub(super) dns_duration: Histogram<f64>,
+    pub(super) active_requests: UpDownCounter<i64>,
+    pub(super) request_body_size: Histogram<u64>,
+    pub(super) response_body_size: Histogram<u64>,
     /// The connections the layer's requests went over, for `http.connection.state`.
     pub(super) pool: Pool,
 }
@@ -92,6 +118,14 @@ impl OtelLayer {
                 .with_boundaries(buckets.to_vec())
                 .build()
         };
+        let bytes = |name: &'static str, about: &'static str| {
+            meter
+                .u64_histogram(name)
+                .with_unit("By")
+                .with_description(about)
+                .with_boundaries(BODY_SIZE_BUCKETS.to_vec())
+                .build()
+        };
         OtelLayer {
             shared: Arc::new(Shared {
                 tracer,
@@ -118,14 +152,52 @@ impl OtelLayer {
                     "Measures the time taken to perform a DNS lookup.",
                     &SHORT_BUCKETS,
                 ),
+                active_requests: meter
+                    .i64_up_down_counter(HTTP_CLIENT_ACTIVE_REQUESTS)
+                    .with_unit("{request}")
+                    .with_description("Number of active HTTP requests.")
+                    .build(),
+                request_body_size: bytes(
+                    HTTP_CLIENT_REQUEST_BODY_SIZE,
+                    "Size of HTTP client request bodies.",
+                ),
+                response_body_size: bytes(
+                    HTTP_CLIENT_RESPONSE_BODY_SIZE,
+                    "Size of HTTP client response bodies.",
+                ),
                 pool: Pool::default(),
             }),
             options: Options {
                 known_methods: KnownMethods::from_env(),
                 reveal_secrets: false,
                 propagate: true,
+                opt_in: OptIn::default(),
             },
         }
+    }
+
+    /// The instrumentation scope the layer's spans and metrics belong to: this crate's name
+    /// and version, and the schema URL of the semantic conventions its names come from
+    /// (`opentelemetry_semantic_conventions::SCHEMA_URL`). Give it to a tracer and a meter of
+    /// your own providers, or use [`global`](Self::global).
+    pub fn scope() -> InstrumentationScope {
+        InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .with_schema_url(opentelemetry_semantic_conventions::SCHEMA_URL)
+            .build()
+    }
+
+    /// Spans and metrics from the global tracer and meter providers, under
+    /// [`scope`](Self::scope).
+    ///
+    /// ```
+    /// let otel = httptrace_tower::OtelLayer::global();
+    /// # let _ = otel;
+    /// ```
+    pub fn global() -> Self {
+        let scope = Self::scope();
+        let tracer = opentelemetry::global::tracer_with_scope(scope.clone());
+        Self::new(tracer, &opentelemetry::global::meter_with_scope(scope))
     }
 }
 
@@ -145,6 +217,56 @@ impl OtelLayer {
     /// `http.request.method_original`.
     pub fn known_methods(mut self, methods: impl IntoIterator<Item = http::Method>) -> Self {
         self.options.known_methods = KnownMethods::only(methods);
+        self
+    }
+
+    /// Records `user_agent.original` (opt-in in the conventions): the request's
+    /// `User-Agent`.
+    pub fn with_user_agent(mut self) -> Self {
+        self.options.opt_in.user_agent = true;
+        self
+    }
+
+    /// Records `url.scheme` (opt-in for client spans in the conventions).
+    pub fn with_url_scheme(mut self) -> Self {
+        self.options.opt_in.url_scheme = true;
+        self
+    }
+
+    /// Records `url.template`: what `template` says of each request (the route it was made
+    /// from, `/users/{id}`), when it says something.
+    ///
+    /// ```
+    /// let otel = httptrace_tower::OtelLayer::global().url_template(|_method, uri| {
+    ///     uri.path().starts_with("/users/").then(|| "/users/{id}".to_owned())
+    /// });
+    /// # let _ = otel;
+    /// ```
+    pub fn url_template(
+        mut self,
+        template: impl Fn(&http::Method, &http::Uri) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.options.opt_in.url_template = Some(Arc::new(template));
+        self
+    }
+
+    /// Records `http.request.header.<name>` for each of `names` a request carries: its
+    /// values, with secrets (`authorization`, `cookie`, ...) shown as `[redacted]`.
+    pub fn capture_request_headers(
+        mut self,
+        names: impl IntoIterator<Item = http::HeaderName>,
+    ) -> Self {
+        self.options.opt_in.request_headers = names.into_iter().collect();
+        self
+    }
+
+    /// Records `http.response.header.<name>` for each of `names` a response carries, redacted
+    /// as [`capture_request_headers`](Self::capture_request_headers)'.
+    pub fn capture_response_headers(
+        mut self,
+        names: impl IntoIterator<Item = http::HeaderName>,
+    ) -> Self {
+        self.options.opt_in.response_headers = names.into_iter().collect();
         self
     }
 

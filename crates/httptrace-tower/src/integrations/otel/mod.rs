@@ -66,7 +66,22 @@
 //! `http.client.connection.duration` (s, a connection's life, recorded when it closes),
 //! `http.client.open_connections` (by `http.connection.state`: `active` while a request is in
 //! flight on the connection, `idle` between requests; counted from a connection's first
-//! request to its close), and `dns.lookup.duration` (s).
+//! request to its close), and `dns.lookup.duration` (s). The recommended
+//! `http.client.active_requests` (`{request}`, from the call to the request span's end;
+//! method, server, `url.scheme`) and `http.client.request.body.size` /
+//! `http.client.response.body.size` (bytes, recorded at the request's end with the duration's
+//! attributes, on [`BODY_SIZE_BUCKETS`], ours: the conventions advise none).
+//!
+//! **Opt-in attributes**, each by a builder method: `user_agent.original`
+//! ([`OtelLayer::with_user_agent`]), `url.scheme` ([`OtelLayer::with_url_scheme`]),
+//! `url.template` (a closure of yours, [`OtelLayer::url_template`]), and
+//! `http.request.header.<key>` / `http.response.header.<key>` for the names you list
+//! ([`OtelLayer::capture_request_headers`], [`OtelLayer::capture_response_headers`]), their
+//! values redacted as every output of this crate is.
+//!
+//! **Scope.** [`OtelLayer::scope`] is this crate's instrumentation scope, with the schema URL
+//! of the conventions the names come from; [`OtelLayer::global`] uses it with the global
+//! providers.
 //!
 //! **Trace context** goes out with each request by default: the request span's context,
 //! through the globally configured propagator, into the request's headers (W3C
@@ -84,9 +99,10 @@ mod future;
 mod hooks;
 mod layer;
 mod methods;
+mod opt_in;
 mod service;
 mod spans;
 
 pub use future::ResponseFuture;
-pub use layer::{OtelLayer, LONG_BUCKETS, SHORT_BUCKETS};
+pub use layer::{OtelLayer, BODY_SIZE_BUCKETS, LONG_BUCKETS, SHORT_BUCKETS};
 pub use service::Otel;

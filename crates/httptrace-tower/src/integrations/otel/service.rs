@@ -56,6 +56,7 @@ where
             &req,
             self.options.reveal_secrets,
             &self.options.known_methods,
+            &self.options.opt_in,
         );
         if self.options.propagate {
             opentelemetry::global::get_text_map_propagator(|propagator| {

@@ -12,11 +12,12 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_semantic_conventions::attribute::{
     ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_RESPONSE_STATUS_CODE,
-    NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_FULL,
+    NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_FULL, URL_SCHEME,
 };
 
 use super::layer::Shared;
 use super::methods::KnownMethods;
+use super::opt_in::OptIn;
 
 /// One request's spans, as the hooks open and close them.
 pub(super) struct RequestSpans {
@@ -26,6 +27,11 @@ pub(super) struct RequestSpans {
     pub(super) request: Context,
     /// `http.request.method`, `server.address`, `server.port`: the metrics' attributes.
     pub(super) common: Vec<KeyValue>,
+    /// `http.client.active_requests`' attributes: the common ones and `url.scheme`; the
+    /// request counts there until it ends.
+    active: Vec<KeyValue>,
+    /// The opt-in attributes recorded (the response's headers among them).
+    opt_in: OptIn,
     open: Mutex<Open>,
 }
 
@@ -48,6 +54,9 @@ pub(super) struct Open {
     /// request ends once the response's head is recorded.
     pub(super) ended_unanswered: bool,
     ended: bool,
+    /// The bodies' sizes, once their ends were reported.
+    pub(super) request_bytes: Option<u64>,
+    pub(super) response_bytes: Option<u64>,
 }
 
 /// `network.protocol.version` of `version`.
@@ -90,6 +99,7 @@ impl RequestSpans {
         req: &Request<B>,
         reveal_secrets: bool,
         known: &KnownMethods,
+        opt_in: &OptIn,
     ) -> Arc<Self> {
         let uri = req.uri();
         let host = uri.host().unwrap_or_default();
@@ -114,6 +124,13 @@ impl RequestSpans {
         ];
         let mut attributes = common.clone();
         attributes.push(KeyValue::new(URL_FULL, url_full(uri, reveal_secrets)));
+        attributes.extend(opt_in.of_request(req));
+        let mut active = common.clone();
+        active.push(KeyValue::new(
+            URL_SCHEME,
+            uri.scheme_str().unwrap_or("http").to_owned(),
+        ));
+        shared.active_requests.add(1, &active);
         if method.is_none() {
             let original = req.method().as_str().to_owned();
             attributes.push(KeyValue::new(HTTP_REQUEST_METHOD_ORIGINAL, original));
@@ -130,6 +147,8 @@ impl RequestSpans {
             started: Instant::now(),
             request: parent.with_span(span),
             common,
+            active,
+            opt_in: opt_in.clone(),
             open: Mutex::new(Open::default()),
         })
     }
@@ -181,6 +200,9 @@ impl RequestSpans {
             i64::from(status.as_u16()),
         ));
         span.set_attribute(KeyValue::new(NETWORK_PROTOCOL_VERSION, protocol));
+        for header in self.opt_in.of_response(res.headers()) {
+            span.set_attribute(header);
+        }
         if status.is_client_error() || status.is_server_error() {
             // The conventions: the status code as `error.type`, no status description.
             span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
@@ -219,6 +241,7 @@ impl RequestSpans {
             return;
         }
         self.request.span().end();
+        self.shared.active_requests.add(-1, &self.active);
         if let Some(conn) = open.conn {
             self.shared
                 .pool
@@ -245,5 +268,11 @@ impl RequestSpans {
         self.shared
             .request_duration
             .record(self.started.elapsed().as_secs_f64(), &attributes);
+        if let Some(bytes) = open.request_bytes {
+            self.shared.request_body_size.record(bytes, &attributes);
+        }
+        if let Some(bytes) = open.response_bytes {
+            self.shared.response_body_size.record(bytes, &attributes);
+        }
     }
 }
