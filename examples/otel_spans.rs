@@ -7,9 +7,8 @@
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use httptrace_tower::{
-    HttpTraceLayer, OtelLayer, TraceConnector, TraceHttpConnector, TracedRequestBody,
-};
+use httptrace_otel::OtelLayer;
+use httptrace_tower::{HttpTraceLayer, TraceConnector, TraceHttpConnector, TracedRequestBody};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use opentelemetry::global::BoxedTracer;

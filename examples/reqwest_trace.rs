@@ -1,4 +1,4 @@
-//! reqwest traced by `httptrace_tower::ReqwestTrace`, a `reqwest_middleware` middleware: two
+//! reqwest traced by `httptrace_reqwest::ReqwestTrace`, a `reqwest_middleware` middleware: two
 //! requests to a server this example starts on 127.0.0.1, the hooks each fired and its
 //! timings. The call site is reqwest's own.
 //!
@@ -7,7 +7,7 @@
 //! ```
 
 use httptrace::{EventLog, TimingsRecorder};
-use httptrace_tower::ReqwestTrace;
+use httptrace_reqwest::ReqwestTrace;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -128,7 +128,7 @@ mod reqwest_cells {
     use std::sync::Arc;
 
     use httptrace::ClientTrace;
-    use httptrace_tower::ReqwestTrace;
+    use httptrace_reqwest::ReqwestTrace;
     use reqwest_middleware::ClientWithMiddleware;
     use support::matrix::{BoxedSend, Matrix, MatrixSender, Protocol, Situation, IDLE_TIMEOUT};
     use support::TestPki;

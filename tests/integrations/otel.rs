@@ -7,8 +7,9 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use http_body_util::Full;
+use httptrace_otel::OtelLayer;
 use httptrace_tower::connect::TraceTlsConnector;
-use httptrace_tower::{HttpTraceLayer, OtelLayer, TraceConnector, TracedRequestBody};
+use httptrace_tower::{HttpTraceLayer, TraceConnector, TracedRequestBody};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use opentelemetry::global::BoxedTracer;

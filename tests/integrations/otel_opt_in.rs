@@ -6,8 +6,8 @@
 use bytes::Bytes;
 use http::Response;
 use http_body_util::{BodyExt, Full};
-use httptrace_tower::otel::BODY_SIZE_BUCKETS;
-use httptrace_tower::{HttpTraceLayer, OtelLayer, TraceConnector, TracedRequestBody};
+use httptrace_otel::{OtelLayer, BODY_SIZE_BUCKETS};
+use httptrace_tower::{HttpTraceLayer, TraceConnector, TracedRequestBody};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use opentelemetry::global::BoxedTracer;
@@ -166,7 +166,7 @@ async fn active_requests_body_sizes_and_the_opt_in_attributes() {
         Some(strings(&["node-1"]))
     );
     let scope = &request.instrumentation_scope;
-    assert_eq!(scope.name(), "httptrace-tower");
+    assert_eq!(scope.name(), "httptrace-otel");
     assert_eq!(
         scope.schema_url(),
         Some(opentelemetry_semantic_conventions::SCHEMA_URL)

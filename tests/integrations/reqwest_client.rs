@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use httptrace::{ClientTrace, EventKind, EventLog, Phase, TimingsRecorder};
-use httptrace_tower::ReqwestTrace;
+use httptrace_reqwest::ReqwestTrace;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest_middleware::ClientWithMiddleware;
 use support::*;

@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Version};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use httptrace::{
     with_client_trace, ClientTrace, Event, EventKind, EventLog, Timings, TimingsRecorder,
 };
-use tokio::io::AsyncWriteExt;
 
+use crate::body::{read_body, BodySink, ReadFailed};
 use crate::connect::{Stat, TunnelTimes, VerifyFailed};
 use crate::connections::{Before, Connections};
 use crate::failure::{chain_text, Failure};
@@ -395,22 +395,6 @@ enum Failed {
     MaxTime(Duration),
 }
 
-/// Why reading a body failed: the body's own error, or writing it out.
-#[derive(Debug)]
-pub(crate) enum ReadFailed {
-    Body(httptrace::BoxError),
-    Write(std::io::Error),
-}
-
-impl std::fmt::Display for ReadFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadFailed::Body(e) => write!(f, "reading the body: {}", chain_text(&**e)),
-            ReadFailed::Write(e) => write!(f, "writing the body: {e}"),
-        }
-    }
-}
-
 /// The host and port `url` names (its scheme's port when it names none).
 fn host_port(url: &str) -> (String, u16) {
     let uri: Option<http::Uri> = url.parse().ok();
@@ -454,49 +438,6 @@ impl Hop {
 /// `d` as curl prints seconds: microsecond digits.
 pub(crate) fn seconds(d: Duration) -> String {
     format!("{:.6}s", d.as_secs_f64())
-}
-
-/// Where the bodies read go: `-o`'s file, or stdout (`-s` with no view), one after another.
-pub(crate) enum BodySink {
-    File(tokio::fs::File),
-    Stdout(tokio::io::Stdout),
-}
-
-impl BodySink {
-    async fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
-        match self {
-            BodySink::File(f) => f.write_all(data).await,
-            BodySink::Stdout(out) => {
-                out.write_all(data).await?;
-                out.flush().await
-            }
-        }
-    }
-}
-
-/// Reads `body` to its end, into `to` when given, counting into `received`; its length.
-async fn read_body<B>(
-    mut body: B,
-    to: Option<&tokio::sync::Mutex<BodySink>>,
-    received: &std::sync::atomic::AtomicU64,
-) -> Result<u64, ReadFailed>
-where
-    B: http_body::Body<Data = Bytes> + Unpin,
-    B::Error: Into<httptrace::BoxError>,
-{
-    let mut n = 0u64;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| ReadFailed::Body(e.into()))?;
-        if let Some(data) = frame.data_ref() {
-            n += data.len() as u64;
-            received.store(n, std::sync::atomic::Ordering::Relaxed);
-            if let Some(sink) = to {
-                let mut sink = sink.lock().await;
-                sink.write_all(data).await.map_err(ReadFailed::Write)?;
-            }
-        }
-    }
-    Ok(n)
 }
 
 #[cfg(test)]

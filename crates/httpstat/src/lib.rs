@@ -28,6 +28,7 @@ macro_rules! say {
     }};
 }
 
+mod body;
 mod cli;
 mod connect;
 mod connections;

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use futures_util::StreamExt as _;
 use serde_json::json;
 
+use crate::body::BodySink;
 use crate::connect::{client, Trust, TunnelTimes, VerifyFailed};
-use crate::exchange::{BodySink, Exchange, Hop, Sender};
+use crate::exchange::{Exchange, Hop, Sender};
 use crate::failure::Failure;
 use crate::local_servers::start_local_servers;
 use crate::options::{Options, Output};

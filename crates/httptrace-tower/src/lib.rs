@@ -119,15 +119,6 @@ pub use error::{Error, TooManyInformational, MAX_INFORMATIONAL};
 pub use http_trace::{
     HttpTrace, HttpTraceLayer, RequestHead, ResponseFuture, TracedRequestBody, TracedResponseBody,
 };
-#[cfg(feature = "opentelemetry")]
-#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
-pub use integrations::otel;
-#[cfg(feature = "opentelemetry")]
-#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
-pub use integrations::otel::{Otel, OtelLayer};
-#[cfg(feature = "reqwest")]
-#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
-pub use integrations::reqwest::{ReqwestTrace, TracedDns};
 #[cfg(feature = "tonic")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub use integrations::tonic_channel;

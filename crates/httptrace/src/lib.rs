@@ -77,6 +77,7 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 mod attach;
+mod compose;
 mod error;
 mod hook;
 mod info;
@@ -85,11 +86,13 @@ mod record;
 mod scope;
 mod tls;
 mod trace;
+pub mod wire;
 
 pub use attach::{
     attach_to_extensions, client_trace, extensions_client_trace, take_client_trace,
     with_client_trace,
 };
+pub use compose::RequestTraces;
 pub use error::{BoxError, TraceError};
 pub use hook::{hook_panics, in_hook, set_panic_reporter, HookPanic};
 pub use info::{

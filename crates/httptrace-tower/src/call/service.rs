@@ -4,7 +4,7 @@ use std::fmt::Display;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use httptrace::{current_trace, take_client_trace, CallStartInfo, ClientTrace};
+use httptrace::{current_trace, take_client_trace, CallStartInfo, ClientTrace, RequestTraces};
 use tower_service::Service;
 
 use super::ResponseFuture;
@@ -51,13 +51,12 @@ where
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         // The request's own trace and the one in effect here belong to the whole call: a
         // redirected request would lose the former.
-        let mut trace = self.trace.clone();
-        if let Some(ambient) = current_trace() {
-            trace = ambient.compose(&trace);
-        }
-        if let Some(own) = take_client_trace(req.extensions_mut()) {
-            trace = own.compose(&trace);
-        }
+        let own = take_client_trace(req.extensions_mut());
+        let trace = RequestTraces::new()
+            .own(own.as_ref())
+            .ambient(current_trace())
+            .layer(Some(&self.trace))
+            .compose();
         trace.call_start(&CallStartInfo::new(req.method().clone(), req.uri().clone()));
         let call = CallState::new(trace);
         let inner = {

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use httptrace::{GotConnInfo, HookKind, TraceError};
 
-use crate::state::connection::{ConnShared, ExchangeEnd};
+use crate::state::connection::ConnShared;
+use crate::state::exchange_end::ExchangeEnd;
 use crate::state::handoff;
 use crate::state::informational::informational;
 use crate::state::lifecycle::Written;

@@ -21,8 +21,8 @@ use crate::state::expect_gate::ExpectGate;
 use crate::state::learned::Learned;
 use crate::state::lifecycle::Written;
 use crate::state::request::RequestState;
-use crate::wire::keep_alive::returns_to_pool;
-use crate::wire::version::protocol_name;
+use httptrace::wire::protocol_name;
+use httptrace::wire::returns_to_pool;
 
 pin_project! {
     /// The future of [`HttpTrace`](crate::HttpTrace).

@@ -11,10 +11,10 @@ use httptrace::{BodyDoneInfo, HookKind, PutIdleConnInfo, TraceError};
 use pin_project_lite::pin_project;
 
 use crate::connect::ConnectionHandle;
-use crate::state::connection::ExchangeEnd;
+use crate::state::exchange_end::ExchangeEnd;
 use crate::state::expect_gate::ExpectGate;
 use crate::state::request::RequestState;
-use crate::wire::keep_alive::{BODY_FAILED, DROPPED_UNREAD};
+use httptrace::wire::{BODY_FAILED, DROPPED_UNREAD};
 
 /// Why the connection is not reused after a request whose body was withheld.
 /// The body ended after its client, and so the pool, was dropped (Go: the pool closed).

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use http::uri::Scheme;
 use http::{Request, Version};
-use httptrace::{current_trace, extensions_client_trace, ClientTrace, HookKind, TimingsRecorder};
+use httptrace::{
+    current_trace, extensions_client_trace, ClientTrace, HookKind, RequestTraces, TimingsRecorder,
+};
 
 use super::extensions::{watch_without_replacing, Watch};
 use super::future::{ResponseFuture, Traced};
@@ -17,8 +19,8 @@ use crate::state::expect_gate::{expects_continue, ExpectGate};
 use crate::state::learned::Learned;
 use crate::state::request::{OnTheWire, OneXx, RequestSetup, RequestState};
 use crate::state::timings_sink::current_sink;
-use crate::wire::connection_header::connection_has;
 use crate::wire::h2_head::H2Head;
+use httptrace::wire::connection_has;
 
 /// Prepares `req` for the inner service and, if it is traced, fires `GetConn`; `send` hands
 /// it on. Shared by `HttpTrace`'s `Service::call` and the `request` of a traced client.
@@ -123,16 +125,12 @@ fn combine_traces<B>(settings: &Settings, req: &Request<B>, gated: bool) -> Opti
     if untraced && !gated {
         return None;
     }
-    let mut trace = layer_trace.cloned().unwrap_or_default();
-    if let Some(make) = per_request {
-        trace = (make.0)().compose(&trace);
-    }
-    if let Some(ambient) = ambient {
-        trace = ambient.compose(&trace);
-    }
-    if let Some(own) = own {
-        trace = own.compose(&trace);
-    }
+    let mut trace = RequestTraces::new()
+        .own(own)
+        .ambient(ambient)
+        .per_request(per_request.map(|make| (make.0)()))
+        .layer(layer_trace)
+        .compose();
     // `GetConn`'s `host:port` is read by a hook (a timings recorder aside: it was made at the
     // request's start), a `Server-Timing` sink, or a traced call's attempt; only then is the
     // request checked and the text written (and always for a gated request, which a refused
@@ -153,7 +151,7 @@ fn combine_traces<B>(settings: &Settings, req: &Request<B>, gated: bool) -> Opti
         if record_timings {
             timings.request(req.method().clone(), req.uri().clone());
         }
-        trace = trace.compose(&timings.trace());
+        trace = RequestTraces::timed(trace, timings);
         if let (Some(sink), Some(host_port)) = (&sink, &host_port) {
             sink.collect(req.method().clone(), host_port.as_str(), timings.clone());
         }

@@ -1,9 +1,5 @@
 //! Ready-made traces and client integrations, built on the crate's public API only.
 
-#[cfg(feature = "opentelemetry")]
-pub mod otel;
-#[cfg(feature = "reqwest")]
-pub(crate) mod reqwest;
 #[cfg(feature = "tonic")]
 pub mod tonic_channel;
 #[cfg(feature = "tracing")]

@@ -13,6 +13,7 @@ use httptrace::{
     Http2GoAwayInfo, TraceError,
 };
 
+use crate::state::exchange_end::ExchangeEnd;
 use crate::state::ids::RequestId;
 use crate::state::stats::{ConnectionStats, Counters};
 use crate::wire::http2_frames::GoAway;
@@ -36,35 +37,6 @@ pub fn live_connection_states() -> usize {
 /// The sequence number the next HTTP/2 stream to open, on any connection, will get.
 pub(crate) fn next_stream_seq() -> u64 {
     STREAM_SEQ.load(Ordering::Acquire)
-}
-
-/// How the latest HTTP/1 exchange on a connection ended, as far as the layer saw it: what
-/// explains a close that neither the server nor an error caused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub(crate) enum ExchangeEnd {
-    /// No traced request on it (or none yet).
-    Unknown = 0,
-    /// A traced request is on it, its response body not ended.
-    InFlight = 1,
-    /// Its response body ended and the connection went back to the pool.
-    Returned = 2,
-    /// It was not to be reused (`Connection: close`, a failed body, a withheld body).
-    NotReusable = 3,
-    /// Its response body was dropped before its end.
-    DroppedUnread = 4,
-}
-
-impl ExchangeEnd {
-    fn from_u8(v: u8) -> Self {
-        match v {
-            1 => ExchangeEnd::InFlight,
-            2 => ExchangeEnd::Returned,
-            3 => ExchangeEnd::NotReusable,
-            4 => ExchangeEnd::DroppedUnread,
-            _ => ExchangeEnd::Unknown,
-        }
-    }
 }
 
 /// Who hears of the connection's close, and how to tell that the client is gone.

@@ -4,6 +4,7 @@
 
 pub(crate) mod call;
 pub(crate) mod connection;
+pub(crate) mod exchange_end;
 pub(crate) mod expect_gate;
 pub(crate) mod handle;
 pub(crate) mod handoff;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::Extensions;
 use httptrace::{
     current_trace, extensions_client_trace, ClientTrace, ConnectionInfo, GetConnInfo, GotConnInfo,
-    TimingsRecorder,
+    RequestTraces, TimingsRecorder,
 };
 use hyper_util::client::legacy::connect::HttpInfo;
 use reqwest::dns::Resolve;
@@ -17,9 +17,7 @@ use reqwest_middleware::{Middleware, Next};
 use super::body::{BodyEnd, ReportingBody};
 use super::connections::{ConnectionsLayer, Conns};
 use super::dns::TracedDns;
-use crate::wire::connection_header::connection_has;
-use crate::wire::keep_alive::returns_to_pool;
-use crate::wire::version::protocol_name;
+use httptrace::wire::{connection_has, protocol_name, returns_to_pool};
 
 /// Makes a request's own trace (see [`ReqwestTrace::trace_per_request`]).
 type MakeTrace = Arc<dyn Fn() -> ClientTrace + Send + Sync>;
@@ -53,12 +51,12 @@ type MakeTrace = Arc<dyn Fn() -> ClientTrace + Send + Sync>;
 /// The [`httptrace::Timings`] under reqwest have the lookup, the first byte and the body's
 /// end; with no connect, TLS or send instants, the time from the lookup (or the start) to
 /// the first byte is all `wait`. For every hook and every phase, use hyper-util's `Client`
-/// with this crate's connector stack ([`http_client`](crate::http_client)).
+/// with httptrace-tower's connector stack (`httptrace_tower::http_client`).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use httptrace::{ClientTrace, TimingsRecorder};
-/// use httptrace_tower::ReqwestTrace;
+/// use httptrace_reqwest::ReqwestTrace;
 ///
 /// let trace = ClientTrace::new().on_got_conn(|i| println!("reused: {}", i.reused));
 /// let client = ReqwestTrace::new(trace)
@@ -183,16 +181,12 @@ impl ReqwestTrace {
         {
             return None;
         }
-        let mut trace = self.trace.clone();
-        if let Some(make) = &self.per_request {
-            trace = make().compose(&trace);
-        }
-        if let Some(ambient) = ambient {
-            trace = ambient.compose(&trace);
-        }
-        if let Some(own) = own {
-            trace = own.compose(&trace);
-        }
+        let trace = RequestTraces::new()
+            .own(own)
+            .ambient(ambient)
+            .per_request(self.per_request.as_ref().map(|make| make()))
+            .layer(Some(&self.trace))
+            .compose();
         Some((trace, self.record_timings.then(TimingsRecorder::new)))
     }
 }
@@ -223,7 +217,7 @@ impl Middleware for ReqwestTrace {
         // The recorder hears every hook but `GotConn`, which fires here only once the
         // response head is in: it learns the connection without a `request_start`.
         let with_timings = match &timings {
-            Some(timings) => trace.compose(&timings.trace()),
+            Some(timings) => RequestTraces::timed(trace.clone(), timings),
             None => trace.clone(),
         };
         let request_close = connection_has(req.headers(), "close");

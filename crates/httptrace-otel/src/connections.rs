@@ -21,7 +21,7 @@ pub(super) struct PoolInstruments<'a> {
 }
 
 /// How many connections a layer follows at once. A connection whose close is never told
-/// (one not made by [`TraceConnector`](crate::TraceConnector)) stays followed until this
+/// (one not made by [`TraceConnector`](httptrace_tower::TraceConnector)) stays followed until this
 /// many are: past it, new connections are not counted, so that memory stays bounded.
 const FOLLOWED: usize = 16_384;
 

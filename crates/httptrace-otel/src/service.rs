@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use http::{Request, Response};
-use httptrace::{client_trace, with_client_trace};
+use httptrace::{client_trace, with_client_trace, RequestTraces};
 use opentelemetry_http::HeaderInjector;
 use tower_service::Service;
 
@@ -64,10 +64,10 @@ where
                 propagator.inject_context(spans.context(), headers);
             });
         }
-        let mut trace = spans.trace();
-        if let Some(own) = client_trace(&req) {
-            trace = own.compose(&trace);
-        }
+        let trace = RequestTraces::new()
+            .own(client_trace(&req))
+            .layer(Some(&spans.trace()))
+            .compose();
         with_client_trace(&mut req, trace);
         ResponseFuture::new(self.inner.call(req), spans)
     }

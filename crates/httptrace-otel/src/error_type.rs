@@ -84,12 +84,13 @@ pub(super) fn of_tls(err: &TraceError) -> &'static str {
 /// hyper's or hyper-util's), else its message.
 pub(super) fn of_request<E: std::fmt::Display + 'static>(err: &E) -> &'static str {
     let any: &dyn Any = err;
-    if let Some(ours) = any.downcast_ref::<crate::Error>() {
+    if let Some(ours) = any.downcast_ref::<httptrace_tower::Error>() {
         return match ours {
-            crate::Error::Aborted(_) => ABORTED,
-            crate::Error::TooManyInformational(_) => INVALID_RESPONSE,
+            httptrace_tower::Error::Aborted(_) => ABORTED,
+            httptrace_tower::Error::TooManyInformational(_) => INVALID_RESPONSE,
             // Transparent: its `source()` skips the inner error itself.
-            crate::Error::Service(inner) => of_chain(&**inner),
+            httptrace_tower::Error::Service(inner) => of_chain(&**inner),
+            _ => OTHER,
         };
     }
     if let Some(boxed) = any.downcast_ref::<BoxError>() {
@@ -180,10 +181,13 @@ mod tests {
     #[test]
     fn a_request_error_is_named_from_its_chain() {
         let boxed: BoxError = Box::new(std::io::Error::from(ErrorKind::UnexpectedEof));
-        assert_eq!(of_request(&crate::Error::Service(boxed)), RESPONSE_ENDED);
+        assert_eq!(
+            of_request(&httptrace_tower::Error::Service(boxed)),
+            RESPONSE_ENDED
+        );
         let boxed: BoxError = "request timed out".into();
         assert_eq!(of_request(&boxed), TIMEOUT);
-        let aborted = crate::Error::Aborted("vetoed".into());
+        let aborted = httptrace_tower::Error::Aborted("vetoed".into());
         assert_eq!(of_request(&aborted), ABORTED);
         assert_eq!(of_request(&"something else"), OTHER);
     }

@@ -1,4 +1,4 @@
-//! [`OtelLayer`] (feature `opentelemetry`): each request as an HTTP client span by the
+//! `httptrace-otel`: [`OtelLayer`], each request as an HTTP client span by the
 //! OpenTelemetry semantic conventions (attribute and metric names from
 //! `opentelemetry-semantic-conventions`), with its phases as child spans, as Go's
 //! `otelhttptrace` makes them, and the conventions' HTTP client and DNS metrics.
@@ -88,10 +88,13 @@
 //! `traceparent` with the SDK's `TraceContextPropagator`), so that the server's spans join
 //! the client's trace; [`OtelLayer::without_propagation`] turns it off.
 //!
-//! **Where it goes.** Outside an [`HttpTraceLayer`](crate::HttpTraceLayer), whose trace it
+//! **Where it goes.** Outside an [`HttpTraceLayer`](httptrace_tower::HttpTraceLayer), whose trace it
 //! extends with its own for each request; inside any layer that redirects or retries, with a
-//! [`CallTraceLayer`](crate::CallTraceLayer) outside those, so that each attempt is its own
+//! [`CallTraceLayer`](httptrace_tower::CallTraceLayer) outside those, so that each attempt is its own
 //! client span and the second on carries `http.request.resend_count`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod connections;
 mod error_type;

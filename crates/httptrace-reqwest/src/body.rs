@@ -10,7 +10,7 @@ use http_body::{Body, Frame, SizeHint};
 use httptrace::{BodyDoneInfo, ClientTrace, PutIdleConnInfo, TimingsRecorder, TraceError};
 use pin_project_lite::pin_project;
 
-use crate::wire::keep_alive::{BODY_FAILED, DROPPED_UNREAD};
+use httptrace::wire::{BODY_FAILED, DROPPED_UNREAD};
 
 pin_project! {
     /// reqwest's response body, reporting its end.

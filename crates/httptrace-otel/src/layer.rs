@@ -50,7 +50,8 @@ pub const BODY_SIZE_BUCKETS: [f64; 12] = [
 /// Turns each request's hooks into spans and metrics; see the module docs.
 ///
 /// ```
-/// use httptrace_tower::{HttpTraceLayer, OtelLayer};
+/// use httptrace_otel::OtelLayer;
+/// use httptrace_tower::HttpTraceLayer;
 /// use opentelemetry::global;
 ///
 /// let otel = OtelLayer::new(global::tracer("httptrace"), &global::meter("httptrace"));
@@ -191,7 +192,7 @@ impl OtelLayer {
     /// [`scope`](Self::scope).
     ///
     /// ```
-    /// let otel = httptrace_tower::OtelLayer::global();
+    /// let otel = httptrace_otel::OtelLayer::global();
     /// # let _ = otel;
     /// ```
     pub fn global() -> Self {
@@ -237,7 +238,7 @@ impl OtelLayer {
     /// from, `/users/{id}`), when it says something.
     ///
     /// ```
-    /// let otel = httptrace_tower::OtelLayer::global().url_template(|_method, uri| {
+    /// let otel = httptrace_otel::OtelLayer::global().url_template(|_method, uri| {
     ///     uri.path().starts_with("/users/").then(|| "/users/{id}".to_owned())
     /// });
     /// # let _ = otel;
