@@ -424,3 +424,107 @@ async fn a_terminal_sees_the_phase_in_progress_and_a_pipe_does_not() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&piped.stderr).contains('\x1b'));
 }
+
+/// The variables curl 7.88 does not know, and the function forms, in the formats curl 8's
+/// manual gives them: `url.*`/`urle.*` parts (the password redacted), ids and counts as
+/// integers, times with six digits, `%time{}` in UTC, `%output{}` writing (and appending)
+/// to a file, `%{onerror}` keeping the rest for failures only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_8_variables_and_function_forms_keep_the_manuals_formats() {
+    let s = servers().await;
+    let url = s
+        .http
+        .url("127.0.0.1", "/ok?q=1#frag")
+        .replace("http://", "http://user:pa55word@");
+    let file = std::env::temp_dir().join(format!("httpstat-output-{}", std::process::id()));
+    std::fs::write(&file, "before\n").unwrap();
+    let format = format!(
+        "{}%output{{>>{}}}appended\\n%output{{{}.new}}fresh\\n%{{stdout}}%{{onerror}}never\\n",
+        [
+            "url.scheme",
+            "url.user",
+            "url.password",
+            "url.host",
+            "url.port",
+            "url.path",
+            "url.query",
+            "urle.host",
+            "conn_id",
+            "xfer_id",
+            "num_retries",
+            "proxy_used",
+            "tls_earlydata",
+            "time_queue",
+            "time_posttransfer",
+        ]
+        .iter()
+        .map(|v| format!("{v}=%{{{v}}}\\n"))
+        .collect::<String>()
+            + "year=%time{%Y}\\n",
+        file.display(),
+        file.display(),
+    );
+    let out = httpstat_example()
+        .args(["-s", "-o", "/dev/null", "-w", &format, &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let value = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} in {stdout}"))
+            .to_owned()
+    };
+    let port = s.http.port().to_string();
+    assert_eq!(value("url.scheme"), "http");
+    assert_eq!(
+        value("url.user"),
+        "REDACTED",
+        "userinfo is redacted as everywhere"
+    );
+    assert_eq!(value("url.password"), "REDACTED");
+    assert_eq!(value("url.host"), "127.0.0.1");
+    assert_eq!(value("url.port"), port);
+    assert_eq!(value("url.path"), "/ok");
+    assert_eq!(value("url.query"), "q=1");
+    assert_eq!(value("urle.host"), "127.0.0.1");
+    for integer in [
+        "conn_id",
+        "xfer_id",
+        "num_retries",
+        "proxy_used",
+        "tls_earlydata",
+    ] {
+        assert!(value(integer).parse::<u64>().is_ok(), "{integer}: {stdout}");
+    }
+    assert_eq!(
+        (value("xfer_id"), value("num_retries"), value("proxy_used")),
+        ("0".to_owned(), "0".to_owned(), "0".to_owned())
+    );
+    for time in ["time_queue", "time_posttransfer"] {
+        let v = value(time);
+        let (_, digits) = v.split_once('.').unwrap();
+        assert_eq!(digits.len(), 6, "{time}: {v}");
+    }
+    let year: u32 = value("year").parse().unwrap();
+    assert!((2024..3000).contains(&year), "{year}");
+    assert!(
+        !stdout.contains("never"),
+        "a success prints nothing after %{{onerror}}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "before\nappended\n"
+    );
+    let fresh = format!("{}.new", file.display());
+    assert_eq!(std::fs::read_to_string(&fresh).unwrap(), "fresh\n");
+    std::fs::remove_file(&file).unwrap();
+    std::fs::remove_file(&fresh).unwrap();
+    std::fs::remove_file(&s.other_ca).unwrap();
+}
