@@ -1,20 +1,17 @@
-//! [`Classifying`]: the certificate verifier that tells, when it rejects a chain for its
-//! issuer, what OpenSSL (and so curl's `ssl_verify_result`) would call it: a self-signed
-//! certificate (18), a self-signed one in the chain (19), or an issuer not found (20).
-//! rustls says "unknown issuer" for all three.
+//! [`Classifying`]: when a chain is rejected for its issuer, what OpenSSL (and so curl's
+//! `ssl_verify_result`) would call it: a self-signed certificate (18), a self-signed one in
+//! the chain (19), or an issuer not found (20). rustls says "unknown issuer" for all three.
 //!
 //! Whether a certificate is self-signed is read from its names: its issuer and subject are
 //! the same bytes.
 
 use std::sync::Arc;
 
-use httptrace_tower::rustls::client::danger::{
-    HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
-};
-use httptrace_tower::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use httptrace_tower::rustls::{
-    CertificateError, DigitallySignedStruct, Error, OtherError, SignatureScheme,
-};
+use httptrace_tower::rustls::client::danger::ServerCertVerified;
+use httptrace_tower::rustls::pki_types::CertificateDer;
+use httptrace_tower::rustls::{CertificateError, Error, OtherError};
+
+use super::reverdict::Decide;
 
 /// A chain rejected for its issuer, with OpenSSL's verify code and text.
 #[derive(Debug)]
@@ -57,54 +54,24 @@ fn classify(end_entity: &[u8], intermediates: &[CertificateDer<'_>]) -> ChainPro
     }
 }
 
-/// The real verifier, whose "unknown issuer" is told apart as OpenSSL does.
+/// The real verifier's "unknown issuer", told apart as OpenSSL does.
 #[derive(Debug)]
-pub(crate) struct Classifying {
-    pub(crate) real: Arc<dyn ServerCertVerifier>,
-}
+pub(crate) struct Classifying;
 
-impl ServerCertVerifier for Classifying {
-    fn verify_server_cert(
+impl Decide for Classifying {
+    fn decide(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
+        verdict: Result<ServerCertVerified, Error>,
     ) -> Result<ServerCertVerified, Error> {
-        self.real
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-            .map_err(|err| match err {
-                Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
-                    let problem = classify(end_entity, intermediates);
-                    Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(
-                        problem,
-                    ))))
-                }
-                other => other,
-            })
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.real.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.real.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.real.supported_verify_schemes()
+        verdict.map_err(|err| match err {
+            Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+                let problem = classify(end_entity, intermediates);
+                Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(problem))))
+            }
+            other => other,
+        })
     }
 }
 

@@ -21,6 +21,7 @@ use super::deadline::Deadline;
 use super::insecure::{Noting, VerifyFailed};
 use super::proxy::{MaybeTunnel, TunnelTimes};
 use super::resolver::Resolver;
+use super::reverdict::Reverdict;
 use crate::options::{Options, Protocol};
 
 /// The dialer: `-x`'s tunnel, or not, over `--connect-to` over our traced dialer over the
@@ -64,11 +65,14 @@ pub(crate) fn client(
                 .map_err(|e| format!("the trusted certificates: {e}"))?
         }
     };
-    let verifier: Arc<dyn ServerCertVerifier> = Arc::new(Classifying { real: verifier });
+    let verifier: Arc<dyn ServerCertVerifier> = Arc::new(Reverdict {
+        real: verifier,
+        decide: Classifying,
+    });
     let verifier: Arc<dyn ServerCertVerifier> = if o.insecure {
-        Arc::new(Noting {
+        Arc::new(Reverdict {
             real: verifier,
-            failed: verify_failed,
+            decide: Noting(verify_failed),
         })
     } else {
         verifier

@@ -1,14 +1,14 @@
-//! [`Noting`]: `-k`'s certificate verifier: verifies as usual and remembers the outcome
+//! [`Noting`]: `-k`'s verdict on a certificate: verified as usual, the outcome remembered
 //! (`ssl_verify_result`), but lets an unverified server through.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use httptrace_tower::rustls::client::danger::{
-    HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
-};
-use httptrace_tower::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use httptrace_tower::rustls::{DigitallySignedStruct, Error, SignatureScheme};
+use httptrace_tower::rustls::client::danger::ServerCertVerified;
+use httptrace_tower::rustls::pki_types::CertificateDer;
+use httptrace_tower::rustls::Error;
+
+use super::reverdict::Decide;
 
 /// How many failed certificates and connection verdicts are remembered; the oldest are
 /// forgotten first.
@@ -54,58 +54,24 @@ impl VerifyFailed {
     }
 }
 
-/// The real verifier's verdict, noted; the handshake goes on either way.
+/// `-k`: the real verifier's verdict, noted; the handshake goes on either way.
 #[derive(Debug)]
-pub(crate) struct Noting {
-    pub(crate) real: Arc<dyn ServerCertVerifier>,
-    pub(crate) failed: Arc<VerifyFailed>,
-}
+pub(crate) struct Noting(pub(crate) Arc<VerifyFailed>);
 
-impl ServerCertVerifier for Noting {
-    fn verify_server_cert(
+impl Decide for Noting {
+    fn decide(
         &self,
         end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
+        _intermediates: &[CertificateDer<'_>],
+        verdict: Result<ServerCertVerified, Error>,
     ) -> Result<ServerCertVerified, Error> {
-        let verdict = self.real.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        );
         if let Err(err) = verdict {
             let code = match err {
                 Error::InvalidCertificate(why) => crate::failure::verify_code(&why),
                 _ => 1,
             };
-            self.failed.note(end_entity.as_ref(), code);
+            self.0.note(end_entity.as_ref(), code);
         }
         Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.real.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        self.real.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.real.supported_verify_schemes()
     }
 }

@@ -9,6 +9,7 @@ mod deadline;
 mod insecure;
 mod proxy;
 mod resolver;
+mod reverdict;
 
 pub(crate) use chain_problem::ChainProblem;
 pub(crate) use client::{client, Stat, Trust};
