@@ -20,44 +20,46 @@ use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use support::*;
 use tower::{ServiceBuilder, ServiceExt};
 
-/// The sum of `name`'s points (an `i64` up-down counter) in the last export.
-fn counted(out: &InMemoryMetricExporter, name: &str) -> Option<i64> {
+/// What `read` makes of metric `name`'s data in the last export.
+fn last_export<T>(
+    out: &InMemoryMetricExporter,
+    name: &str,
+    read: impl Fn(&AggregatedMetrics) -> Option<T>,
+) -> Option<T> {
     let finished = out.get_finished_metrics().unwrap();
-    let last = finished.last()?;
-    let value = last
+    let value = finished
+        .last()?
         .scope_metrics()
         .flat_map(|s| s.metrics())
         .filter(|m| m.name() == name)
-        .find_map(|m| match m.data() {
-            AggregatedMetrics::I64(MetricData::Sum(sum)) => {
-                Some(sum.data_points().map(|p| p.value()).sum())
-            }
-            _ => None,
-        });
+        .find_map(|m| read(m.data()));
     value
+}
+
+/// The sum of `name`'s points (an `i64` up-down counter) in the last export.
+fn counted(out: &InMemoryMetricExporter, name: &str) -> Option<i64> {
+    last_export(out, name, |data| match data {
+        AggregatedMetrics::I64(MetricData::Sum(sum)) => {
+            Some(sum.data_points().map(|p| p.value()).sum())
+        }
+        _ => None,
+    })
 }
 
 /// `name`'s (count, sum, bucket boundaries) over its points (a `u64` histogram), last export.
 fn histogram(out: &InMemoryMetricExporter, name: &str) -> Option<(u64, u64, Vec<f64>)> {
-    let finished = out.get_finished_metrics().unwrap();
-    let last = finished.last()?;
-    let value = last
-        .scope_metrics()
-        .flat_map(|s| s.metrics())
-        .filter(|m| m.name() == name)
-        .find_map(|m| match m.data() {
-            AggregatedMetrics::U64(MetricData::Histogram(h)) => {
-                let points: Vec<_> = h.data_points().collect();
-                let bounds = points.first()?.bounds().collect();
-                Some((
-                    points.iter().map(|p| p.count()).sum(),
-                    points.iter().map(|p| p.sum()).sum(),
-                    bounds,
-                ))
-            }
-            _ => None,
-        });
-    value
+    last_export(out, name, |data| match data {
+        AggregatedMetrics::U64(MetricData::Histogram(h)) => {
+            let points: Vec<_> = h.data_points().collect();
+            let bounds = points.first()?.bounds().collect();
+            Some((
+                points.iter().map(|p| p.count()).sum(),
+                points.iter().map(|p| p.sum()).sum(),
+                bounds,
+            ))
+        }
+        _ => None,
+    })
 }
 
 fn strings(values: &[&str]) -> Value {
