@@ -29,6 +29,16 @@ fn story(log: &EventLog) -> Vec<String> {
             EventKind::GetConn(i) => format!("GetConn({})", i.host_port),
             EventKind::DnsStart(i) => format!("DNSStart({})", i.host),
             EventKind::DnsDone(i) => format!("DNSDone({:?}, err={})", i.addrs, i.err.is_some()),
+            EventKind::ConnectStart(i) => format!("ConnectStart({})", i.addr),
+            EventKind::ConnectDone(i) => {
+                format!("ConnectDone({}, err={})", i.addr, i.err.is_some())
+            }
+            EventKind::TlsHandshakeDone(i) => format!(
+                "TLSHandshakeDone(sni={:?}, certs={}, err={})",
+                i.state.server_name,
+                i.state.peer_certificates.len(),
+                i.err.is_some()
+            ),
             EventKind::GotConn(i) => format!(
                 "GotConn(reused={}, was_idle={}, idle={:?}, remote={})",
                 i.reused,
@@ -103,6 +113,8 @@ async fn a_middleware_client_reports_every_hook_reqwest_allows_fresh_then_reused
         if n == 0 {
             expected.push("DNSStart(api.test)".to_owned());
             expected.push("DNSDone([127.0.0.1], err=false)".to_owned());
+            expected.push(format!("ConnectStart({remote})"));
+            expected.push(format!("ConnectDone({remote}, err=false)"));
         }
         let reused = n > 0;
         expected.extend([
@@ -121,15 +133,26 @@ async fn a_middleware_client_reports_every_hook_reqwest_allows_fresh_then_reused
         assert_eq!(t.protocol.as_deref(), Some("HTTP/1.1"));
         assert_eq!(t.response_body_bytes, Some(2));
         assert_eq!(t.response_error, None);
-        assert_eq!(
-            t.request_start, None,
-            "reqwest hides when the connection was had"
-        );
+        // A new connection is had when the connector finishes, before the server hears the
+        // request; a pooled one is known only with the response.
+        assert_eq!(t.request_start.is_some(), !reused);
+        if let Some(had) = t.request_start {
+            assert!(
+                had <= server.seen()[n].received_at,
+                "GotConn before the server read"
+            );
+        }
         let phases: Vec<Phase> = t.phases().into_iter().map(|(p, _)| p).collect();
         let expected_phases = if reused {
             vec![Phase::Wait, Phase::Receive]
         } else {
-            vec![Phase::Queue, Phase::Dns, Phase::Wait, Phase::Receive]
+            vec![
+                Phase::Queue,
+                Phase::Dns,
+                Phase::Connect,
+                Phase::Wait,
+                Phase::Receive,
+            ]
         };
         assert_eq!(phases, expected_phases, "request {n}");
         let sum: Duration = t.phases().iter().map(|(_, d)| *d).sum();
@@ -285,4 +308,80 @@ async fn a_pooled_connection_is_known_after_traffic_to_thousands_of_other_hosts(
         .collect();
     assert_eq!(firsts.len(), 2);
     assert_eq!(firsts[0], firsts[1], "the server saw one connection");
+}
+
+/// With reqwest's TLS from a rustls configuration of ours (`ReqwestTrace::rustls`): a fresh
+/// HTTPS request reports its connect and its handshake when they happen, and `GotConn` when
+/// the connector finishes, before the server reads the request; the reused one, its
+/// connection only; the timings have the connect and TLS phases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_rustls_seam_a_fresh_https_request_reports_its_connect_and_handshake() {
+    let pki = TestPki::new("reqwest CA");
+    let leaf = pki.leaf(&["api.test"], false);
+    let server = TestServer::start_tls(pki.server_config(leaf, &[b"http/1.1"])).await;
+    let config = rustls::ClientConfig::clone(&pki.client_config(&[b"http/1.1"]));
+    let client = ReqwestTrace::new(ClientTrace::new())
+        .record_timings()
+        .resolver(Loopback)
+        .rustls(config)
+        .client(reqwest::Client::builder().no_proxy())
+        .unwrap()
+        .build();
+    let url = server.url("api.test", "/").replace("http:", "https:");
+    let remote = format!("127.0.0.1:{}", server.port());
+    for n in 0..2 {
+        let log = EventLog::new();
+        let res = within(
+            "the request",
+            client.get(&url).with_extension(log.trace()).send(),
+        )
+        .await
+        .unwrap();
+        let recorder = res.extensions().get::<TimingsRecorder>().cloned().unwrap();
+        assert_eq!(res.text().await.unwrap(), "ok");
+        let mut expected = vec![format!("GetConn(api.test:{})", server.port())];
+        let reused = n > 0;
+        if !reused {
+            expected.extend([
+                "DNSStart(api.test)".to_owned(),
+                "DNSDone([127.0.0.1], err=false)".to_owned(),
+                format!("ConnectStart({remote})"),
+                format!("ConnectDone({remote}, err=false)"),
+                "TLSHandshakeStart".to_owned(),
+                "TLSHandshakeDone(sni=Some(\"api.test\"), certs=1, err=false)".to_owned(),
+            ]);
+        }
+        expected.extend([
+            format!("GotConn(reused={reused}, was_idle={reused}, idle=0ns, remote={remote})"),
+            "GotFirstResponseByte".to_owned(),
+            "PutIdleConn(err=None)".to_owned(),
+        ]);
+        assert_eq!(story(&log), expected, "request {n}");
+        let t = recorder.timings();
+        let phases: Vec<Phase> = t.phases().into_iter().map(|(p, _)| p).collect();
+        if !reused {
+            assert_eq!(
+                phases,
+                [
+                    Phase::Queue,
+                    Phase::Dns,
+                    Phase::Connect,
+                    Phase::Tls,
+                    Phase::Wait,
+                    Phase::Receive
+                ]
+            );
+            let had = t
+                .request_start
+                .expect("GotConn when the connector finished");
+            assert!(
+                had <= server.seen()[n].received_at,
+                "before the server read"
+            );
+        }
+        let sum: Duration = t.phases().iter().map(|(_, d)| *d).sum();
+        assert_eq!(Some(sum), t.total(), "the phases add up to the total");
+        let_the_pool_take_it_back().await;
+    }
+    assert_eq!(server.connection_count(), 1);
 }

@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use httptrace::ConnectionId;
+use httptrace::instrument::current_holder;
+use httptrace::{ConnectionId, ConnectionInfo, GotConnInfo};
+
+use crate::dial::RequestDial;
 use hyper_util::client::legacy::connect::{Connection, HttpInfo};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
@@ -65,6 +68,13 @@ impl Conns {
 
     pub(crate) fn made(&mut self, addrs: ConnAddrs) {
         self.made_at(addrs, Instant::now());
+    }
+
+    /// A connection was made for a request that has it now: its id, counted used.
+    pub(crate) fn made_and_used(&mut self, addrs: ConnAddrs) -> ConnectionId {
+        let now = Instant::now();
+        self.made_at(addrs, now);
+        self.used_at(addrs, now).0
     }
 
     fn made_at(&mut self, addrs: ConnAddrs, now: Instant) {
@@ -134,6 +144,7 @@ impl<S, R> Service<R> for NoteConnections<S>
 where
     S: Service<R>,
     S::Response: Connection,
+    S::Error: std::ops::Deref<Target = dyn std::error::Error + Send + Sync>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -144,9 +155,15 @@ where
     }
 
     fn call(&mut self, dst: R) -> Self::Future {
+        // The request whose poll calls the connector: its dial starts.
+        let dial = current_holder::<RequestDial>();
+        if let Some(dial) = &dial {
+            dial.dial_started();
+        }
         Noting {
             inner: self.inner.call(dst),
             conns: self.conns.clone(),
+            dial,
         }
     }
 }
@@ -156,6 +173,8 @@ pin_project! {
         #[pin]
         inner: F,
         conns: Arc<Mutex<Conns>>,
+        // The request the dial is for, if a traced one.
+        dial: Option<Arc<RequestDial>>,
     }
 }
 
@@ -163,22 +182,69 @@ impl<F, C, E> Future for Noting<F>
 where
     F: Future<Output = Result<C, E>>,
     C: Connection,
+    E: std::ops::Deref<Target = dyn std::error::Error + Send + Sync>,
 {
     type Output = Result<C, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let conn = ready!(this.inner.poll(cx))?;
+        let conn = match ready!(this.inner.poll(cx)) {
+            Ok(conn) => conn,
+            Err(err) => {
+                if let Some(dial) = this.dial.take() {
+                    dial.failed(&*err);
+                }
+                return Poll::Ready(Err(err));
+            }
+        };
+        let connected = conn.connected();
         let mut extras = http::Extensions::new();
-        conn.connected().get_extras(&mut extras);
-        if let Some(info) = extras.get::<HttpInfo>() {
-            this.conns
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .made((info.local_addr(), info.remote_addr()));
+        connected.get_extras(&mut extras);
+        let Some(info) = extras.get::<HttpInfo>() else {
+            return Poll::Ready(Ok(conn));
+        };
+        let (local, remote) = (info.local_addr(), info.remote_addr());
+        let mut conns = this.conns.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(dial) = this.dial.take() else {
+            conns.made((local, remote));
+            return Poll::Ready(Ok(conn));
+        };
+        dial.connected(
+            remote,
+            local,
+            connected.is_negotiated_h2(),
+            peer_certificate(&extras),
+        );
+        // Finished in the request's own poll, the connection is that request's: hyper-util
+        // takes a dial's connection in the poll it is made in (else it hands the dial to a
+        // task of its own, where the request is not in effect).
+        let in_effect = current_holder::<RequestDial>().is_some_and(|now| Arc::ptr_eq(&now, &dial));
+        if !in_effect {
+            conns.made((local, remote));
+            return Poll::Ready(Ok(conn));
         }
+        let id = conns.made_and_used((local, remote));
+        drop(conns);
+        let info = ConnectionInfo::new(id, Some(local), Some(remote));
+        dial.got_conn_early();
+        dial.trace()
+            .got_conn(&GotConnInfo::new(info, false, false, Duration::ZERO));
         Poll::Ready(Ok(conn))
     }
+}
+
+/// The server's certificate, when reqwest's `tls_info` put it in the connection's extras.
+#[cfg(feature = "rustls")]
+fn peer_certificate(extras: &http::Extensions) -> Option<Vec<u8>> {
+    extras
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|tls| tls.peer_certificate())
+        .map(<[u8]>::to_vec)
+}
+
+#[cfg(not(feature = "rustls"))]
+fn peer_certificate(_: &http::Extensions) -> Option<Vec<u8>> {
+    None
 }
 
 #[cfg(test)]

@@ -3,7 +3,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use httptrace::instrument::current_holder;
 use httptrace::{current_trace, DnsDoneInfo, DnsStartInfo, TraceError};
+
+use crate::dial::RequestDial;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// reqwest's DNS resolver, reporting `DNSStart` / `DNSDone` to the trace in effect where the
@@ -52,6 +55,7 @@ impl Resolve for TracedDns {
         let Some(trace) = current_trace() else {
             return self.inner.resolve(name);
         };
+        let dial = current_holder::<RequestDial>();
         trace.dns_start(&DnsStartInfo::new(name.as_str()));
         let lookup = self.inner.resolve(name);
         Box::pin(async move {
@@ -60,6 +64,10 @@ impl Resolve for TracedDns {
                     let addrs: Vec<SocketAddr> = addrs.collect();
                     let ips = addrs.iter().map(SocketAddr::ip).collect();
                     trace.dns_done(&DnsDoneInfo::new(ips, None, false));
+                    // reqwest dials the first answer as soon as it has them.
+                    if let Some(dial) = &dial {
+                        dial.looked_up(addrs.first().map(SocketAddr::ip));
+                    }
                     Ok(Box::new(addrs.into_iter()) as Addrs)
                 }
                 Err(err) => {

@@ -6,8 +6,11 @@
 
 mod body;
 mod connections;
+mod dial;
 mod dns;
 mod middleware;
+#[cfg(feature = "rustls")]
+mod tls;
 
 pub use dns::TracedDns;
 pub use middleware::ReqwestTrace;

@@ -16,8 +16,13 @@ use reqwest_middleware::{Middleware, Next};
 
 use super::body::{BodyEnd, ReportingBody};
 use super::connections::{ConnectionsLayer, Conns};
+use super::dial::{Lent, RequestDial};
 use super::dns::TracedDns;
 use httptrace::wire::{connection_has, protocol_name, returns_to_pool};
+
+/// How many TLS sessions [`ReqwestTrace::rustls`]'s store keeps: rustls's default.
+#[cfg(feature = "rustls")]
+const SESSIONS: usize = 256;
 
 /// Makes a request's own trace (see [`ReqwestTrace::trace_per_request`]).
 type MakeTrace = Arc<dyn Fn() -> ClientTrace + Send + Sync>;
@@ -31,16 +36,20 @@ type MakeTrace = Arc<dyn Fn() -> ClientTrace + Send + Sync>;
 /// middleware's trace, and the [`TimingsRecorder`] of [`record_timings`](Self::record_timings).
 ///
 /// reqwest builds its hyper-util client and connector itself; it lets us in through a DNS
-/// resolver, a layer around its connector (a URI in, an opaque connection out), the request
-/// future and the response. What fires:
+/// resolver, a layer around its connector (a URI in, an opaque connection out), a rustls
+/// configuration of our own ([`rustls`](Self::rustls), opt-in: it replaces reqwest's TLS
+/// options), the request future and the response. The request's state is in effect while
+/// its future is polled, so each seam fires the dial's hooks at the instant it sees. What
+/// fires, and when:
 ///
 /// | hook | under reqwest | when, or why not |
 /// |---|---|---|
 /// | `GetConn` | yes | before the request is handed on |
 /// | `DNSStart` / `DNSDone` | yes | [`TracedDns`], around each lookup made for the request |
-/// | `ConnectStart` / `ConnectDone` | no | reqwest dials inside its connector; its layer sees no address before the connection exists |
-/// | `TLSHandshakeStart` / `Done` | no | inside reqwest's connector too |
-/// | `GotConn` | yes, late | with the response head: the connection is known by its addresses; `reused` is exact (the connector layer saw every connection made), `was_idle` equals `reused`, `idle_time` is not known (zero) |
+/// | `ConnectStart` | yes | when the lookup ends, for its first answer (reqwest dials it at once; a failed first address and the next are not told apart); for an address host, when the connector is called |
+/// | `ConnectDone` | yes | with [`rustls`](Self::rustls): when rustls builds the ClientHello (the TCP connection is up); otherwise when the connector returns the connection (for `https`, after its handshake) |
+/// | `TLSHandshakeStart` / `Done` | with [`rustls`](Self::rustls) | at the ClientHello / when the connector returns; the state has the server name, ALPN `h2` when chosen, the server's certificate (not the rest of the chain, the version or the cipher: reqwest keeps the rustls connection) |
+/// | `GotConn` | yes | a new connection: when the connector returns it in the request's own poll (before the request is written); a pooled one (or a dial that lost to one), with the response head: `reused` is exact (the connector layer saw every connection made), `was_idle` equals `reused`, `idle_time` is not known (zero) |
 /// | `WroteHeaderField`, `WroteHeaders`, `WroteRequest`, `Wait100Continue` | no | reqwest's connection is opaque: no access to its bytes |
 /// | `GotFirstResponseByte` | yes, late | with the response head |
 /// | `Got100Continue`, `Got1xxResponse` | no | reqwest sets no informational callback |
@@ -48,10 +57,11 @@ type MakeTrace = Arc<dyn Fn() -> ClientTrace + Send + Sync>;
 /// | `ResponseBodyDone` | yes | at the body's end, failure or drop, with the bytes read |
 /// | `RequestBodyDone`, `ConnClosed` | no | the request body is written and the connection closed out of sight |
 ///
-/// The [`httptrace::Timings`] under reqwest have the lookup, the first byte and the body's
-/// end; with no connect, TLS or send instants, the time from the lookup (or the start) to
-/// the first byte is all `wait`. For every hook and every phase, use hyper-util's `Client`
-/// with httptrace-tower's connector stack (`httptrace_tower::http_client`).
+/// The [`httptrace::Timings`] under reqwest have the lookup, the connect, the TLS handshake
+/// (with [`rustls`](Self::rustls)), the first byte and the body's end; with no instant for
+/// the request's writing, the time from the connection to the first byte is all `wait`. For
+/// every hook and every phase, use hyper-util's `Client` with httptrace-tower's connector
+/// stack (`httptrace_tower::http_client`).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -78,6 +88,9 @@ pub struct ReqwestTrace {
     dns: TracedDns,
     conns: Arc<Mutex<Conns>>,
     pool_idle_timeout: Option<Duration>,
+    /// [`rustls`](Self::rustls)'s configuration, watched.
+    #[cfg(feature = "rustls")]
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl std::fmt::Debug for ReqwestTrace {
@@ -100,7 +113,27 @@ impl ReqwestTrace {
             dns: TracedDns::system(),
             conns: Arc::default(),
             pool_idle_timeout: None,
+            #[cfg(feature = "rustls")]
+            tls: None,
         }
+    }
+
+    /// reqwest's TLS from `config` (given to reqwest with `tls_backend_preconfigured`), with
+    /// its session store watched, so that a new connection's `ConnectDone`,
+    /// `TLSHandshakeStart` and `TLSHandshakeDone` fire when they happen (the store is asked
+    /// when rustls builds the ClientHello). It replaces reqwest's own TLS options: the roots,
+    /// the verifier, ALPN and the versions are `config`'s (set ALPN yourself: `h2` and
+    /// `http/1.1` for reqwest's default). Its resumption is replaced by rustls's default (an
+    /// in-memory store of 256 sessions) inside the watching one: rustls lets nobody read the
+    /// store a configuration has. reqwest's `tls_info` is turned on: the server's certificate
+    /// is in `TLSHandshakeDone`'s state.
+    #[cfg(feature = "rustls")]
+    pub fn rustls(mut self, mut config: rustls::ClientConfig) -> Self {
+        let inner = Arc::new(rustls::client::ClientSessionMemoryCache::new(SESSIONS));
+        config.resumption =
+            rustls::client::Resumption::store(Arc::new(crate::tls::WatchedSessions { inner }));
+        self.tls = Some(Arc::new(config));
+        self
     }
 
     /// Sets reqwest's pool idle timeout (its `pool_idle_timeout`, 90 s by default) and tells
@@ -142,6 +175,13 @@ impl ReqwestTrace {
     pub fn install(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
         let builder = match self.pool_idle_timeout {
             Some(timeout) => builder.pool_idle_timeout(timeout),
+            None => builder,
+        };
+        #[cfg(feature = "rustls")]
+        let builder = match &self.tls {
+            Some(config) => builder
+                .tls_backend_preconfigured(rustls::ClientConfig::clone(config))
+                .tls_info(true),
             None => builder,
         };
         builder
@@ -225,8 +265,13 @@ impl Middleware for ReqwestTrace {
             timings.request(req.method().clone(), url);
         }
         with_timings.get_conn(&GetConnInfo::new(host_port));
-        let res = with_timings.scope(next.run(req, extensions)).await?;
-        if let Some(info) = res.extensions().get::<HttpInfo>() {
+        let dial = RequestDial::new(with_timings.clone(), req.url());
+        let res = Lent::new(next.run(req, extensions), dial.clone()).await?;
+        let info = res
+            .extensions()
+            .get::<HttpInfo>()
+            .filter(|_| !dial.has_got_conn());
+        if let Some(info) = info {
             let (local, remote) = (info.local_addr(), info.remote_addr());
             let (id, reused) = self
                 .conns

@@ -9,4 +9,4 @@
 //!
 //! Users who attach traces to requests need none of this.
 
-pub use crate::scope::{lend_holder_while, HoldsTrace};
+pub use crate::scope::{current_holder, lend_holder_while, HoldsTrace};

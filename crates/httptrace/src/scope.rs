@@ -93,6 +93,36 @@ pub fn current_trace() -> Option<ClientTrace> {
     CURRENT.with(|c| c.borrow().last().map(|(_, e)| e.trace().clone()))
 }
 
+/// The holder in effect on this thread, if the innermost thing in effect is one of type `H`
+/// ([`lend_holder_while`]): for the code an instrumentation calls into (a resolver, a
+/// connector, a TLS session store) to reach the request's state, not its trace alone.
+/// `None` while a hook runs, as [`current_trace`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use httptrace::instrument::{current_holder, lend_holder_while, HoldsTrace};
+/// use httptrace::ClientTrace;
+///
+/// struct Request { trace: ClientTrace, n: u32 }
+/// impl HoldsTrace for Request {
+///     fn held_trace(&self) -> &ClientTrace { &self.trace }
+/// }
+///
+/// let mut lent = Some(Arc::new(Request { trace: ClientTrace::new(), n: 7 }));
+/// let seen = lend_holder_while(&mut lent, || current_holder::<Request>().map(|r| r.n));
+/// assert_eq!(seen, Some(7));
+/// assert!(current_holder::<Request>().is_none(), "given back");
+/// ```
+pub fn current_holder<H: HoldsTrace>() -> Option<Arc<H>> {
+    if crate::hook::in_hook() {
+        return None;
+    }
+    CURRENT.with(|c| match c.borrow().last() {
+        Some((_, InEffect::Holder(holder, _))) => holder.clone().downcast::<H>().ok(),
+        _ => None,
+    })
+}
+
 /// Runs `f` with the trace `holder` holds in effect on this thread, as
 /// [`ClientTrace::lend_while`] does with a trace: the holder is moved into the thread's
 /// keeping and back (it is `None` while `f` runs), so no reference count is touched.
