@@ -30,6 +30,16 @@ fn story(log: &EventLog) -> Vec<String> {
             EventKind::DnsStart(i) => format!("DNSStart({})", i.host),
             EventKind::DnsDone(i) => format!("DNSDone({:?}, err={})", i.addrs, i.err.is_some()),
             EventKind::ConnectStart(i) => format!("ConnectStart({})", i.addr),
+            EventKind::AttemptStart(i) => format!(
+                "AttemptStart({}, previous={:?})",
+                i.attempt,
+                i.previous_status.map(|s| s.as_u16())
+            ),
+            EventKind::CallDone(i) => format!(
+                "CallDone(attempts={}, status={:?})",
+                i.attempts,
+                i.status.map(|s| s.as_u16())
+            ),
             EventKind::ConnectDone(i) => {
                 format!("ConnectDone({}, err={})", i.addr, i.err.is_some())
             }
@@ -384,4 +394,103 @@ async fn with_the_rustls_seam_a_fresh_https_request_reports_its_connect_and_hand
         let_the_pool_take_it_back().await;
     }
     assert_eq!(server.connection_count(), 1);
+}
+
+/// A retry middleware of our own: once more after a 503, its body read first (so that its
+/// connection goes back to the pool).
+struct RetryOnce;
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for RetryOnce {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let again = req.try_clone().expect("a request without a streamed body");
+        let res = next.clone().run(req, extensions).await?;
+        if res.status() != 503 {
+            return Ok(res);
+        }
+        res.bytes().await?;
+        let_the_pool_take_it_back().await;
+        next.run(again, extensions).await
+    }
+}
+
+/// A retry middleware between `ReqwestTrace` and its `attempts()`: the call's hooks from
+/// the outer, each attempt's from the inner, the second attempt on the connection the 503
+/// came on, reported reused (the server saw one connection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inner_retry_shows_each_attempt_the_second_reused() {
+    let tries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = tries.clone();
+    let server = TestServer::with_handler(move |_| {
+        let first = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+        let (status, body) = if first { (503, "") } else { (200, "ok") };
+        http::Response::builder()
+            .status(status)
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(
+                body.as_bytes(),
+            )))
+            .unwrap()
+    })
+    .await;
+    let trace = ReqwestTrace::new(ClientTrace::new()).resolver(Loopback);
+    let attempts = trace.attempts();
+    let inner = trace
+        .install(reqwest::Client::builder().no_proxy())
+        .build()
+        .unwrap();
+    let client = reqwest_middleware::ClientBuilder::new(inner)
+        .with(trace)
+        .with(RetryOnce)
+        .with(attempts)
+        .build();
+    let log = EventLog::new();
+    let url = server.url("api.test", "/flaky");
+    let res = within(
+        "the call",
+        client
+            .get(&url)
+            .with_extension(log.trace_beyond_go())
+            .send(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.text().await.unwrap(), "ok");
+    let remote = format!("127.0.0.1:{}", server.port());
+    let got = |reused: bool| {
+        format!("GotConn(reused={reused}, was_idle={reused}, idle=0ns, remote={remote})")
+    };
+    let get_conn = format!("GetConn(api.test:{})", server.port());
+    assert_eq!(
+        story(&log),
+        [
+            "CallStart".to_owned(),
+            "AttemptStart(1, previous=None)".to_owned(),
+            get_conn.clone(),
+            "DNSStart(api.test)".to_owned(),
+            "DNSDone([127.0.0.1], err=false)".to_owned(),
+            format!("ConnectStart({remote})"),
+            format!("ConnectDone({remote}, err=false)"),
+            got(false),
+            "GotFirstResponseByte".to_owned(),
+            "PutIdleConn(err=None)".to_owned(),
+            "ResponseBodyDone(bytes=0, err=None)".to_owned(),
+            "AttemptStart(2, previous=Some(503))".to_owned(),
+            get_conn,
+            got(true),
+            "GotFirstResponseByte".to_owned(),
+            "CallDone(attempts=2, status=Some(200))".to_owned(),
+            "PutIdleConn(err=None)".to_owned(),
+            "ResponseBodyDone(bytes=2, err=None)".to_owned(),
+        ]
+    );
+    assert_eq!(
+        server.connection_count(),
+        1,
+        "the retry went on the same connection"
+    );
 }

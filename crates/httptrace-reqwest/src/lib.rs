@@ -4,13 +4,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod attempts;
 mod body;
 mod connections;
 mod dial;
 mod dns;
+mod exchange;
 mod middleware;
 #[cfg(feature = "rustls")]
 mod tls;
 
+pub use attempts::ReqwestAttempts;
 pub use dns::TracedDns;
 pub use middleware::ReqwestTrace;

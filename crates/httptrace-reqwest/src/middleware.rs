@@ -1,24 +1,21 @@
 //! [`ReqwestTrace`]: the `reqwest_middleware::Middleware` that traces each request, and the
 //! helper that installs it with its DNS resolver and connector layer.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::Extensions;
 use httptrace::{
-    current_trace, extensions_client_trace, ClientTrace, ConnectionInfo, GetConnInfo, GotConnInfo,
-    RequestTraces, TimingsRecorder,
+    current_trace, extensions_client_trace, ClientTrace, RequestTraces, TimingsRecorder,
 };
-use hyper_util::client::legacy::connect::HttpInfo;
 use reqwest::dns::Resolve;
-use reqwest::ResponseBuilderExt as _;
 use reqwest_middleware::{Middleware, Next};
 
-use super::body::{BodyEnd, ReportingBody};
+use super::attempts::{call, CallPart, ReqwestAttempts};
 use super::connections::{ConnectionsLayer, Conns};
-use super::dial::{Lent, RequestDial};
 use super::dns::TracedDns;
-use httptrace::wire::{connection_has, protocol_name, returns_to_pool};
+use super::exchange::{exchange, Exchange};
 
 /// How many TLS sessions [`ReqwestTrace::rustls`]'s store keeps: rustls's default.
 #[cfg(feature = "rustls")]
@@ -88,6 +85,9 @@ pub struct ReqwestTrace {
     dns: TracedDns,
     conns: Arc<Mutex<Conns>>,
     pool_idle_timeout: Option<Duration>,
+    /// A [`ReqwestAttempts`] was made from this middleware: its calls' attempts are traced
+    /// there.
+    attempts_inside: Arc<AtomicBool>,
     /// [`rustls`](Self::rustls)'s configuration, watched.
     #[cfg(feature = "rustls")]
     tls: Option<Arc<rustls::ClientConfig>>,
@@ -113,8 +113,26 @@ impl ReqwestTrace {
             dns: TracedDns::system(),
             conns: Arc::default(),
             pool_idle_timeout: None,
+            attempts_inside: Arc::default(),
             #[cfg(feature = "rustls")]
             tls: None,
+        }
+    }
+
+    /// The inner middleware that traces each attempt of a call made through this one, for a
+    /// retry middleware between the two: this one then fires `CallStart` and `CallDone`,
+    /// the inner one each attempt's `AttemptStart` and its exchange (`GotConn` with the
+    /// attempt's own reuse). Once made, every request through this middleware is such a call.
+    pub fn attempts(&self) -> ReqwestAttempts {
+        self.attempts_inside.store(true, Ordering::Release);
+        ReqwestAttempts { _made: () }
+    }
+
+    /// What a call's attempts need of this middleware.
+    fn call_part(&self) -> CallPart {
+        CallPart {
+            record_timings: self.record_timings,
+            conns: self.conns.clone(),
         }
     }
 
@@ -205,10 +223,7 @@ impl ReqwestTrace {
     }
 
     /// The request's trace, the timings recorder apart. `None`: nothing to trace.
-    fn request_trace(
-        &self,
-        extensions: &Extensions,
-    ) -> Option<(ClientTrace, Option<TimingsRecorder>)> {
+    fn request_trace(&self, extensions: &Extensions) -> Option<ClientTrace> {
         let own = extensions
             .get::<ClientTrace>()
             .or_else(|| extensions_client_trace(extensions));
@@ -227,12 +242,12 @@ impl ReqwestTrace {
             .per_request(self.per_request.as_ref().map(|make| make()))
             .layer(Some(&self.trace))
             .compose();
-        Some((trace, self.record_timings.then(TimingsRecorder::new)))
+        Some(trace)
     }
 }
 
 /// `host:port` of `url`, as `GetConn` reports it (IPv6 literals in brackets).
-fn host_port(url: &reqwest::Url) -> Option<String> {
+pub(crate) fn host_port(url: &reqwest::Url) -> Option<String> {
     // `host_str` keeps an IPv6 literal's brackets.
     Some(format!(
         "{}:{}",
@@ -249,67 +264,25 @@ impl Middleware for ReqwestTrace {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        let (Some((trace, timings)), Some(host_port)) =
-            (self.request_trace(extensions), host_port(req.url()))
+        let (Some(trace), Some(host_port)) = (self.request_trace(extensions), host_port(req.url()))
         else {
             return next.run(req, extensions).await;
         };
-        // The recorder hears every hook but `GotConn`, which fires here only once the
-        // response head is in: it learns the connection without a `request_start`.
-        let with_timings = match &timings {
-            Some(timings) => RequestTraces::timed(trace.clone(), timings),
-            None => trace.clone(),
-        };
-        let request_close = connection_has(req.headers(), "close");
-        if let (Some(timings), Ok(url)) = (&timings, req.url().as_str().parse()) {
-            timings.request(req.method().clone(), url);
+        if self.attempts_inside.load(Ordering::Acquire) {
+            return call(trace, self.call_part(), req, extensions, next).await;
         }
-        with_timings.get_conn(&GetConnInfo::new(host_port));
-        let dial = RequestDial::new(with_timings.clone(), req.url());
-        let res = Lent::new(next.run(req, extensions), dial.clone()).await?;
-        let info = res
-            .extensions()
-            .get::<HttpInfo>()
-            .filter(|_| !dial.has_got_conn());
-        if let Some(info) = info {
-            let (local, remote) = (info.local_addr(), info.remote_addr());
-            let (id, reused) = self
-                .conns
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .used((local, remote));
-            let conn = ConnectionInfo::new(id, Some(local), Some(remote));
-            let got = GotConnInfo::new(conn, reused, reused, Duration::ZERO);
-            trace.got_conn(&got);
-            if let Some(timings) = &timings {
-                timings.connection_learned_late(&got);
-            }
-        }
-        with_timings.got_first_response_byte();
-
-        let url = res.url().clone();
-        let res: http::Response<reqwest::Body> = res.into();
-        let returns = returns_to_pool(&res, request_close);
-        let (mut parts, body) = res.into_parts();
-        // reqwest's conversion to `http::Response` drops the URL; it rides back in an
-        // extension only `ResponseBuilderExt` can make.
-        if let Ok(with_url) = http::Response::builder().url(url).body(()) {
-            parts.extensions.extend(with_url.into_parts().0.extensions);
-        }
-        if let Some(timings) = &timings {
-            timings.response(parts.status, protocol_name(parts.version));
-            parts.extensions.insert(timings.clone());
-        }
-        let end = BodyEnd {
-            trace,
-            timings,
-            returns_to_pool: returns,
-            bytes: 0,
-            reported: false,
-        };
-        let body = reqwest::Body::wrap(ReportingBody::new(body, end));
-        Ok(reqwest::Response::from(http::Response::from_parts(
-            parts, body,
-        )))
+        let timings = self.record_timings.then(TimingsRecorder::new);
+        exchange(
+            Exchange {
+                trace,
+                timings,
+                conns: &self.conns,
+                host_port,
+            },
+            req,
+            extensions,
+            next,
+        )
+        .await
     }
 }
