@@ -14,8 +14,7 @@ use httptrace::{
 use reqwest_middleware::{Middleware, Next};
 
 use crate::connections::Conns;
-use crate::exchange::{exchange, Exchange};
-use crate::middleware::host_port;
+use crate::exchange::{exchange, host_port, Exchange};
 
 /// What a call's attempts share, from the outer middleware to the inner one, in the
 /// request's extensions.

@@ -98,3 +98,13 @@ pub(crate) async fn exchange(
         parts, body,
     )))
 }
+
+/// `host:port` of `url`, as `GetConn` reports it (IPv6 literals in brackets).
+pub(crate) fn host_port(url: &reqwest::Url) -> Option<String> {
+    // `host_str` keeps an IPv6 literal's brackets.
+    Some(format!(
+        "{}:{}",
+        url.host_str()?,
+        url.port_or_known_default()?
+    ))
+}

@@ -15,7 +15,7 @@ use reqwest_middleware::{Middleware, Next};
 use super::attempts::{call, CallPart, ReqwestAttempts};
 use super::connections::{ConnectionsLayer, Conns};
 use super::dns::TracedDns;
-use super::exchange::{exchange, Exchange};
+use super::exchange::{exchange, host_port, Exchange};
 
 /// How many TLS sessions [`ReqwestTrace::rustls`]'s store keeps: rustls's default.
 #[cfg(feature = "rustls")]
@@ -244,16 +244,6 @@ impl ReqwestTrace {
             .compose();
         Some(trace)
     }
-}
-
-/// `host:port` of `url`, as `GetConn` reports it (IPv6 literals in brackets).
-pub(crate) fn host_port(url: &reqwest::Url) -> Option<String> {
-    // `host_str` keeps an IPv6 literal's brackets.
-    Some(format!(
-        "{}:{}",
-        url.host_str()?,
-        url.port_or_known_default()?
-    ))
 }
 
 #[async_trait::async_trait]
