@@ -201,8 +201,12 @@ async fn servers() -> Servers {
     let pki = TestPki::new("compared CA");
     let leaf = pki.leaf(&["127.0.0.1"], false);
     let tls = TestServer::start_tls(pki.server_config(leaf, &[b"http/1.1"])).await;
-    let other_ca =
-        std::env::temp_dir().join(format!("httpstat-other-ca-{}.pem", std::process::id()));
+    // One file per set of servers: the tests of this file run at once, in one process.
+    let other_ca = std::env::temp_dir().join(format!(
+        "httpstat-other-ca-{}-{}.pem",
+        std::process::id(),
+        http.port()
+    ));
     std::fs::write(&other_ca, TestPki::new("another CA").ca_pem()).unwrap();
     let (empty, _) = misbehaving_server(b"", false, false).await;
     let (reset, _) = misbehaving_server(b"", true, false).await;
