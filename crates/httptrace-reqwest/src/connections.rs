@@ -217,8 +217,13 @@ where
         );
         // Finished in the request's own poll, the connection is that request's: hyper-util
         // takes a dial's connection in the poll it is made in (else it hands the dial to a
-        // task of its own, where the request is not in effect).
-        let in_effect = current_holder::<RequestDial>().is_some_and(|now| Arc::ptr_eq(&now, &dial));
+        // task of its own, where the request is not in effect). Except one that ALPN made
+        // HTTP/2: hyper-util drops it if another dial to the same place got there first (one
+        // HTTP/2 connection serves them all), so its request learns its connection with the
+        // response.
+        let alpn_h2 = connected.is_negotiated_h2();
+        let in_effect =
+            !alpn_h2 && current_holder::<RequestDial>().is_some_and(|now| Arc::ptr_eq(&now, &dial));
         if !in_effect {
             conns.made((local, remote));
             return Poll::Ready(Ok(conn));

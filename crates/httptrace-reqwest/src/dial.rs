@@ -12,8 +12,9 @@
 //! - `TLSHandshakeDone`: when the connector returns the connection;
 //! - `GotConn` for the new connection: then too, when the request's own poll is where the
 //!   connector finished (hyper-util hands a dial that lost to a pooled connection to a task
-//!   of its own, out of the request's sight: that request's `GotConn` comes with its
-//!   response, as for a reused connection).
+//!   of its own, out of the request's sight, and drops a connection ALPN made HTTP/2 when
+//!   another dial to the same place got there first: those requests' `GotConn` comes with
+//!   their response, as for a reused connection).
 
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
