@@ -437,7 +437,9 @@ async fn an_inner_retry_shows_each_attempt_the_second_reused() {
             .unwrap()
     })
     .await;
-    let trace = ReqwestTrace::new(ClientTrace::new()).resolver(Loopback);
+    let trace = ReqwestTrace::new(ClientTrace::new())
+        .resolver(Loopback)
+        .record_timings();
     let attempts = trace.attempts();
     let inner = trace
         .install(reqwest::Client::builder().no_proxy())
@@ -459,7 +461,20 @@ async fn an_inner_retry_shows_each_attempt_the_second_reused() {
     )
     .await
     .unwrap();
+    let recorder = res.extensions().get::<TimingsRecorder>().cloned().unwrap();
     assert_eq!(res.text().await.unwrap(), "ok");
+    // The last attempt's timings: the retry's wait (at least the 50 ms it sleeps) is its
+    // backoff, then the attempt on the pooled connection; the phases add up to the total.
+    let t = recorder.timings();
+    let phases = t.phases();
+    assert_eq!(phases[0].0, Phase::Backoff, "{phases:?}");
+    assert!(phases[0].1 >= Duration::from_millis(50), "{phases:?}");
+    assert_eq!(
+        phases[1..].iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+        [Phase::Wait, Phase::Receive]
+    );
+    let sum: Duration = phases.iter().map(|(_, d)| *d).sum();
+    assert_eq!(Some(sum), t.total());
     let remote = format!("127.0.0.1:{}", server.port());
     let got = |reused: bool| {
         format!("GotConn(reused={reused}, was_idle={reused}, idle=0ns, remote={remote})")

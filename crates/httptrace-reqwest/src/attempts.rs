@@ -30,7 +30,24 @@ struct Call {
     trace: ClientTrace,
     part: CallPart,
     attempts: Arc<AtomicU32>,
-    previous: Arc<Mutex<Option<StatusCode>>>,
+    previous: Arc<Mutex<Option<Previous>>>,
+}
+
+/// How the attempt before ended: its status, when its answer came, and its timings.
+struct Previous {
+    status: StatusCode,
+    answered: Instant,
+    timings: Option<TimingsRecorder>,
+}
+
+impl Previous {
+    /// The end of that attempt: its body's end if it was read, else its answer.
+    fn end(&self) -> Instant {
+        self.timings
+            .as_ref()
+            .and_then(|t| t.timings().response_end)
+            .unwrap_or(self.answered)
+    }
 }
 
 /// Runs a call whose attempts [`ReqwestAttempts`] traces: `CallStart`, the attempts inside
@@ -100,20 +117,33 @@ impl Middleware for ReqwestAttempts {
             return next.run(req, extensions).await;
         };
         let attempt = call.attempts.fetch_add(1, Ordering::AcqRel) + 1;
-        let previous = *call.previous.lock().unwrap_or_else(|e| e.into_inner());
+        let (previous_status, previous_end) = {
+            let previous = call.previous.lock().unwrap_or_else(|e| e.into_inner());
+            let previous = previous.as_ref();
+            (previous.map(|p| p.status), previous.map(Previous::end))
+        };
         if let Ok(uri) = req.url().as_str().parse() {
-            let info = AttemptStartInfo::new(attempt, req.method().clone(), uri, previous);
+            let info = AttemptStartInfo::new(attempt, req.method().clone(), uri, previous_status);
             call.trace.attempt_start(&info);
+        }
+        let timings = call.part.record_timings.then(TimingsRecorder::new);
+        // The wait since the attempt before is this one's backoff, not its wait.
+        if let (Some(timings), Some(since)) = (&timings, previous_end) {
+            timings.after_backoff(since);
         }
         let ex = Exchange {
             trace: call.trace.clone(),
-            timings: call.part.record_timings.then(TimingsRecorder::new),
+            timings: timings.clone(),
             conns: &call.part.conns,
             host_port,
         };
         let result = exchange(ex, req, extensions, next).await;
         if let Ok(res) = &result {
-            *call.previous.lock().unwrap_or_else(|e| e.into_inner()) = Some(res.status());
+            *call.previous.lock().unwrap_or_else(|e| e.into_inner()) = Some(Previous {
+                status: res.status(),
+                answered: Instant::now(),
+                timings,
+            });
         }
         result
     }

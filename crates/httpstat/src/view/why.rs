@@ -11,6 +11,7 @@ use crate::view::waterfall::millis;
 
 fn phase_name(phase: Phase) -> &'static str {
     match phase {
+        Phase::Backoff => "the wait before a retry",
         Phase::Queue => "waiting for a connection",
         Phase::Dns => "the DNS lookup",
         Phase::Connect => "the TCP connect",

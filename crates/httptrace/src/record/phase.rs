@@ -4,6 +4,10 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Phase {
+    /// A retry's wait before this attempt (a retry middleware's backoff), from the end of
+    /// the attempt before: only in the timings of an attempt after the first
+    /// ([`TimingsRecorder::after_backoff`](crate::TimingsRecorder::after_backoff)).
+    Backoff,
     /// Waiting for a connection: until the request's own lookup or dial began, or until it
     /// got an idle one; on HTTP/2, until its stream got a place on it (the server's
     /// `SETTINGS_MAX_CONCURRENT_STREAMS`).
@@ -23,10 +27,11 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// The phase's key in [`Timings::to_json`](crate::Timings::to_json): `queue`, `dns`,
-    /// `connect`, `tls`, `send`, `wait`, `receive`.
+    /// The phase's key in [`Timings::to_json`](crate::Timings::to_json): `backoff`, `queue`,
+    /// `dns`, `connect`, `tls`, `send`, `wait`, `receive`.
     pub fn key(self) -> &'static str {
         match self {
+            Phase::Backoff => "backoff",
             Phase::Queue => "queue",
             Phase::Dns => "dns",
             Phase::Connect => "connect",
@@ -40,6 +45,7 @@ impl Phase {
     /// The phase's name as httpstat prints it.
     pub fn label(self) -> &'static str {
         match self {
+            Phase::Backoff => "Backoff",
             Phase::Queue => "Queue",
             Phase::Dns => "DNS Lookup",
             Phase::Connect => "TCP Connection",

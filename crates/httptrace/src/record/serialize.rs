@@ -328,7 +328,7 @@ impl Timings {
     /// The timings as one JSON object (feature `serde`): the request (`method`, `url`
     /// redacted, `status`, `protocol`), its connection (`reused`, `was_idle`, `idle_us`,
     /// `remote_addr`), curl's durations (`namelookup_us`, ...), the Resource Timing instants
-    /// under `marks_us` (`domain_lookup_start`, ...), the `phases` in order and the bodies'
+    /// under `marks_us` (`backoff_end`, `domain_lookup_start`, ...), the `phases` in order and the bodies'
     /// sizes: every key `snake_case`, every time in microseconds from
     /// [`fetch_start`](Timings::fetch_start), `null` for what did not happen.
     ///
@@ -363,6 +363,7 @@ impl Serialize for Marks<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let t = self.0;
         let marks = [
+            ("backoff_end", t.backoff_end),
             ("domain_lookup_start", t.domain_lookup_start),
             ("domain_lookup_end", t.domain_lookup_end),
             ("connect_start", t.connect_start),

@@ -25,8 +25,13 @@ pub struct Timings {
     pub url: Option<http::Uri>,
     /// The final response's status, once its head arrived.
     pub status: Option<http::StatusCode>,
-    /// The request started (`GetConn`): every duration counts from here.
+    /// The request started (`GetConn`): every duration counts from here. For a retry's
+    /// attempt recorded [`after_backoff`](TimingsRecorder::after_backoff), the end of the
+    /// attempt before: its backoff counts too.
     pub fetch_start: Instant,
+    /// A retry's attempt: when its backoff ended and the attempt began
+    /// ([`Phase::Backoff`] runs from [`fetch_start`](Timings::fetch_start) to here).
+    pub backoff_end: Option<Instant>,
     /// The first lookup for the request's own connection began.
     pub domain_lookup_start: Option<Instant>,
     /// That lookup ended.
@@ -183,6 +188,11 @@ impl Timings {
         ];
         let mut out = Vec::new();
         let mut from = self.fetch_start;
+        if let Some(until) = self.backoff_end {
+            let until = until.max(from);
+            out.push((Phase::Backoff, until - from));
+            from = until;
+        }
         for (phase, until) in marks {
             if let Some(until) = until {
                 let until = until.max(from);
@@ -239,6 +249,7 @@ impl TimingsRecorder {
                 url: None,
                 status: None,
                 fetch_start: Instant::now(),
+                backoff_end: None,
                 domain_lookup_start: None,
                 domain_lookup_end: None,
                 connect_start: None,
@@ -275,7 +286,21 @@ impl TimingsRecorder {
     // ----- what each hook records (called by `ClientTrace`'s callers) -----
 
     pub(crate) fn get_conn(&self) {
-        self.record().fetch_start = Instant::now();
+        let t = &mut *self.record();
+        // After a backoff, the attempt's durations count from the attempt before.
+        if t.backoff_end.is_none() {
+            t.fetch_start = Instant::now();
+        }
+    }
+
+    /// This request is a retry's attempt whose backoff ran from `since` (the end of the
+    /// attempt before) until now: [`Phase::Backoff`] comes first in its phases, and its
+    /// total counts from `since`. Told before its `GetConn`.
+    pub fn after_backoff(&self, since: Instant) {
+        let t = &mut *self.record();
+        let now = Instant::now();
+        t.fetch_start = since.min(now);
+        t.backoff_end = Some(now);
     }
 
     /// Edits the record with a connection phase, while the request is still getting its
