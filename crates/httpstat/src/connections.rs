@@ -7,8 +7,16 @@ use std::sync::{Arc, Mutex};
 
 use httptrace::{ClientTrace, CloseReason, Event, EventKind};
 
-/// How many connections are remembered; the oldest are forgotten first.
+/// How many connections (closes, sessions) are remembered; the oldest are forgotten first.
 const REMEMBERED: usize = 256;
+
+/// Keeps `item` in `record`, forgetting the oldest once [`REMEMBERED`] are kept.
+pub(crate) fn remember<T>(record: &mut VecDeque<T>, item: T) {
+    if record.len() == REMEMBERED {
+        record.pop_front();
+    }
+    record.push_back(item);
+}
 
 struct Known {
     id: u64,
@@ -52,23 +60,20 @@ impl Connections {
         let me = Arc::clone(self);
         ClientTrace::new().on_conn_closed(move |info| {
             let mut inner = me.lock();
-            if inner.closed.len() == REMEMBERED {
-                inner.closed.pop_front();
-            }
             let closed = (info.conn.id.as_u64(), info.reason.clone());
-            inner.closed.push_back(closed);
+            remember(&mut inner.closed, closed);
         })
     }
 
-    /// A hop's `events` are in: the connection it made (if any) is noted, with what was
-    /// known before it of its destination; a completed TLS handshake's server is noted, with
-    /// whether a session with that server was already held.
-    pub(crate) fn hop_done(&self, events: &[Event]) -> (Option<Before>, bool) {
+    /// A hop to `destination` (its `GetConn`) is over, with `events`: the connection it made
+    /// (if any) is noted, with what was known before it of its destination; a completed TLS
+    /// handshake's server is noted, with whether a session with that server was already held.
+    pub(crate) fn hop_done(
+        &self,
+        destination: Option<String>,
+        events: &[Event],
+    ) -> (Option<Before>, bool) {
         let mut inner = self.lock();
-        let destination = events.iter().find_map(|e| match &e.kind {
-            EventKind::GetConn(i) => Some(i.host_port.to_string()),
-            _ => None,
-        });
         let fresh = events.iter().find_map(|e| match &e.kind {
             EventKind::GotConn(i) if !i.reused => Some(i.conn.id.as_u64()),
             _ => None,
@@ -88,10 +93,7 @@ impl Connections {
                         .find(|(id, _)| *id == k.id)
                         .map_or(Before::Open, |(_, why)| Before::Closed(why.clone())),
                 };
-                if inner.known.len() == REMEMBERED {
-                    inner.known.pop_front();
-                }
-                inner.known.push_back(Known { id, destination });
+                remember(&mut inner.known, Known { id, destination });
                 Some(before)
             }
             _ => None,
@@ -105,10 +107,7 @@ impl Connections {
             let held = inner.sessions.contains(&name);
             not_resumed = held && !handshake.as_ref().is_some_and(|s| s.resumed);
             if !held {
-                if inner.sessions.len() == REMEMBERED {
-                    inner.sessions.pop_front();
-                }
-                inner.sessions.push_back(name);
+                remember(&mut inner.sessions, name);
             }
         }
         (before, not_resumed)

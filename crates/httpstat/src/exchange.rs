@@ -73,6 +73,14 @@ impl Hop {
             .unwrap_or_default()
     }
 
+    /// `GetConn`'s `host:port`: where it asked for a connection.
+    pub(crate) fn destination(&self) -> Option<String> {
+        self.events.iter().find_map(|e| match &e.kind {
+            EventKind::GetConn(i) => Some(i.host_port.to_string()),
+            _ => None,
+        })
+    }
+
     /// Whether it made a connection of its own (not reused).
     pub(crate) fn connected(&self) -> bool {
         self.events.iter().any(|e| match &e.kind {
@@ -370,7 +378,8 @@ impl Sender<'_> {
         // next request asks for a connection (the tool's pace, not its measurements).
         tokio::time::sleep(Duration::from_millis(5)).await;
         hop.events = log.take();
-        (hop.before, hop.tls_not_resumed) = self.connections.hop_done(&hop.events);
+        (hop.before, hop.tls_not_resumed) =
+            self.connections.hop_done(hop.destination(), &hop.events);
         hop.stream_opened = opened.lock().unwrap_or_else(|e| e.into_inner()).take();
         let handshake_cert = hop.events.iter().find_map(|e| match &e.kind {
             EventKind::TlsHandshakeDone(i) => i.state.peer_certificates.first().cloned(),

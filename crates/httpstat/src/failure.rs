@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use httptrace::{Event, EventKind};
 
+use crate::stage::Stage;
+
 /// A failed exchange: curl's exit code, its message, and where it stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
@@ -76,16 +78,14 @@ impl Failure {
 
     /// `-m`: the whole exchange took longer than `limit`; `received` body bytes so far.
     pub(crate) fn max_time(limit: Duration, received: u64, events: &[Event]) -> Self {
-        let phase = phase(events);
-        let message = if phase == TLS_HANDSHAKE {
-            "SSL connection timeout".to_owned()
-        } else {
+        let stage = Stage::of(events).0;
+        let message = timed_out_message(stage, || {
             format!(
                 "Operation timed out after {} milliseconds with {received} bytes received",
                 limit.as_millis()
             )
-        };
-        Failure::new(code::TIMEOUT, message, phase)
+        });
+        Failure::new(code::TIMEOUT, message, stage.during())
     }
 
     /// A request that failed with `err`, after `events`; `host` and `port` of its URL.
@@ -95,18 +95,15 @@ impl Failure {
         host: &str,
         port: u16,
     ) -> Self {
-        let phase = phase(events);
+        let stage = Stage::of(events).0;
+        let phase = stage.during();
         let chain = || std::iter::successors(Some(err), |e| (*e).source());
         let timed_out = chain().any(|e| {
             e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
         });
         if timed_out {
-            let message = if phase == TLS_HANDSHAKE {
-                "SSL connection timeout".to_owned()
-            } else {
-                "Connection timed out".to_owned()
-            };
+            let message = timed_out_message(stage, || "Connection timed out".to_owned());
             return Failure::new(code::TIMEOUT, message, phase);
         }
         if let Some(tls) = find::<httptrace_tower::rustls::Error>(err) {
@@ -224,37 +221,20 @@ fn find<'a, T: Error + 'static>(err: &'a (dyn Error + 'static)) -> Option<&'a T>
     })
 }
 
-/// `err` and its sources, one line.
+/// `err` and its sources, one line (the core's wording, a repeated cause said once).
 pub(crate) fn chain_text(err: &(dyn Error + 'static)) -> String {
-    std::iter::successors(Some(err), |e| (*e).source())
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(": ")
+    httptrace::TraceError::describe(err).to_string()
 }
 
-/// The phase in progress after `events`, as the error line says it: the last one begun and
-/// not ended.
-pub(crate) fn phase(events: &[Event]) -> &'static str {
-    let mut phase = "before sending";
-    for e in events {
-        phase = match &e.kind {
-            EventKind::GetConn(_) => "while waiting for a connection",
-            EventKind::DnsStart(_) => "during the DNS lookup",
-            EventKind::DnsDone(_) | EventKind::ConnectStart(_) => "while connecting",
-            EventKind::ConnectDone(i) if i.err.is_some() => "while connecting",
-            EventKind::ConnectDone(_) => "after connecting",
-            EventKind::TlsHandshakeStart => TLS_HANDSHAKE,
-            EventKind::TlsHandshakeDone(i) if i.err.is_some() => TLS_HANDSHAKE,
-            EventKind::TlsHandshakeDone(_) | EventKind::GotConn(_) => "while sending the request",
-            EventKind::WroteRequest(_) => "while waiting for the response",
-            EventKind::GotFirstResponseByte => "while reading the response",
-            _ => continue,
-        };
+/// curl's message for a timeout in `stage`: its TLS one during a handshake, else
+/// `otherwise`.
+fn timed_out_message(stage: Stage, otherwise: impl FnOnce() -> String) -> String {
+    if stage == Stage::Tls {
+        "SSL connection timeout".to_owned()
+    } else {
+        otherwise()
     }
-    phase
 }
-
-const TLS_HANDSHAKE: &str = "during the TLS handshake";
 
 #[cfg(test)]
 mod tests {

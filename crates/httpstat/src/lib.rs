@@ -37,6 +37,7 @@ mod failure;
 mod local_servers;
 mod options;
 mod run;
+mod stage;
 mod view;
 
 use std::ffi::OsString;

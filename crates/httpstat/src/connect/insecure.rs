@@ -26,10 +26,7 @@ impl VerifyFailed {
     /// `end_entity` failed verification with OpenSSL's verify code `code`.
     fn note(&self, end_entity: &[u8], code: u64) {
         let mut certs = self.certs.lock().unwrap_or_else(|e| e.into_inner());
-        if certs.len() == REMEMBERED {
-            certs.pop_front();
-        }
-        certs.push_back((end_entity.to_vec(), code));
+        crate::connections::remember(&mut certs, (end_entity.to_vec(), code));
     }
 
     /// The verify code of connection `conn` (0: verified), as curl's `ssl_verify_result`

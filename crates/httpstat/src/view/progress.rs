@@ -7,7 +7,9 @@ use std::io::{IsTerminal as _, Write as _};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use httptrace::{EventKind, EventLog};
+use httptrace::EventLog;
+
+use crate::stage::Stage;
 
 /// How often the line is redrawn.
 const TICK: Duration = Duration::from_millis(100);
@@ -110,9 +112,9 @@ impl Progress {
     /// What the line says now, if anything.
     fn line(&self, state: &State) -> Option<String> {
         let current = state.live.first().map(|live| {
-            let events = live.log.events();
-            let (doing, with) = doing(&events);
-            let with = with.unwrap_or_else(|| live.target.clone());
+            let (stage, with) = Stage::of(&live.log.events());
+            let doing = stage.doing();
+            let with = with.map_or_else(|| live.target.clone(), |a| a.to_string());
             format!(
                 "{doing} with {with} … {:.1} s",
                 live.since.elapsed().as_secs_f64()
@@ -134,28 +136,4 @@ impl Progress {
             None => current,
         }
     }
-}
-
-/// The phase in progress after `events`, and the address it is with when one is known.
-fn doing(events: &[httptrace::Event]) -> (&'static str, Option<String>) {
-    let mut doing = "Waiting for a connection";
-    let mut with = None;
-    for e in events {
-        doing = match &e.kind {
-            EventKind::DnsStart(_) => "DNS lookup",
-            EventKind::ConnectStart(i) => {
-                with = Some(i.addr.to_string());
-                "Connecting"
-            }
-            EventKind::TlsHandshakeStart => "TLS handshake",
-            EventKind::GotConn(i) => {
-                with = i.conn.remote_addr.map(|a| a.to_string()).or(with);
-                "Sending the request"
-            }
-            EventKind::WroteRequest(_) => "Waiting for the response",
-            EventKind::GotFirstResponseByte => "Reading the response",
-            _ => continue,
-        };
-    }
-    (doing, with)
 }

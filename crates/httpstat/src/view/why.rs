@@ -52,10 +52,7 @@ pub(crate) fn clauses(hop: &Hop, redirected: bool) -> Vec<String> {
             ));
         }
     }
-    let destination = hop.events.iter().find_map(|e| match &e.kind {
-        EventKind::GetConn(i) => Some(i.host_port.to_string()),
-        _ => None,
-    });
+    let destination = hop.destination();
     let new = if redirected {
         "the redirect needed a new connection"
     } else {

@@ -82,14 +82,21 @@ fn header(ex: &Exchange, cx: &Context<'_>, name: &str) -> String {
         .join(", ")
 }
 
+/// `%{curl_version}`: ours.
+fn curl_version() -> String {
+    format!("httpstat/{}", env!("CARGO_PKG_VERSION"))
+}
+
 /// `%{json}`: curl's keys in curl's order, `curl_version` last.
 fn json_object(vars: &[(&str, vars::Var)]) -> String {
     let mut out = String::from("{");
     for (name, value) in vars {
         out.push_str(&format!("\"{name}\":{},", value.json()));
     }
-    let version = format!("httpstat/{}", env!("CARGO_PKG_VERSION"));
-    out.push_str(&format!("\"curl_version\":{}}}", Value::from(version)));
+    out.push_str(&format!(
+        "\"curl_version\":{}}}",
+        Value::from(curl_version())
+    ));
     out
 }
 
@@ -140,9 +147,7 @@ pub(crate) fn write_out(format: &str, ex: &Exchange, cx: &Context<'_>) {
                 "onerror" => {}
                 "json" => dest.put(json_object(&vars).as_bytes()),
                 "header_json" => dest.put(header_json(ex, cx).as_bytes()),
-                "curl_version" => {
-                    dest.put(format!("httpstat/{}", env!("CARGO_PKG_VERSION")).as_bytes())
-                }
+                "curl_version" => dest.put(curl_version().as_bytes()),
                 _ => {
                     let value = vars
                         .iter()

@@ -186,11 +186,8 @@ pub(crate) fn variables(ex: &Exchange, cx: &Context<'_>) -> Vec<(&'static str, V
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let certs = last.peer_chain().len() as u64;
-    let made = last.events.iter().any(|e| match &e.kind {
-        EventKind::ConnectDone(i) => i.err.is_none(),
-        EventKind::GotConn(_) => true,
-        _ => false,
-    });
+    // A connection was had: dialled, or got from the pool.
+    let made = dialed.is_some() || conn.is_some();
     let scheme = last
         .url
         .split_once("://")
