@@ -69,15 +69,6 @@ impl<'a> RequestTraces<'a> {
         self
     }
 
-    /// Whether no trace was given at all.
-    pub fn is_empty(&self) -> bool {
-        self.own.is_none()
-            && self.ambient.is_none()
-            && self.per_request.is_none()
-            && self.layer.is_none()
-            && self.timings.is_none()
-    }
-
     /// The request's trace: each given one composed in the order of precedence.
     pub fn compose(self) -> ClientTrace {
         let mut trace = self.layer.cloned().unwrap_or_default();
