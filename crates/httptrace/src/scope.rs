@@ -16,6 +16,15 @@ thread_local! {
     static CURRENT: RefCell<Vec<(Key, InEffect)>> = const { RefCell::new(Vec::new()) };
     /// The key of the next entry.
     static NEXT_KEY: Cell<Key> = const { Cell::new(0) };
+    /// How many entries `CURRENT` holds. A value with no destructor, so reading it costs no
+    /// check of the thread's destructor registration: a request sent with nothing in effect
+    /// (the usual case) reads this alone.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether nothing is in effect on this thread.
+fn nothing_in_effect() -> bool {
+    DEPTH.get() == 0
 }
 
 /// Names one entry of a thread's stack, so that its guard takes back that entry (and every
@@ -29,7 +38,11 @@ fn put(what: InEffect) -> Key {
         k.set(key.wrapping_add(1));
         key
     });
-    CURRENT.with(|c| c.borrow_mut().push((key, what)));
+    CURRENT.with(|c| {
+        let mut stack = c.borrow_mut();
+        stack.push((key, what));
+        DEPTH.set(stack.len());
+    });
     key
 }
 
@@ -47,6 +60,7 @@ fn take_back(key: Key) -> Option<InEffect> {
             Vec::new()
         };
         let (_, what) = stack.pop()?;
+        DEPTH.set(stack.len());
         drop(stack);
         drop(above); // their drops may run user code: not under the borrow
         Some(what)
@@ -87,7 +101,7 @@ pub trait HoldsTrace: Send + Sync + 'static {
 /// `None` while a hook runs ([`in_hook`](crate::in_hook)): a request sent from a hook is
 /// not traced by the request that fired it.
 pub fn current_trace() -> Option<ClientTrace> {
-    if crate::hook::in_hook() {
+    if nothing_in_effect() || crate::hook::in_hook() {
         return None;
     }
     CURRENT.with(|c| c.borrow().last().map(|(_, e)| e.trace().clone()))
@@ -114,7 +128,7 @@ pub fn current_trace() -> Option<ClientTrace> {
 /// assert!(current_holder::<Request>().is_none(), "given back");
 /// ```
 pub fn current_holder<H: HoldsTrace>() -> Option<Arc<H>> {
-    if crate::hook::in_hook() {
+    if nothing_in_effect() || crate::hook::in_hook() {
         return None;
     }
     CURRENT.with(|c| match c.borrow().last() {

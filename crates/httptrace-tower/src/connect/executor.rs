@@ -3,13 +3,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Weak;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::state::connection::ConnShared;
-use crate::state::serving;
+use crate::state::serving::{self, Serves};
 
 /// The executor to build a traced hyper-util `Client` with: it spawns through `inner`, and
 /// gives every task hyper-util and hyper spawn for a connection that [`TraceConnector`]
@@ -75,7 +73,7 @@ where
     fn execute(&self, fut: F) {
         self.inner.execute(ServingFuture {
             inner: fut,
-            conn: serving::spawned(),
+            serves: serving::spawned(),
         });
     }
 }
@@ -87,7 +85,7 @@ pin_project! {
     pub struct ServingFuture<F> {
         #[pin]
         inner: F,
-        conn: Option<Weak<ConnShared>>,
+        serves: Serves,
     }
 }
 
@@ -97,14 +95,17 @@ impl<F: Future> Future for ServingFuture<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let inner = this.inner;
-        serving::serve(this.conn, || inner.poll(cx))
+        serving::serve(this.serves, || inner.poll(cx))
     }
 }
 
 impl<F> std::fmt::Debug for ServingFuture<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServingFuture")
-            .field("serves_a_connection", &self.conn.is_some())
+            .field(
+                "serves_a_connection",
+                &matches!(self.serves, Serves::Connection(_)),
+            )
             .finish()
     }
 }

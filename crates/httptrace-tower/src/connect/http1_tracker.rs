@@ -148,7 +148,15 @@ impl Http1Tracker {
 
     /// hyper flushes the I/O only once its own buffer is empty: if the body has ended too,
     /// the whole request is on the wire.
+    #[inline]
     pub(crate) fn after_flush(&mut self) {
+        // Most flushes carry no traced request: checked before any call.
+        if self.owner.is_some() {
+            self.owner_flushed();
+        }
+    }
+
+    fn owner_flushed(&mut self) {
         let Some(req) = self.owner() else { return };
         if self.scanner.is_done() && req.wrote_request(Written::Complete) {
             self.release_if_finished(&req);

@@ -120,7 +120,22 @@ impl<T> TracedIo<T> {
 impl Wire {
     /// Before `first` is written (the first non-empty slice); `handle_in_connected` says
     /// whether the connection's `Connected` carries its handle.
+    #[inline]
     fn before_write(&mut self, shared: &Arc<ConnShared>, handle_in_connected: bool, first: &[u8]) {
+        match self {
+            // An HTTP/1 connection's every write: no other branch on the way.
+            Wire::Http1(h1) => h1.before_write(shared),
+            _ => self.before_other_write(shared, handle_in_connected, first),
+        }
+    }
+
+    /// [`before_write`](Self::before_write) on a connection not (yet) known to speak HTTP/1.
+    fn before_other_write(
+        &mut self,
+        shared: &Arc<ConnShared>,
+        handle_in_connected: bool,
+        first: &[u8],
+    ) {
         if matches!(self, Wire::Unknown) && !first.is_empty() {
             let n = first.len().min(H2_PREFACE.len());
             *self = if first[..n] == H2_PREFACE[..n] {

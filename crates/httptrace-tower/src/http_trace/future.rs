@@ -167,6 +167,7 @@ where
 {
     type Output = Result<Response<TracedResponseBody<B>>, crate::Error>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
             KindProj::Untraced { inner } => {

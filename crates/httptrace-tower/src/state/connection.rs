@@ -230,6 +230,7 @@ impl ConnShared {
     }
 
     /// Whether the I/O must read as closed (see [`close_after_veto`](Self::close_after_veto)).
+    #[inline]
     pub(crate) fn vetoed(&self) -> bool {
         self.vetoed.load(Ordering::Acquire)
     }

@@ -22,13 +22,16 @@
 //! other tasks: an offer from another task is never taken, and the connection ignores an
 //! offer of a request it already carries.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Weak};
 
 use crate::state::request::RequestState;
 
 thread_local! {
     static OFFERED: RefCell<Option<Offer>> = const { RefCell::new(None) };
+    /// `OFFERED` may hold an offer. A value with no destructor: the write of an untraced
+    /// request, which nothing offered, reads this alone.
+    static MAY_HOLD: Cell<bool> = const { Cell::new(false) };
 }
 
 struct Offer {
@@ -43,22 +46,30 @@ pub(crate) fn offer(request: &Arc<RequestState>) {
         request: Arc::downgrade(request),
     };
     OFFERED.with(|o| *o.borrow_mut() = Some(offer));
+    MAY_HOLD.set(true);
 }
 
 /// The request offered by the current task, if any and if it is still alive.
 pub(crate) fn take_offered() -> Option<Arc<RequestState>> {
+    if !MAY_HOLD.get() {
+        return None;
+    }
     OFFERED.with(|o| {
         let mut slot = o.borrow_mut();
         let offer = slot.as_ref()?;
         if offer.task != tokio::task::try_id() {
             return None;
         }
+        MAY_HOLD.set(false);
         slot.take().and_then(|offer| offer.request.upgrade())
     })
 }
 
 /// Forgets an offer made by the current task (an HTTP/2 connection never takes one).
 pub(crate) fn discard_offered() {
+    if !MAY_HOLD.get() {
+        return;
+    }
     OFFERED.with(|o| {
         let mut slot = o.borrow_mut();
         if slot
@@ -66,6 +77,7 @@ pub(crate) fn discard_offered() {
             .is_some_and(|offer| offer.task == tokio::task::try_id())
         {
             *slot = None;
+            MAY_HOLD.set(false);
         }
     })
 }

@@ -9,8 +9,8 @@
 //!
 //! Both thread-locals hold a value lent for one poll: [`MADE`] from the I/O call that set it
 //! to the spawns that follow in the same poll (a connection's tasks are spawned in the poll
-//! that made it; each executor task's poll starts with it cleared, and the next connection
-//! made replaces it), [`SERVING`] for one poll of a connection's task.
+//! that made it; each executor task's poll that may spawn starts with it cleared, and the
+//! next connection made replaces it), [`SERVING`] for one poll of a connection's task.
 
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Weak};
@@ -48,11 +48,28 @@ pub(crate) fn poll_ended() {
     });
 }
 
-/// The connection a task spawned now serves: the one made in this poll, else the one the
+/// What a task spawned through a [`TraceExecutor`](crate::connect::TraceExecutor) serves.
+pub(crate) enum Serves {
+    /// No connection: a task of hyper-util's own (a background connect, a wait for an
+    /// HTTP/1 connection to be ready again).
+    Nothing,
+    /// A connection, put in effect around each poll.
+    Connection(Weak<ConnShared>),
+    /// An HTTP/1 connection's task, once its I/O spoke HTTP/1: it spawns nothing, and its
+    /// request learns the connection from the I/O, so its polls are left alone.
+    Http1,
+}
+
+/// What a task spawned now serves: the connection made in this poll, else the one the
 /// spawning task serves (a request body's task spawned by a connection's task).
-pub(crate) fn spawned() -> Option<Weak<ConnShared>> {
-    MADE.with_borrow(Clone::clone)
+pub(crate) fn spawned() -> Serves {
+    match MADE
+        .with_borrow(Clone::clone)
         .or_else(|| SERVING.with_borrow(Clone::clone))
+    {
+        Some(conn) => Serves::Connection(conn),
+        None => Serves::Nothing,
+    }
 }
 
 /// The connection the task being polled serves, if it was spawned through a
@@ -77,21 +94,28 @@ pub(crate) fn speaks_http1(conn: &Arc<ConnShared>) {
     }
 }
 
-/// Runs `poll` with `conn` as the connection served (none: a task that serves none), and
-/// nothing made before it. `conn` is moved into effect and back, not cloned: a connection's
-/// tasks are polled often, and a count shared by all of them would be touched each time.
+/// Runs `poll` with the connection the task serves in effect, and nothing made before it.
+/// The connection is moved into effect and back, not cloned: a connection's tasks are
+/// polled often, and a count shared by all of them would be touched each time.
 ///
-/// A task that serves no connection (or no longer: an HTTP/1 connection's) is polled with
-/// nothing more than the clearing of [`MADE`]: the connection served is already none, since
-/// every task's poll puts back what it found (an executor that polls one spawned task inside
-/// another's poll would show the outer task's connection to the inner one).
-pub(crate) fn serve<R>(conn: &mut Option<Weak<ConnShared>>, poll: impl FnOnce() -> R) -> R {
+/// A task that serves no connection is polled with nothing more than the clearing of
+/// [`MADE`]: the connection served is already none, since every task's poll puts back what
+/// it found (an executor that polls one spawned task inside another's poll would show the
+/// outer task's connection to the inner one). An HTTP/1 connection's task, once settled,
+/// is polled as it is: it spawns nothing that could take a connection made elsewhere.
+pub(crate) fn serve<R>(serves: &mut Serves, poll: impl FnOnce() -> R) -> R {
+    let conn = match serves {
+        Serves::Http1 => return poll(),
+        Serves::Nothing => {
+            poll_ended();
+            return poll();
+        }
+        Serves::Connection(conn) => conn,
+    };
     poll_ended();
-    if conn.is_none() {
-        return poll();
-    }
-    let previous = SERVING.with_borrow_mut(|serving| std::mem::replace(serving, conn.take()));
-    let _restore = Restore { previous, conn };
+    let conn = std::mem::replace(conn, Weak::new());
+    let previous = SERVING.with_borrow_mut(|serving| serving.replace(conn));
+    let _restore = Restore { previous, serves };
     poll()
 }
 
@@ -99,17 +123,17 @@ pub(crate) fn serve<R>(conn: &mut Option<Weak<ConnShared>>, poll: impl FnOnce() 
 /// if the poll panics.
 struct Restore<'a> {
     previous: Option<Weak<ConnShared>>,
-    conn: &'a mut Option<Weak<ConnShared>>,
+    serves: &'a mut Serves,
 }
 
 impl Drop for Restore<'_> {
     fn drop(&mut self) {
         let previous = self.previous.take();
         let served = SERVING.with_borrow_mut(|serving| std::mem::replace(serving, previous));
-        *self.conn = if SETTLED_HTTP1.replace(false) {
-            None
-        } else {
-            served
+        *self.serves = match served {
+            _ if SETTLED_HTTP1.replace(false) => Serves::Http1,
+            Some(conn) => Serves::Connection(conn),
+            None => Serves::Nothing,
         };
     }
 }
