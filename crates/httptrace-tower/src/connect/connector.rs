@@ -37,11 +37,11 @@ use crate::state::stats::{ConnectionStats, Counters};
 #[derive(Debug, Clone)]
 pub struct TraceConnector<C> {
     inner: C,
-    /// Alive while any clone of this connector is: a connection closing after it is gone
-    /// closes because its client went away (`CloseReason::PoolShutdown`).
-    alive: Arc<()>,
-    /// The client's connection counters, shared by the clones.
-    stats: ConnectionStats,
+    /// The client's connection counters, shared by the clones; alive while any clone is: a
+    /// connection closing after it is gone closes because its client went away
+    /// (`CloseReason::PoolShutdown`). One count for both, touched as hyper-util clones and
+    /// drops the connector for each request.
+    shared: Arc<ConnectionStats>,
     /// Every connection's `Connected` carries its handle, not only those that negotiated h2.
     handle_everywhere: bool,
 }
@@ -52,8 +52,7 @@ impl<C> TraceConnector<C> {
         crate::panic_report::install();
         TraceConnector {
             inner,
-            alive: Arc::new(()),
-            stats: ConnectionStats::default(),
+            shared: Arc::new(ConnectionStats::default()),
             handle_everywhere: true,
         }
     }
@@ -90,7 +89,7 @@ impl<C> TraceConnector<C> {
     /// This connector's (and its clones') connection counters per destination: its
     /// client's, shared with no other client.
     pub fn stats(&self) -> ConnectionStats {
-        self.stats.clone()
+        ConnectionStats::clone(&self.shared)
     }
 
     /// The wrapped connector.
@@ -127,8 +126,8 @@ where
         let dialed_by = current_request();
         let mut destination = String::new();
         let _ = crate::wire::host_port::write_host_port(&mut destination, &dst);
-        let dial = self.stats.dialing(&destination).map(|counters| Dial {
-            stats: self.stats.clone(),
+        let dial = self.shared.dialing(&destination).map(|counters| Dial {
+            stats: ConnectionStats::clone(&self.shared),
             destination: destination.clone(),
             counters,
             made: false,
@@ -140,7 +139,7 @@ where
             dialed_by,
             destination,
             dial,
-            connector: Arc::downgrade(&self.alive),
+            connector: Arc::downgrade(&self.shared),
             handle_everywhere: self.handle_everywhere,
         }
     }
@@ -158,7 +157,7 @@ pin_project! {
         destination: String,
         // Counted as a dial under way in the client's stats until it ends.
         dial: Option<Dial>,
-        connector: Weak<()>,
+        connector: Weak<ConnectionStats>,
         handle_everywhere: bool,
     }
 }

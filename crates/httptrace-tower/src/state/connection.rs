@@ -46,7 +46,7 @@ pub(crate) struct CloseWatch {
     /// request.
     pub(crate) trace: Option<ClientTrace>,
     /// Dead once every clone of the connector that made the connection is dropped.
-    pub(crate) connector: Weak<()>,
+    pub(crate) connector: Weak<ConnectionStats>,
 }
 
 impl CloseWatch {
@@ -430,11 +430,15 @@ pub(crate) mod tests {
     use super::*;
 
     /// A connection whose close is told to the returned list (as `CloseReason`'s
-    /// `Display`), its connector alive while the returned `Arc<()>` is.
-    pub(crate) fn watched() -> (Arc<ConnShared>, Arc<Mutex<Vec<String>>>, Arc<()>) {
+    /// `Display`), its connector alive while the returned `Arc<ConnectionStats>` is.
+    pub(crate) fn watched() -> (
+        Arc<ConnShared>,
+        Arc<Mutex<Vec<String>>>,
+        Arc<ConnectionStats>,
+    ) {
         let reasons = Arc::new(Mutex::new(Vec::new()));
         let seen = reasons.clone();
-        let connector = Arc::new(());
+        let connector = Arc::new(ConnectionStats::default());
         let close = CloseWatch {
             trace: Some(
                 ClientTrace::new()
