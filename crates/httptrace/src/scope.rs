@@ -23,6 +23,7 @@ thread_local! {
 }
 
 /// Whether nothing is in effect on this thread.
+#[inline]
 fn nothing_in_effect() -> bool {
     DEPTH.get() == 0
 }
@@ -100,8 +101,16 @@ pub trait HoldsTrace: Send + Sync + 'static {
 ///
 /// `None` while a hook runs ([`in_hook`](crate::in_hook)): a request sent from a hook is
 /// not traced by the request that fired it.
+#[inline]
 pub fn current_trace() -> Option<ClientTrace> {
-    if nothing_in_effect() || crate::hook::in_hook() {
+    if nothing_in_effect() {
+        return None;
+    }
+    innermost_trace()
+}
+
+fn innermost_trace() -> Option<ClientTrace> {
+    if crate::hook::in_hook() {
         return None;
     }
     CURRENT.with(|c| c.borrow().last().map(|(_, e)| e.trace().clone()))

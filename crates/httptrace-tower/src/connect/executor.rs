@@ -92,6 +92,7 @@ pin_project! {
 impl<F: Future> Future for ServingFuture<F> {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let inner = this.inner;

@@ -118,14 +118,20 @@ impl<T> TracedIo<T> {
 }
 
 impl Wire {
-    /// Before `first` is written (the first non-empty slice); `handle_in_connected` says
-    /// whether the connection's `Connected` carries its handle.
+    /// Before `first()` is written (the first non-empty slice, found only if the protocol is
+    /// not known yet); `handle_in_connected` says whether the connection's `Connected`
+    /// carries its handle.
     #[inline]
-    fn before_write(&mut self, shared: &Arc<ConnShared>, handle_in_connected: bool, first: &[u8]) {
+    fn before_write<'a>(
+        &mut self,
+        shared: &Arc<ConnShared>,
+        handle_in_connected: bool,
+        first: impl FnOnce() -> &'a [u8],
+    ) {
         match self {
             // An HTTP/1 connection's every write: no other branch on the way.
             Wire::Http1(h1) => h1.before_write(shared),
-            _ => self.before_other_write(shared, handle_in_connected, first),
+            _ => self.before_other_write(shared, handle_in_connected, first()),
         }
     }
 
@@ -271,7 +277,7 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
     ) -> Poll<std::io::Result<usize>> {
         let this = self.project();
         this.wire
-            .before_write(this.shared, *this.handle_in_connected, buf);
+            .before_write(this.shared, *this.handle_in_connected, || buf);
         if *this.announcing {
             serving::made(this.shared);
         }
@@ -296,10 +302,11 @@ impl<T: AsyncWrite> AsyncWrite for TracedIo<T> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.project();
-        let first = bufs
-            .iter()
-            .find(|b| !b.is_empty())
-            .map_or(&[][..], |b| &b[..]);
+        let first = || {
+            bufs.iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &b[..])
+        };
         this.wire
             .before_write(this.shared, *this.handle_in_connected, first);
         if *this.announcing {

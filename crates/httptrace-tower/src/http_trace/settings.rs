@@ -27,6 +27,14 @@ pub(crate) struct Settings {
     pub(super) sampling: Option<Sampling>,
 }
 
+impl Settings {
+    /// The layer itself traces nothing: no trace, no per-request trace, no timings.
+    #[inline]
+    pub(super) fn traces_nothing(&self) -> bool {
+        self.trace.is_empty() && self.per_request.is_none() && !self.record_timings
+    }
+}
+
 /// Makes a trace for each request (`trace_per_request`).
 #[derive(Clone)]
 pub(crate) struct PerRequest(pub(crate) Arc<dyn Fn() -> ClientTrace + Send + Sync>);

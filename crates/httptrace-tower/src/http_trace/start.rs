@@ -18,15 +18,19 @@ use crate::state::call::{current_call, CallState};
 use crate::state::expect_gate::{expects_continue, ExpectGate};
 use crate::state::learned::Learned;
 use crate::state::request::{OnTheWire, OneXx, RequestSetup, RequestState};
-use crate::state::timings_sink::current_sink;
+use crate::state::timings_sink::{current_sink, TimingsSink};
 use crate::wire::h2_head::H2Head;
 use httptrace::wire::connection_has;
 
 /// Prepares `req` for the inner service and, if it is traced, fires `GetConn`; `send` hands
 /// it on. Shared by `HttpTrace`'s `Service::call` and the `request` of a traced client.
+///
+/// Small, to be inlined where it is called: a request with nothing to trace is handed on
+/// from here, and what the rest of the layer does is out of line.
+#[inline]
 pub(crate) fn start<B: http_body::Body, F: std::future::Future>(
     settings: &Settings,
-    mut req: Request<B>,
+    req: Request<B>,
     send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,
 ) -> ResponseFuture<F> {
     // A request an outer `HttpTrace` traces is not traced twice (its body says so).
@@ -35,9 +39,37 @@ pub(crate) fn start<B: http_body::Body, F: std::future::Future>(
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     }
     // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
-    let gate = (!body_ended && expects_continue(req.headers()))
-        .then(|| Arc::new(ExpectGate::new(settings.expect_continue_timeout)));
-    let Some(combined) = combine_traces(settings, &req, gate.is_some()) else {
+    let gated = !body_ended && expects_continue(req.headers());
+    let (trace, sink) = (current_trace(), current_sink());
+    if !gated
+        && settings.traces_nothing()
+        && trace.is_none()
+        && sink.is_none()
+        && extensions_client_trace(req.extensions()).is_none()
+    {
+        return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
+    }
+    start_watched(settings, req, send, gated, Outside { trace, sink })
+}
+
+/// What applies to a request from where it is sent: the trace in effect, and the
+/// `ServerTiming` sink collecting its timings.
+struct Outside {
+    trace: Option<ClientTrace>,
+    sink: Option<Arc<TimingsSink>>,
+}
+
+/// [`start`] for a request that may be traced or gated.
+fn start_watched<B: http_body::Body, F: std::future::Future>(
+    settings: &Settings,
+    mut req: Request<B>,
+    send: impl FnOnce(Request<TracedRequestBody<B>>) -> F,
+    gated: bool,
+    outside: Outside,
+) -> ResponseFuture<F> {
+    // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
+    let gate = gated.then(|| Arc::new(ExpectGate::new(settings.expect_continue_timeout)));
+    let Some(combined) = combine_traces(settings, &req, gate.is_some(), outside) else {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
     };
     if combined.trace.is_empty() {
@@ -103,11 +135,17 @@ struct Combined {
 /// Step 1: the request's trace (its own, over the one in effect, over a per-request one,
 /// over the layer's; the timings recorder last) and where `GetConn` goes, if anyone reads
 /// it. `None`: nothing to trace, or a request the client will refuse.
-fn combine_traces<B>(settings: &Settings, req: &Request<B>, gated: bool) -> Option<Combined> {
-    let ambient = current_trace();
+fn combine_traces<B>(
+    settings: &Settings,
+    req: &Request<B>,
+    gated: bool,
+    outside: Outside,
+) -> Option<Combined> {
+    let Outside {
+        trace: ambient,
+        sink,
+    } = outside;
     let own = extensions_client_trace(req.extensions());
-    // A `ServerTiming` service collects this request's timings.
-    let sink = current_sink();
     // A request the layer does not sample skips the layer's own traces and timings.
     let sampled = settings.sampling.as_ref().is_none_or(|s| s.keeps(req));
     let layer_trace = (sampled && !settings.trace.is_empty()).then_some(&settings.trace);

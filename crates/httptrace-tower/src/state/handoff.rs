@@ -50,10 +50,15 @@ pub(crate) fn offer(request: &Arc<RequestState>) {
 }
 
 /// The request offered by the current task, if any and if it is still alive.
+#[inline]
 pub(crate) fn take_offered() -> Option<Arc<RequestState>> {
     if !MAY_HOLD.get() {
         return None;
     }
+    take_offer()
+}
+
+fn take_offer() -> Option<Arc<RequestState>> {
     OFFERED.with(|o| {
         let mut slot = o.borrow_mut();
         let offer = slot.as_ref()?;

@@ -17,6 +17,7 @@ thread_local! {
 }
 
 /// The state in effect in `slot` on this thread, if any (none while a hook runs).
+#[inline]
 pub(crate) fn current<T: 'static>(slot: &'static Slot<T>) -> Option<Arc<T>> {
     if ENTERED.get() == 0 || httptrace::in_hook() {
         return None;

@@ -103,6 +103,7 @@ pub(crate) fn speaks_http1(conn: &Arc<ConnShared>) {
 /// it found (an executor that polls one spawned task inside another's poll would show the
 /// outer task's connection to the inner one). An HTTP/1 connection's task, once settled,
 /// is polled as it is: it spawns nothing that could take a connection made elsewhere.
+#[inline]
 pub(crate) fn serve<R>(serves: &mut Serves, poll: impl FnOnce() -> R) -> R {
     let conn = match serves {
         Serves::Http1 => return poll(),

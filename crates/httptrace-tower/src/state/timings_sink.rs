@@ -96,6 +96,7 @@ thread_local! {
 
 /// The sink in effect on this thread, if any (none while a hook runs: a request a hook sends
 /// is not the handler's).
+#[inline]
 pub(crate) fn current_sink() -> Option<Arc<TimingsSink>> {
     in_effect::current(&CURRENT_SINK)
 }

@@ -280,6 +280,7 @@ impl ClientTrace {
     }
 
     /// True when no hook is set.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.last.is_none()
             && (self.hooks.is_none() || !HookKind::ALL.into_iter().any(|kind| self.is_set(kind)))
