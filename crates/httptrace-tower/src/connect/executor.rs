@@ -103,10 +103,7 @@ impl<F: Future> Future for ServingFuture<F> {
 impl<F> std::fmt::Debug for ServingFuture<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServingFuture")
-            .field(
-                "serves_a_connection",
-                &matches!(self.serves, Serves::Connection(_)),
-            )
+            .field("serves_a_connection", &self.serves.a_connection())
             .finish()
     }
 }

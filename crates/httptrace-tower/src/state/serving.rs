@@ -48,28 +48,33 @@ pub(crate) fn poll_ended() {
     });
 }
 
-/// What a task spawned through a [`TraceExecutor`](crate::connect::TraceExecutor) serves.
-pub(crate) enum Serves {
-    /// No connection: a task of hyper-util's own (a background connect, a wait for an
-    /// HTTP/1 connection to be ready again).
-    Nothing,
-    /// A connection, put in effect around each poll.
-    Connection(Weak<ConnShared>),
-    /// An HTTP/1 connection's task, once its I/O spoke HTTP/1: it spawns nothing, and its
-    /// request learns the connection from the I/O, so its polls are left alone.
-    Http1,
+/// What a task spawned through a [`TraceExecutor`](crate::connect::TraceExecutor) serves:
+/// nothing (a task of hyper-util's own: a background connect, a wait for an HTTP/1
+/// connection to be ready again), a connection (put in effect around each poll), or an
+/// HTTP/1 connection, once its I/O spoke HTTP/1 (its task spawns nothing, and its request
+/// learns the connection from the I/O: its polls are left alone). One word, as every task's
+/// future carries it: the settled HTTP/1 task holds the empty `Weak`, which is no
+/// connection's.
+pub(crate) struct Serves(Option<Weak<ConnShared>>);
+
+impl Serves {
+    fn settled_http1() -> Self {
+        Serves(Some(Weak::new()))
+    }
+
+    /// The task puts a connection in effect when polled.
+    pub(crate) fn a_connection(&self) -> bool {
+        matches!(&self.0, Some(conn) if !conn.ptr_eq(&Weak::new()))
+    }
 }
 
 /// What a task spawned now serves: the connection made in this poll, else the one the
 /// spawning task serves (a request body's task spawned by a connection's task).
 pub(crate) fn spawned() -> Serves {
-    match MADE
-        .with_borrow(Clone::clone)
-        .or_else(|| SERVING.with_borrow(Clone::clone))
-    {
-        Some(conn) => Serves::Connection(conn),
-        None => Serves::Nothing,
-    }
+    Serves(
+        MADE.with_borrow(Clone::clone)
+            .or_else(|| SERVING.with_borrow(Clone::clone)),
+    )
 }
 
 /// The connection the task being polled serves, if it was spawned through a
@@ -105,14 +110,13 @@ pub(crate) fn speaks_http1(conn: &Arc<ConnShared>) {
 /// is polled as it is: it spawns nothing that could take a connection made elsewhere.
 #[inline]
 pub(crate) fn serve<R>(serves: &mut Serves, poll: impl FnOnce() -> R) -> R {
-    let conn = match serves {
-        Serves::Http1 => return poll(),
-        Serves::Nothing => {
-            poll_ended();
-            return poll();
-        }
-        Serves::Connection(conn) => conn,
+    let Some(conn) = &mut serves.0 else {
+        poll_ended();
+        return poll();
     };
+    if conn.ptr_eq(&Weak::new()) {
+        return poll(); // a settled HTTP/1 connection's task
+    }
     poll_ended();
     let conn = std::mem::replace(conn, Weak::new());
     let previous = SERVING.with_borrow_mut(|serving| serving.replace(conn));
@@ -131,10 +135,10 @@ impl Drop for Restore<'_> {
     fn drop(&mut self) {
         let previous = self.previous.take();
         let served = SERVING.with_borrow_mut(|serving| std::mem::replace(serving, previous));
-        *self.serves = match served {
-            _ if SETTLED_HTTP1.replace(false) => Serves::Http1,
-            Some(conn) => Serves::Connection(conn),
-            None => Serves::Nothing,
+        *self.serves = if SETTLED_HTTP1.replace(false) {
+            Serves::settled_http1()
+        } else {
+            Serves(served)
         };
     }
 }
