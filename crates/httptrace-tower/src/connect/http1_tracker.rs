@@ -113,6 +113,7 @@ impl Http1Tracker {
         self.owner = Some(Arc::downgrade(&req));
     }
 
+    #[inline]
     fn owner(&mut self) -> Option<Arc<RequestState>> {
         let req = self.owner.as_ref()?.upgrade();
         if req.is_none() {

@@ -185,6 +185,7 @@ impl Wire {
         }
     }
 
+    #[inline]
     fn after_read(&mut self, shared: &ConnShared, bytes: &[u8]) {
         match self {
             Wire::Http1(h1) => h1.after_read(bytes),
@@ -193,6 +194,7 @@ impl Wire {
         }
     }
 
+    #[inline]
     fn after_flush(&mut self) {
         if let Wire::Http1(h1) = self {
             h1.after_flush();
@@ -249,8 +251,9 @@ impl<T: AsyncRead> AsyncRead for TracedIo<T> {
         if this.shared.vetoed() {
             return Poll::Ready(Ok(())); // end of stream: hyper closes the connection
         }
-        let before = buf.filled().len();
-        let room = buf.remaining() > 0;
+        // Without slicing the filled part: this runs for every read, most of which wait.
+        let room = buf.remaining();
+        let before = buf.capacity() - room;
         if let Err(err) = ready!(this.inner.poll_read(cx, buf)) {
             if let Some(closing) = this.closing {
                 closing.failed(&err);
@@ -261,7 +264,11 @@ impl<T: AsyncRead> AsyncRead for TracedIo<T> {
         if !read.is_empty() {
             *this.announcing = false;
         }
-        if let Some(closing) = this.closing.as_mut().filter(|_| read.is_empty() && room) {
+        if let Some(closing) = this
+            .closing
+            .as_mut()
+            .filter(|_| read.is_empty() && room > 0)
+        {
             closing.read_eof = true;
         }
         this.wire.after_read(this.shared, read);
