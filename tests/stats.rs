@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use httptrace::ClientTrace;
+use httptrace::{with_client_trace, ClientTrace, EventKind, EventLog};
 use httptrace_tower::{
     http_client, ConnectionStats, DestinationStats, HttpTrace, TraceConnector, TraceExecutor,
 };
@@ -183,4 +183,82 @@ async fn closes_are_counted_by_why() {
         .collect();
     assert_eq!(reasons, ["not reusable"]);
     within("the slow request", slow).await.unwrap();
+}
+
+/// A long-lived pooled connection is known for what it is after traffic to thousands of
+/// other hosts (2 100 others, each dialed by name on a connection of its own that stays in
+/// the pool; fewer than the reqwest test's 4 200, as both hold their sockets at once under
+/// the machine's 20 000 open files): the next request to the first host, which only the pool can serve, reports its
+/// connection reused with the id it had, and the server saw one connection; the counters list
+/// every destination with a connection, the first with its two requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pooled_connection_is_known_after_traffic_to_thousands_of_other_hosts() {
+    let server = TestServer::start().await;
+    let others = 2100;
+    let resolver = (0..others).fold(
+        TestResolver::new().with("first.test", &["127.0.0.1"]),
+        |resolver, n| resolver.with(&format!("h{n}.test"), &["127.0.0.1"]),
+    );
+    let (dialer, hold) = HoldDials::new(dialer(resolver));
+    let connector = TraceConnector::new(dialer);
+    let stats = connector.stats();
+    let client = HttpTrace::new(
+        Client::builder(TraceExecutor::new(TokioExecutor::new())).build(connector),
+        ClientTrace::new(),
+    );
+    let first = server.url("first.test", "/");
+    let got_conn = |client: HttpTrace<_>, url: String| async move {
+        let log = EventLog::new();
+        let mut req = get(&url);
+        with_client_trace(&mut req, log.trace());
+        let res = within("a request", client.request(req)).await.unwrap();
+        read_body(res.into_body()).await;
+        log.events()
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::GotConn(i) => Some((i.conn.id, i.reused)),
+                _ => None,
+            })
+            .expect("GotConn")
+    };
+    let (first_id, reused) = got_conn(client.clone(), first.clone()).await;
+    assert!(!reused);
+
+    for batch in (0..others).collect::<Vec<_>>().chunks(32) {
+        let mut requests = tokio::task::JoinSet::new();
+        for n in batch {
+            let url = server.url(&format!("h{n}.test"), "/other");
+            requests.spawn(got_conn(client.clone(), url));
+        }
+        for (_, reused) in requests.join_all().await {
+            assert!(!reused, "each on a connection of its own");
+        }
+    }
+    assert_eq!(server.connection_count(), others + 1);
+    assert_eq!(
+        stats.snapshot().len(),
+        others + 1,
+        "every destination still open"
+    );
+
+    hold.hold();
+    assert_eq!(
+        got_conn(client.clone(), first.clone()).await,
+        (first_id, true),
+        "the same connection, reused"
+    );
+    let firsts: Vec<_> = server
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/")
+        .map(|s| s.peer)
+        .collect();
+    assert_eq!(firsts.len(), 2);
+    assert_eq!(firsts[0], firsts[1], "the server saw one connection");
+    let counted = listed(&stats, &format!("first.test:{}", server.port())).expect("listed");
+    assert_eq!(
+        (counted.open, counted.requests, counted.reused),
+        (1, 2, 1),
+        "{counted:?}"
+    );
 }
