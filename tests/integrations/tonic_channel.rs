@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use httptrace::{Event, EventKind, EventLog};
+use httptrace::{ClientTrace, Event, EventKind, EventLog};
 use httptrace_tower::connect::TraceTlsConnector;
 use httptrace_tower::tonic_channel::{client_channel, connect};
 use httptrace_tower::TraceConnector;
@@ -229,4 +229,64 @@ async fn over_tls_the_handshake_is_traced_and_a_pooled_client_channel_fires_ever
         ]
     );
     assert!(stories[..second].contains(&"TLSHandshakeDone(alpn=h2, sni=grpc.test)".to_owned()));
+}
+
+/// A long-lived channel keeps knowing its connection after traffic to a thousand other
+/// hosts, each through a channel of its own that stays open: the next call's `GotConn` names
+/// the connection (id and local address) the first call had, reused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_knows_its_connection_after_traffic_to_a_thousand_other_hosts() {
+    let port = health_server(None).await;
+    let others = 1000;
+    let resolver = (0..others).fold(
+        TestResolver::new().with("first.test", &["127.0.0.1"]),
+        |resolver, n| resolver.with(&format!("h{n}.test"), &["127.0.0.1"]),
+    );
+    let channel_to = |host: &str, trace| {
+        client_channel(
+            format!("http://{host}:{port}").parse().unwrap(),
+            TraceConnector::new(dialer(resolver.clone())),
+            trace,
+        )
+    };
+    let got_conn = |log: &EventLog| {
+        log.take()
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::GotConn(i) => Some((i.conn.id, i.conn.local_addr, i.reused)),
+                _ => None,
+            })
+            .expect("GotConn")
+    };
+    let log = EventLog::new();
+    let mut first = HealthClient::new(channel_to("first.test", log.trace()));
+    within("the first call", first.check(check()))
+        .await
+        .unwrap();
+    let (id, local_addr, reused) = got_conn(&log);
+    assert!(!reused);
+
+    let mut open = Vec::new();
+    for batch in (0..others).collect::<Vec<_>>().chunks(32) {
+        let mut calls = tokio::task::JoinSet::new();
+        for n in batch {
+            let mut client =
+                HealthClient::new(channel_to(&format!("h{n}.test"), ClientTrace::new()));
+            calls.spawn(async move {
+                client.check(check()).await.unwrap();
+                client
+            });
+        }
+        open.extend(calls.join_all().await);
+    }
+
+    within("the call after", first.check(check()))
+        .await
+        .unwrap();
+    assert_eq!(
+        got_conn(&log),
+        (id, local_addr, true),
+        "the same connection"
+    );
+    drop(open);
 }
