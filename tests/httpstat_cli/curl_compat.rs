@@ -242,6 +242,12 @@ async fn curl_command_lines_print_the_same_through_httpstat() {
         ),
         ("refused", vec![format!("http://127.0.0.1:{}/", s.refused)]),
         ("bad URL", vec!["http://a b/".into()]),
+        // A label longer than DNS allows (64 characters): the C library's resolver refuses
+        // the name before it would build a query, so the lookup fails on this machine.
+        (
+            "unresolvable",
+            vec![format!("http://{}.test/", "a".repeat(64))],
+        ),
         (
             "timeout",
             vec!["-m".into(), "1".into(), format!("http://{}/", s.silent)],
@@ -306,6 +312,7 @@ async fn curl_command_lines_print_the_same_through_httpstat() {
             ("post with a referer", 0),
             ("refused", 7),
             ("bad URL", 3),
+            ("unresolvable", 6),
             ("timeout", 28),
             ("unknown CA", 60),
             ("4xx with -f", 22),

@@ -148,10 +148,25 @@ async fn resolve_answers_the_lookup_for_its_host_and_port() {
     let dns = events.iter().find(|e| e["event"] == "DNSDone").unwrap();
     assert_eq!(dns["addrs"], serde_json::json!(["127.0.0.1"]));
     assert_eq!(server.seen()[0].headers["host"], format!("api.test:{port}"));
-    // For another port it does not apply.
-    let other = format!("api.test:{}:127.0.0.1", port.wrapping_add(1));
-    let out = run(&["--resolve", &other, &url]);
-    assert_eq!(out.status.code(), Some(6), "curl's: could not resolve");
+    // An entry for another port does not apply: listed first, it would send the request to
+    // 127.0.0.2, where nothing listens. (Nothing here asks the system's resolver.)
+    let other = format!("api.test:{}:127.0.0.2", port.wrapping_add(1));
+    let stdout = ok(&run(&[
+        "--events",
+        "--resolve",
+        &other,
+        "--resolve",
+        &entry,
+        &url,
+    ]));
+    let dns: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["event"] == "DNSDone")
+        .collect();
+    assert_eq!(dns.len(), 1);
+    assert_eq!(dns[0]["addrs"], serde_json::json!(["127.0.0.1"]));
+    assert_eq!(server.seen().len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
