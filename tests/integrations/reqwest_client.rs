@@ -310,12 +310,7 @@ async fn a_pooled_connection_is_known_after_traffic_to_thousands_of_other_hosts(
         (first_id, true),
         "the same connection, reused"
     );
-    let firsts: Vec<_> = server
-        .seen()
-        .iter()
-        .filter(|s| s.path == "/")
-        .map(|s| s.peer)
-        .collect();
+    let firsts = server.peers_for("/");
     assert_eq!(firsts.len(), 2);
     assert_eq!(firsts[0], firsts[1], "the server saw one connection");
 }

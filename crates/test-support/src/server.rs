@@ -216,6 +216,17 @@ impl TestServer {
         self.seen.lock().unwrap().clone()
     }
 
+    /// The connections (client addresses) the requests for `path` came on, in order.
+    pub fn peers_for(&self, path: &str) -> Vec<SocketAddr> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.path == path)
+            .map(|s| s.peer)
+            .collect()
+    }
+
     pub fn tls_seen(&self) -> Vec<TlsSeen> {
         self.tls_seen.lock().unwrap().clone()
     }
