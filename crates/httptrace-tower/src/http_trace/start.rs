@@ -67,7 +67,7 @@ fn start_watched<B: http_body::Body, F: std::future::Future>(
     gated: bool,
     outside: Outside,
 ) -> ResponseFuture<F> {
-    // `Expect: 100-continue` with a body to hold back: the layer holds it, traced or not.
+    // The layer holds a gated body back, traced or not.
     let gate = gated.then(|| Arc::new(ExpectGate::new(settings.expect_continue_timeout)));
     let Some(combined) = combine_traces(settings, &req, gate.is_some(), outside) else {
         return ResponseFuture::untraced(send(req.map(TracedRequestBody::untraced)));
