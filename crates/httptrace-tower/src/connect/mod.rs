@@ -17,6 +17,7 @@ mod executor;
 mod http1_tracker;
 #[cfg(feature = "rustls")]
 mod maybe_tls;
+mod protocol;
 mod resolver;
 #[cfg(feature = "rustls")]
 mod tls;
