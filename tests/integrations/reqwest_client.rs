@@ -391,6 +391,70 @@ async fn with_the_rustls_seam_a_fresh_https_request_reports_its_connect_and_hand
     assert_eq!(server.connection_count(), 1);
 }
 
+/// With the verifier watched too (`ReqwestTrace::rustls_verifier`), each new connection's
+/// `TLSHandshakeDone` has the TLS version and the whole chain the server sent; the second
+/// connection (the pool keeps none) resumes the first one's session, and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_verifier_watched_the_handshake_has_its_version_chain_and_resumption() {
+    let pki = TestPki::new("reqwest CA");
+    let leaf = pki.leaf(&["api.test"], false);
+    let sent: Vec<Vec<u8>> = leaf.chain.iter().map(|c| c.to_vec()).collect();
+    let server = TestServer::start_tls(pki.server_config(leaf, &[b"http/1.1"])).await;
+    let config = rustls::ClientConfig::clone(&pki.client_config(&[b"http/1.1"]));
+    let client = ReqwestTrace::new(ClientTrace::new())
+        .resolver(Loopback)
+        .rustls(config)
+        .rustls_verifier(pki.verifier())
+        .client(
+            reqwest::Client::builder()
+                .no_proxy()
+                .pool_max_idle_per_host(0),
+        )
+        .unwrap()
+        .build();
+    let url = server.url("api.test", "/").replace("http:", "https:");
+    let mut handshakes = Vec::new();
+    for _ in 0..2 {
+        let log = EventLog::new();
+        let res = within(
+            "the request",
+            client.get(&url).with_extension(log.trace()).send(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.text().await.unwrap(), "ok");
+        let done = log
+            .events()
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::TlsHandshakeDone(i) => Some(i.state.clone()),
+                _ => None,
+            })
+            .expect("a new connection's handshake");
+        handshakes.push(done);
+    }
+    assert_eq!(server.connection_count(), 2);
+    let (first, second) = (&handshakes[0], &handshakes[1]);
+    assert_eq!(
+        (first.version.as_deref(), first.resumed),
+        (Some("TLSv1.3"), false)
+    );
+    assert_eq!(
+        first.peer_certificates, sent,
+        "the server's certificate, then the CA's"
+    );
+    assert_eq!(
+        (second.version.as_deref(), second.resumed),
+        (Some("TLSv1.3"), true),
+        "resumed: no certificate checked"
+    );
+    assert_eq!(
+        second.peer_certificates,
+        sent[..1],
+        "reqwest's own record of the server's certificate"
+    );
+}
+
 /// A retry middleware of our own: once more after a 503, its body read first (so that its
 /// connection goes back to the pool).
 struct RetryOnce;

@@ -37,6 +37,31 @@ struct DialState {
     connected: bool,
     /// `TLSHandshakeStart` fired, for this server name.
     tls: Option<String>,
+    /// What a watched verifier saw of the handshake (`ReqwestTrace::rustls_verifier`).
+    handshake: Handshake,
+}
+
+/// What the watched session store and verifier saw of a handshake.
+#[derive(Default)]
+struct Handshake {
+    /// The chain the server sent, its certificate first.
+    chain: Vec<Vec<u8>>,
+    /// The version whose handshake signature was checked (a full handshake).
+    signed: Option<&'static str>,
+    /// The version of the session offered for resumption.
+    offered: Option<&'static str>,
+}
+
+impl Handshake {
+    /// The version; whether a session was resumed (one was offered, and no certificate was
+    /// checked: the server took it).
+    fn outcome(&self) -> (Option<&'static str>, bool) {
+        match (self.signed, self.offered) {
+            (Some(version), _) => (Some(version), false),
+            (None, Some(version)) => (Some(version), true),
+            (None, None) => (None, false),
+        }
+    }
 }
 
 /// A request's trace and its dial, as the seams see them (see the module docs).
@@ -121,6 +146,21 @@ impl RequestDial {
         self.trace.tls_handshake_start();
     }
 
+    /// The handshake offers to resume a session of `version`.
+    pub(crate) fn session_offered(&self, version: &'static str) {
+        self.lock().handshake.offered = Some(version);
+    }
+
+    /// The verifier checks the server's `chain` (its certificate first).
+    pub(crate) fn peer_chain(&self, chain: Vec<Vec<u8>>) {
+        self.lock().handshake.chain = chain;
+    }
+
+    /// The verifier checks the handshake's signature, made for `version`.
+    pub(crate) fn signed_with(&self, version: &'static str) {
+        self.lock().handshake.signed = Some(version);
+    }
+
     /// The connector returned a connection from `local` to `remote`; `alpn_h2` if ALPN chose
     /// HTTP/2, `peer` the server's certificate when reqwest's `tls_info` gives it.
     pub(crate) fn connected(
@@ -135,6 +175,7 @@ impl RequestDial {
         let fire_connect = started && !state.connected;
         state.connected = true;
         let tls = state.tls.take();
+        let handshake = std::mem::take(&mut state.handshake);
         drop(state);
         if fire_connect {
             let info = ConnectDoneInfo::new("tcp", remote, None).with_local_addr(local);
@@ -144,7 +185,14 @@ impl RequestDial {
             let mut tls_state = TlsConnectionState::new();
             tls_state.server_name = Some(server_name);
             tls_state.alpn_protocol = alpn_h2.then(|| b"h2".to_vec());
-            tls_state.peer_certificates = peer.into_iter().collect();
+            let (version, resumed) = handshake.outcome();
+            tls_state.version = version.map(str::to_owned);
+            tls_state.resumed = resumed;
+            tls_state.peer_certificates = if handshake.chain.is_empty() {
+                peer.into_iter().collect()
+            } else {
+                handshake.chain
+            };
             self.trace
                 .tls_handshake_done(&TlsHandshakeDoneInfo::new(tls_state, None));
         }

@@ -17,10 +17,6 @@ use super::connections::{ConnectionsLayer, Conns};
 use super::dns::TracedDns;
 use super::exchange::{exchange, host_port, Exchange};
 
-/// How many TLS sessions [`ReqwestTrace::rustls`]'s store keeps: rustls's default.
-#[cfg(feature = "rustls")]
-const SESSIONS: usize = 256;
-
 /// Makes a request's own trace (see [`ReqwestTrace::trace_per_request`]).
 type MakeTrace = Arc<dyn Fn() -> ClientTrace + Send + Sync>;
 
@@ -45,7 +41,7 @@ type MakeTrace = Arc<dyn Fn() -> ClientTrace + Send + Sync>;
 /// | `DNSStart` / `DNSDone` | yes | [`TracedDns`], around each lookup made for the request |
 /// | `ConnectStart` | yes | when the lookup ends, for its first answer (reqwest dials it at once; a failed first address and the next are not told apart); for an address host, when the connector is called |
 /// | `ConnectDone` | yes | with [`rustls`](Self::rustls): when rustls builds the ClientHello (the TCP connection is up); otherwise when the connector returns the connection (for `https`, after its handshake) |
-/// | `TLSHandshakeStart` / `Done` | with [`rustls`](Self::rustls) | at the ClientHello / when the connector returns; the state has the server name, ALPN `h2` when chosen, the server's certificate (not the rest of the chain, the version or the cipher: reqwest keeps the rustls connection) |
+/// | `TLSHandshakeStart` / `Done` | with [`rustls`](Self::rustls) | at the ClientHello / when the connector returns; the state has the server name, ALPN `h2` when chosen, the server's certificate; with [`rustls_verifier`](Self::rustls_verifier) also the version, the whole chain the server sent and whether the session was resumed (never the cipher suite: reqwest keeps the rustls connection, and no seam sees it) |
 /// | `GotConn` | yes | a new connection: when the connector returns it in the request's own poll (before the request is written); a pooled one, a dial that lost to one, or one ALPN made HTTP/2 (hyper-util drops it when another dial to the same place got there first), with the response head: `reused` is exact (the connector layer saw every connection made), `was_idle` equals `reused`, `idle_time` is not known (zero) |
 /// | `WroteHeaderField`, `WroteHeaders`, `WroteRequest`, `Wait100Continue` | no | reqwest's connection is opaque: no access to its bytes |
 /// | `GotFirstResponseByte` | yes, late | with the response head |
@@ -90,7 +86,10 @@ pub struct ReqwestTrace {
     attempts_inside: Arc<AtomicBool>,
     /// [`rustls`](Self::rustls)'s configuration, watched.
     #[cfg(feature = "rustls")]
-    tls: Option<Arc<rustls::ClientConfig>>,
+    tls: Option<crate::tls::RustlsSeam>,
+    /// [`rustls_verifier`](Self::rustls_verifier)'s verifier.
+    #[cfg(feature = "rustls")]
+    tls_verifier: Option<Arc<dyn rustls::client::danger::ServerCertVerifier>>,
 }
 
 impl std::fmt::Debug for ReqwestTrace {
@@ -116,6 +115,8 @@ impl ReqwestTrace {
             attempts_inside: Arc::default(),
             #[cfg(feature = "rustls")]
             tls: None,
+            #[cfg(feature = "rustls")]
+            tls_verifier: None,
         }
     }
 
@@ -146,11 +147,42 @@ impl ReqwestTrace {
     /// store a configuration has. reqwest's `tls_info` is turned on: the server's certificate
     /// is in `TLSHandshakeDone`'s state.
     #[cfg(feature = "rustls")]
-    pub fn rustls(mut self, mut config: rustls::ClientConfig) -> Self {
-        let inner = Arc::new(rustls::client::ClientSessionMemoryCache::new(SESSIONS));
-        config.resumption =
-            rustls::client::Resumption::store(Arc::new(crate::tls::WatchedSessions { inner }));
-        self.tls = Some(Arc::new(config));
+    pub fn rustls(mut self, config: rustls::ClientConfig) -> Self {
+        self.tls = Some(crate::tls::RustlsSeam::new(config));
+        self
+    }
+
+    /// With [`rustls`](Self::rustls): checks the server's certificates with `verifier`, in
+    /// place of the configuration's (rustls lets nobody read the verifier a configuration
+    /// has), and watches it: `TLSHandshakeDone`'s state then has the TLS version, the whole
+    /// chain the server sent, and whether the handshake resumed a session. Give the verifier
+    /// the configuration was built with (`rustls::client::WebPkiServerVerifier` over your
+    /// roots, or the platform's). Without `rustls`, it does nothing.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use httptrace_reqwest::ReqwestTrace;
+    /// use rustls::client::{danger::ServerCertVerifier, WebPkiServerVerifier};
+    ///
+    /// /// `config` built `with_root_certificates(roots)`, over `provider`.
+    /// fn traced(
+    ///     config: rustls::ClientConfig,
+    ///     roots: Arc<rustls::RootCertStore>,
+    ///     provider: Arc<rustls::crypto::CryptoProvider>,
+    /// ) -> Result<ReqwestTrace, rustls::client::VerifierBuilderError> {
+    ///     let verifier: Arc<dyn ServerCertVerifier> =
+    ///         WebPkiServerVerifier::builder_with_provider(roots, provider).build()?;
+    ///     Ok(ReqwestTrace::new(httptrace::ClientTrace::new())
+    ///         .rustls(config)
+    ///         .rustls_verifier(verifier))
+    /// }
+    /// ```
+    #[cfg(feature = "rustls")]
+    pub fn rustls_verifier(
+        mut self,
+        verifier: Arc<dyn rustls::client::danger::ServerCertVerifier>,
+    ) -> Self {
+        self.tls_verifier = Some(verifier);
         self
     }
 
@@ -197,8 +229,8 @@ impl ReqwestTrace {
         };
         #[cfg(feature = "rustls")]
         let builder = match &self.tls {
-            Some(config) => builder
-                .tls_backend_preconfigured(rustls::ClientConfig::clone(config))
+            Some(seam) => builder
+                .tls_backend_preconfigured(seam.config(self.tls_verifier.as_ref()))
                 .tls_info(true),
             None => builder,
         };

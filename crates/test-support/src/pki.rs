@@ -68,6 +68,16 @@ impl TestPki {
         Arc::new(config)
     }
 
+    /// A verifier trusting this authority only (what [`client_config`](Self::client_config)
+    /// verifies with).
+    pub fn verifier(&self) -> Arc<dyn rustls::client::danger::ServerCertVerifier> {
+        let mut roots = RootCertStore::empty();
+        roots.add(self.ca.clone()).unwrap();
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .unwrap()
+    }
+
     /// A client trusting this authority only, offering `alpn`.
     pub fn client_config(&self, alpn: &[&[u8]]) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();
