@@ -83,6 +83,16 @@ fn traced_client(trace: ClientTrace) -> ClientWithMiddleware {
         .build()
 }
 
+/// A GET of `url` through `client`, its hooks recorded in `log`.
+async fn get_logged(client: &ClientWithMiddleware, url: &str, log: &EventLog) -> reqwest::Response {
+    within(
+        "the request",
+        client.get(url).with_extension(log.trace()).send(),
+    )
+    .await
+    .unwrap()
+}
+
 /// hyper-util returns an HTTP/1 connection to its pool from a task of its own, after the
 /// body's end; reqwest shows no event for it, so the next request gives that task time to
 /// run (RELIABILITY.md, "Clock waits").
@@ -264,12 +274,7 @@ async fn a_pooled_connection_is_known_after_traffic_to_thousands_of_other_hosts(
             .unwrap()
     };
     let log = EventLog::new();
-    let res = client
-        .get(&first_host)
-        .with_extension(log.trace())
-        .send()
-        .await
-        .unwrap();
+    let res = get_logged(&client, &first_host, &log).await;
     res.bytes().await.unwrap();
     let (first_id, reused) = got_conn(&log);
     assert!(!reused);
@@ -298,12 +303,7 @@ async fn a_pooled_connection_is_known_after_traffic_to_thousands_of_other_hosts(
     );
 
     let log = EventLog::new();
-    let res = client
-        .get(&first_host)
-        .with_extension(log.trace())
-        .send()
-        .await
-        .unwrap();
+    let res = get_logged(&client, &first_host, &log).await;
     res.bytes().await.unwrap();
     assert_eq!(
         got_conn(&log),
@@ -336,12 +336,7 @@ async fn with_the_rustls_seam_a_fresh_https_request_reports_its_connect_and_hand
     let remote = format!("127.0.0.1:{}", server.port());
     for n in 0..2 {
         let log = EventLog::new();
-        let res = within(
-            "the request",
-            client.get(&url).with_extension(log.trace()).send(),
-        )
-        .await
-        .unwrap();
+        let res = get_logged(&client, &url, &log).await;
         let recorder = res.extensions().get::<TimingsRecorder>().cloned().unwrap();
         assert_eq!(res.text().await.unwrap(), "ok");
         let mut expected = vec![format!("GetConn(api.test:{})", server.port())];
@@ -416,12 +411,7 @@ async fn with_the_verifier_watched_the_handshake_has_its_version_chain_and_resum
     let mut handshakes = Vec::new();
     for _ in 0..2 {
         let log = EventLog::new();
-        let res = within(
-            "the request",
-            client.get(&url).with_extension(log.trace()).send(),
-        )
-        .await
-        .unwrap();
+        let res = get_logged(&client, &url, &log).await;
         assert_eq!(res.text().await.unwrap(), "ok");
         let done = log
             .events()
