@@ -83,14 +83,15 @@ fn traced_client(trace: ClientTrace) -> ClientWithMiddleware {
         .build()
 }
 
-/// A GET of `url` through `client`, its hooks recorded in `log`.
-async fn get_logged(client: &ClientWithMiddleware, url: &str, log: &EventLog) -> reqwest::Response {
-    within(
-        "the request",
-        client.get(url).with_extension(log.trace()).send(),
-    )
-    .await
-    .unwrap()
+/// A GET of `url` through `client`, with `trace` in its extensions (reqwest's own call site).
+async fn get_traced(
+    client: &ClientWithMiddleware,
+    url: &str,
+    trace: ClientTrace,
+) -> reqwest::Response {
+    within("the request", client.get(url).with_extension(trace).send())
+        .await
+        .unwrap()
 }
 
 /// hyper-util returns an HTTP/1 connection to its pool from a task of its own, after the
@@ -112,15 +113,7 @@ async fn a_middleware_client_reports_every_hook_reqwest_allows_fresh_then_reused
     for n in 0..2 {
         // The call site is reqwest's own; a per-request trace rides in the extensions.
         let log = EventLog::new();
-        let res = within(
-            "the request",
-            client
-                .get(&url)
-                .with_extension(log.trace_beyond_go())
-                .send(),
-        )
-        .await
-        .unwrap();
+        let res = get_traced(&client, &url, log.trace_beyond_go()).await;
         let recorder = res.extensions().get::<TimingsRecorder>().cloned().unwrap();
         assert!(
             !recorder.timings().is_complete(),
@@ -274,7 +267,7 @@ async fn a_pooled_connection_is_known_after_traffic_to_thousands_of_other_hosts(
             .unwrap()
     };
     let log = EventLog::new();
-    let res = get_logged(&client, &first_host, &log).await;
+    let res = get_traced(&client, &first_host, log.trace()).await;
     res.bytes().await.unwrap();
     let (first_id, reused) = got_conn(&log);
     assert!(!reused);
@@ -303,7 +296,7 @@ async fn a_pooled_connection_is_known_after_traffic_to_thousands_of_other_hosts(
     );
 
     let log = EventLog::new();
-    let res = get_logged(&client, &first_host, &log).await;
+    let res = get_traced(&client, &first_host, log.trace()).await;
     res.bytes().await.unwrap();
     assert_eq!(
         got_conn(&log),
@@ -336,7 +329,7 @@ async fn with_the_rustls_seam_a_fresh_https_request_reports_its_connect_and_hand
     let remote = format!("127.0.0.1:{}", server.port());
     for n in 0..2 {
         let log = EventLog::new();
-        let res = get_logged(&client, &url, &log).await;
+        let res = get_traced(&client, &url, log.trace()).await;
         let recorder = res.extensions().get::<TimingsRecorder>().cloned().unwrap();
         assert_eq!(res.text().await.unwrap(), "ok");
         let mut expected = vec![format!("GetConn(api.test:{})", server.port())];
@@ -411,7 +404,7 @@ async fn with_the_verifier_watched_the_handshake_has_its_version_chain_and_resum
     let mut handshakes = Vec::new();
     for _ in 0..2 {
         let log = EventLog::new();
-        let res = get_logged(&client, &url, &log).await;
+        let res = get_traced(&client, &url, log.trace()).await;
         assert_eq!(res.text().await.unwrap(), "ok");
         let done = log
             .events()
@@ -501,15 +494,7 @@ async fn an_inner_retry_shows_each_attempt_the_second_reused() {
         .build();
     let log = EventLog::new();
     let url = server.url("api.test", "/flaky");
-    let res = within(
-        "the call",
-        client
-            .get(&url)
-            .with_extension(log.trace_beyond_go())
-            .send(),
-    )
-    .await
-    .unwrap();
+    let res = get_traced(&client, &url, log.trace_beyond_go()).await;
     let recorder = res.extensions().get::<TimingsRecorder>().cloned().unwrap();
     assert_eq!(res.text().await.unwrap(), "ok");
     // The last attempt's timings: the retry's wait (at least the 50 ms it sleeps) is its
