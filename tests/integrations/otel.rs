@@ -56,14 +56,7 @@ async fn spans_per_phase_under_the_request_span_and_the_client_metrics() {
             pki.client_config(&[b"h2"]),
         )));
 
-    let spans_out = InMemorySpanExporter::default();
-    let tracer_provider = SdkTracerProvider::builder()
-        .with_simple_exporter(spans_out.clone())
-        .build();
-    let metrics_out = InMemoryMetricExporter::default();
-    let meter_provider = SdkMeterProvider::builder()
-        .with_reader(PeriodicReader::builder(metrics_out.clone()).build())
-        .build();
+    let (spans_out, tracer_provider, metrics_out, meter_provider) = in_memory_sdk();
     let otel = OtelLayer::new(
         BoxedTracer::new(Box::new(tracer_provider.tracer("test"))),
         &meter_provider.meter("test"),
@@ -222,6 +215,25 @@ async fn spans_per_phase_under_the_request_span_and_the_client_metrics() {
         open_by_state(&metrics_out),
         HashMap::from([("active".to_owned(), 0), ("idle".to_owned(), 0)])
     );
+}
+
+/// The SDK exporting into memory: each span as it ends, the metrics at each flush of the
+/// meter provider.
+pub(super) fn in_memory_sdk() -> (
+    InMemorySpanExporter,
+    SdkTracerProvider,
+    InMemoryMetricExporter,
+    SdkMeterProvider,
+) {
+    let spans_out = InMemorySpanExporter::default();
+    let tracer_provider = SdkTracerProvider::builder()
+        .with_simple_exporter(spans_out.clone())
+        .build();
+    let metrics_out = InMemoryMetricExporter::default();
+    let meter_provider = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(metrics_out.clone()).build())
+        .build();
+    (spans_out, tracer_provider, metrics_out, meter_provider)
 }
 
 /// `http.client.open_connections` by `http.connection.state`, in the last export.

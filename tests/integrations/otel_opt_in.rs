@@ -15,9 +15,10 @@ use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{Array, StringValue, Value};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use opentelemetry_sdk::metrics::InMemoryMetricExporter;
 use support::*;
+
+use super::otel::in_memory_sdk;
 use tower::{ServiceBuilder, ServiceExt};
 
 /// What `read` makes of metric `name`'s data in the last export.
@@ -79,14 +80,7 @@ async fn active_requests_body_sizes_and_the_opt_in_attributes() {
     .await;
     let pool: Client<_, TracedRequestBody<Full<Bytes>>> = Client::builder(TokioExecutor::new())
         .build(TraceConnector::new(dialer(TestResolver::new())));
-    let spans_out = InMemorySpanExporter::default();
-    let tracer_provider = SdkTracerProvider::builder()
-        .with_simple_exporter(spans_out.clone())
-        .build();
-    let metrics_out = InMemoryMetricExporter::default();
-    let meter_provider = SdkMeterProvider::builder()
-        .with_reader(PeriodicReader::builder(metrics_out.clone()).build())
-        .build();
+    let (spans_out, tracer_provider, metrics_out, meter_provider) = in_memory_sdk();
     let scope = OtelLayer::scope();
     let otel = OtelLayer::new(
         BoxedTracer::new(Box::new(tracer_provider.tracer_with_scope(scope.clone()))),
